@@ -1,0 +1,189 @@
+"""references.bib: parsed with pybtex, with the line of every entry and field for problems.
+
+pybtex does not keep positions, so a light scan of the text finds where each entry and field
+starts; pybtex remains the parser of record for keys, fields and names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pybtex.errors
+from pybtex.database import BibliographyData, Entry
+from pybtex.database.input.bibtex import Parser
+from pybtex.richtext import Text
+from pybtex.scanner import PybtexError, PybtexSyntaxError
+
+from kb.problems import Problem
+
+REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
+    # BibTeX's standard types (btxdoc); "author|editor" means either will do.
+    "article": ("author", "title", "journal", "year"),
+    "book": ("author|editor", "title", "publisher", "year"),
+    "booklet": ("title",),
+    "inbook": ("author|editor", "title", "chapter|pages", "publisher", "year"),
+    "incollection": ("author", "title", "booktitle", "publisher", "year"),
+    "inproceedings": ("author", "title", "booktitle", "year"),
+    "conference": ("author", "title", "booktitle", "year"),
+    "manual": ("title",),
+    "mastersthesis": ("author", "title", "school", "year"),
+    "phdthesis": ("author", "title", "school", "year"),
+    "misc": (),
+    "proceedings": ("title", "year"),
+    "techreport": ("author", "title", "institution", "year"),
+    "unpublished": ("author", "title", "note"),
+}
+IDENTIFIER_FIELDS = ("doi", "pmid", "pmcid")
+
+_ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*[{(]\s*([^\s,{}()]+)\s*,")
+_FIELD_START = re.compile(r"^[ \t]*([A-Za-z][\w-]*)[ \t]*=", re.MULTILINE)
+_UNVERIFIED = re.compile(r"UNVERIFIED\b([^.;]*)")
+
+
+@dataclass
+class BibEntry:
+    key: str
+    type: str
+    fields: dict[str, str]
+    authors: list[str]
+    line: int
+    col: int
+    field_positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, name: str) -> tuple[int, int]:
+        return self.field_positions.get(name, (self.line, self.col))
+
+    @property
+    def title(self) -> str:
+        return latex_to_text(self.fields.get("title", ""))
+
+    @property
+    def year(self) -> str | None:
+        return self.fields.get("year")
+
+    @property
+    def first_author_family(self) -> str | None:
+        return self.authors[0] if self.authors else None
+
+    def declared_unverified(self, name: str) -> bool:
+        """True when the entry's note lists `name` after 'UNVERIFIED', the way a curator
+        records a field that could not be confirmed."""
+        match = _UNVERIFIED.search(self.fields.get("note", ""))
+        return bool(match and re.search(rf"\b{re.escape(name)}", match.group(1), re.IGNORECASE))
+
+
+@dataclass
+class Bibliography:
+    path: str
+    entries: dict[str, BibEntry]
+    """By key as written; BibTeX keys are case-insensitive, so lookups go through `get`."""
+    problems: list[Problem]
+
+    def get(self, key: str) -> BibEntry | None:
+        return self._folded.get(key.casefold())
+
+    def __post_init__(self) -> None:
+        self._folded = {key.casefold(): entry for key, entry in self.entries.items()}
+
+
+def latex_to_text(value: str) -> str:
+    try:
+        return str(Text.from_latex(value).render_as("text"))
+    except (PybtexError, ValueError, IndexError):
+        return value
+
+
+def load_bibliography(file: Path, display_path: str) -> Bibliography:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return Bibliography(display_path, {}, [Problem(
+            display_path, 1, 1, "KB411", "references.bib not found",
+            "create it; every study's 'cite' key must be an entry there",
+        )])
+    except (OSError, UnicodeDecodeError) as error:
+        return Bibliography(display_path, {}, [Problem(
+            display_path, 1, 1, "KB101", f"cannot read references.bib: {error}",
+            "save it as UTF-8",
+        )])
+    return parse_bibliography(text, display_path)
+
+
+def parse_bibliography(text: str, display_path: str) -> Bibliography:
+    problems: list[Problem] = []
+    with pybtex.errors.capture() as errors:
+        try:
+            data = Parser().parse_string(text)
+        except PybtexError as error:  # errors the parser does not route to the handler
+            errors.append(error)
+            data = BibliographyData()
+    starts = _entry_starts(text)
+    for error in errors:
+        problems.append(_bib_error(error, text, starts, display_path))
+    entries: dict[str, BibEntry] = {}
+    for key, entry in data.entries.items():
+        line, col, span = starts.get(key.casefold(), [(1, 1, (0, 0))])[0]
+        entries[key] = _entry(key, entry, line, col, text[span[0]:span[1]])
+    return Bibliography(display_path, entries, problems)
+
+
+def _entry(key: str, entry: Entry, line: int, col: int, body: str) -> BibEntry:
+    positions: dict[str, tuple[int, int]] = {}
+    for match in _FIELD_START.finditer(body):
+        name = match.group(1).lower()
+        if name not in positions:
+            offset = match.start(1)
+            positions[name] = (line + body.count("\n", 0, offset),
+                               offset - body.rfind("\n", 0, offset))
+    fields = {name.lower(): str(value) for name, value in entry.fields.items()}
+    authors = [
+        latex_to_text(" ".join(person.prelast_names + person.last_names))
+        for person in entry.persons.get("author", [])
+    ]
+    for role, persons in entry.persons.items():
+        fields.setdefault(role.lower(), " and ".join(str(p) for p in persons))
+    return BibEntry(key, entry.type.lower(), fields, authors, line, col, positions)
+
+
+def _entry_starts(text: str) -> dict[str, list[tuple[int, int, tuple[int, int]]]]:
+    """Line, column and text span of every '@type{key,' by folded key, in file order."""
+    matches = list(_ENTRY_START.finditer(text))
+    starts: dict[str, list[tuple[int, int, tuple[int, int]]]] = {}
+    for i, match in enumerate(matches):
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
+        offset = match.start(2)
+        line = text.count("\n", 0, offset) + 1
+        col = offset - text.rfind("\n", 0, offset)
+        starts.setdefault(match.group(2).casefold(), []).append((line, col, (match.start(), end)))
+    return starts
+
+
+def _bib_error(
+    error: Exception, text: str, starts: dict[str, list[tuple[int, int, tuple[int, int]]]],
+    path: str,
+) -> Problem:
+    message = str(error)
+    if isinstance(error, PybtexSyntaxError):
+        _, lineno, pos = error.error_context_info
+        col = pos - text.rfind("\n", 0, pos)
+        detail = message.split(": ", 1)[-1]
+        return Problem(path, lineno or 1, max(col, 1), "KB408", f"BibTeX syntax error: {detail}",
+                       "check braces and commas around this point")
+    repeated = re.match(r"repeated bibliography entry: (.+)", message)
+    if repeated:
+        places = starts.get(repeated.group(1).casefold(), [])
+        line, col, _ = places[1] if len(places) > 1 else (places or [(1, 1, (0, 0))])[0]
+        first = places[0][0] if places else 1
+        return Problem(path, line, col, "KB409",
+                       f"entry key '{repeated.group(1)}' is used twice (first at line {first})",
+                       "keys are case-insensitive; rename or merge one")
+    duplicate_field = re.match(r"entry with key (\S+) has a duplicate (\S+) field", message)
+    if duplicate_field:
+        key, name = duplicate_field.groups()
+        places = starts.get(key.casefold(), [])
+        line, col, _ = places[0] if places else (1, 1, (0, 0))
+        return Problem(path, line, col, "KB408", f"entry '{key}' has the field '{name}' twice",
+                       "keep one")
+    return Problem(path, 1, 1, "KB408", f"BibTeX error: {message}", None)

@@ -1,0 +1,278 @@
+"""Read one YAML record into plain data plus a source map (line and column of every key and item).
+
+Parsing is done by libyaml (PyYAML's C loader). The node tree is walked once to build plain
+Python data and the positions, then dropped. Everything that can go wrong with a file becomes a
+problem with a location: nothing raises, nothing hangs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kb.problems import Problem
+
+if not yaml.__with_libyaml__:  # pragma: no cover - depends on how PyYAML was built
+    raise ImportError("kb needs PyYAML built with libyaml (yaml.CSafeLoader)")
+
+MAX_FILE_BYTES = 1_048_576
+"""Largest record file read (1 MiB); a bigger file is reported, never read."""
+MAX_DEPTH = 32
+"""Deepest nesting of mappings and lists in a record."""
+MAX_STRING_CHARS = 20_000
+"""Longest single string value in a record."""
+
+Loc = tuple[int | str, ...]
+Position = tuple[int, int]
+
+_SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class SourceMap:
+    """Positions (1-based line, column) of values and keys, by their path in the data."""
+
+    values: dict[Loc, Position] = field(default_factory=dict)
+    keys: dict[Loc, Position] = field(default_factory=dict)
+
+    def value(self, loc: Loc) -> Position:
+        """Position of the value at `loc`, or of its nearest ancestor that exists."""
+        while loc not in self.values and loc:
+            loc = loc[:-1]
+        return self.values.get(loc, (1, 1))
+
+    def key(self, loc: Loc) -> Position:
+        """Position of the key naming `loc`, falling back to its value."""
+        return self.keys.get(loc) or self.value(loc)
+
+
+@dataclass
+class YamlDocument:
+    path: str
+    data: Any
+    source: SourceMap
+    problems: list[Problem]
+    first_line: str = ""
+
+
+class _Abort(Exception):
+    """Stops the walk of a document that cannot be turned into data."""
+
+
+def load_yaml_file(file: Path, display_path: str) -> YamlDocument:
+    """Read and parse one record file; size is checked before anything is read."""
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return _failed(
+                display_path, "KB106",
+                f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
+                "split it, or move long text out of the record",
+            )
+        raw = file.read_bytes()
+    except OSError as error:
+        return _failed(display_path, "KB101", f"cannot read file: {error.strerror}")
+    return parse_yaml(raw, display_path)
+
+
+def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, col = _byte_position(raw, error.start)
+        return _failed(
+            display_path, "KB101",
+            f"byte 0x{raw[error.start]:02x} is not valid UTF-8", "save the file as UTF-8",
+            line, col,
+        )
+    first_line = text.split("\n", 1)[0].rstrip("\r")
+    try:
+        node = yaml.compose(text, Loader=yaml.CSafeLoader)
+    except yaml.MarkedYAMLError as error:
+        doc = _failed(display_path, *_describe_yaml_error(error, text))
+        doc.first_line = first_line
+        return doc
+    except yaml.YAMLError as error:  # ReaderError: a character YAML forbids (binary data)
+        position = getattr(error, "position", 0)
+        line, col = _char_position(text, position)
+        doc = _failed(
+            display_path, "KB101", f"character not allowed in YAML ({_short(error)})",
+            "is this a binary file?", line, col,
+        )
+        doc.first_line = first_line
+        return doc
+    walker = _Walker(display_path, text)
+    data: Any = None
+    if node is None:
+        walker.problems.append(Problem(
+            display_path, 1, 1, "KB108", "file is empty", "a record is a mapping of fields"
+        ))
+    elif not isinstance(node, yaml.MappingNode):
+        line, col = _mark(node)
+        walker.problems.append(Problem(
+            display_path, line, col, "KB108",
+            f"expected a mapping of fields at the top, got {_kind(node)}",
+            "write 'field: value' lines",
+        ))
+    else:
+        try:
+            data = walker.walk(node, (), 1)
+        except _Abort:
+            data = None
+    return YamlDocument(display_path, data, walker.source, walker.problems, first_line)
+
+
+class _Walker:
+    def __init__(self, path: str, text: str) -> None:
+        self.path = path
+        self.text = text
+        self.source = SourceMap()
+        self.problems: list[Problem] = []
+        self.seen: set[int] = set()
+
+    def walk(self, node: yaml.Node, loc: Loc, depth: int) -> Any:
+        if id(node) in self.seen:
+            self._report_aliases()
+            raise _Abort
+        self.seen.add(id(node))
+        self.source.values[loc] = _mark(node)
+        if depth > MAX_DEPTH:
+            line, col = _mark(node)
+            self.problems.append(Problem(
+                self.path, line, col, "KB107", f"nesting deeper than {MAX_DEPTH} levels",
+                "records need only a few levels",
+            ))
+            raise _Abort
+        if isinstance(node, yaml.MappingNode):
+            return self._walk_mapping(node, loc, depth)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.walk(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+        return self._scalar(node)
+
+    def _walk_mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            line, col = _mark(key_node)
+            key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, str):
+                shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                self.problems.append(Problem(
+                    self.path, line, col, "KB111",
+                    f"key '{shown}' is read as {_kind(key_node)}, not as a field name",
+                    "field names are lower-case words; quote it if it is meant as text",
+                ))
+                continue
+            if key in result:
+                first = self.source.keys[(*loc, key)]
+                self.problems.append(Problem(
+                    self.path, line, col, "KB104",
+                    f"key '{key}' appears twice (first at line {first[0]})",
+                    "keep one; the first value is used",
+                ))
+                continue
+            self.source.keys[(*loc, key)] = (line, col)
+            result[key] = self.walk(value_node, (*loc, key), depth + 1)
+        return result
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == "tag:yaml.org,2002:timestamp":
+            value: Any = node.value  # kept as written; models parse dates themselves
+        else:
+            try:
+                value = _SCALAR_CONSTRUCTOR.construct_object(node)
+            except (yaml.YAMLError, ValueError, TypeError) as error:
+                line, col = _mark(node)
+                self.problems.append(Problem(
+                    self.path, line, col, "KB102", f"cannot read value: {_short(error)}",
+                    "remove the tag or quote the value",
+                ))
+                return node.value
+        if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
+            line, col = _mark(node)
+            self.problems.append(Problem(
+                self.path, line, col, "KB112",
+                f"string of {len(value):,} characters, over the limit of {MAX_STRING_CHARS:,}",
+                "shorten it; records hold quotes and summaries, not full texts",
+            ))
+        if isinstance(value, dt.datetime | dt.date):
+            return node.value
+        return value
+
+    def _report_aliases(self) -> None:
+        """Aliases reuse nodes, so their own position is only in the event stream."""
+        found = 0
+        for event in yaml.parse(self.text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line, col = _mark(event)
+                self.problems.append(Problem(
+                    self.path, line, col, "KB105",
+                    f"alias '*{event.anchor}' is not allowed in records",
+                    "write the value out in full",
+                ))
+                found += 1
+                if found == 10:
+                    break
+
+
+def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, ...]:
+    mark = error.problem_mark or error.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    problem = error.problem or ""
+    if "maximum nesting depth" in problem:
+        return ("KB107", "nesting too deep for the YAML parser", "records need only a few levels",
+                line, col)
+    if "expected a single document" in str(error.context or "") + problem:
+        return ("KB110", "more than one YAML document in the file", "remove the '---' separator",
+                line, col)
+    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
+        return ("KB103", "tab character where YAML expects spaces", "indent with spaces", line, col)
+    context = f" {error.context}" if error.context else ""
+    return ("KB102", f"{problem}{context}".strip(), "check indentation, colons and quotes",
+            line, col)
+
+
+def _failed(
+    path: str, code: str, message: str, hint: str | None = None, line: int = 1, col: int = 1
+) -> YamlDocument:
+    return YamlDocument(path, None, SourceMap(), [Problem(path, line, col, code, message, hint)])
+
+
+def _mark(node: yaml.Node | yaml.Event) -> Position:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def _kind(node: yaml.Node) -> str:
+    if isinstance(node, yaml.MappingNode):
+        return "a mapping"
+    if isinstance(node, yaml.SequenceNode):
+        return "a list"
+    try:
+        value: Hashable = _SCALAR_CONSTRUCTOR.construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError):
+        return "a scalar"
+    return {bool: "a boolean", int: "a number", float: "a number", type(None): "null"}.get(
+        type(value), "a scalar"
+    )
+
+
+def _byte_position(raw: bytes, offset: int) -> Position:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
+
+
+def _char_position(text: str, offset: int) -> Position:
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+
+def _short(error: BaseException) -> str:
+    return " ".join(str(error).split())[:160]

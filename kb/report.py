@@ -1,0 +1,55 @@
+"""Problems as text, JSON or GitHub workflow annotations."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from kb.problems import Problem, Severity
+
+FORMATS = ("text", "json", "github")
+
+
+def format_text(problem: Problem) -> str:
+    hint = f" ({problem.hint})" if problem.hint else ""
+    return (f"{problem.path}:{problem.line}:{problem.col}: "
+            f"{problem.severity.value}[{problem.code}] {problem.message}{hint}")
+
+
+def summary_line(problems: list[Problem]) -> str:
+    counts = Counter(problem.severity for problem in problems)
+    parts = [f"{counts[s]} {s.value}{'' if counts[s] == 1 else 's'}" for s in Severity]
+    return ", ".join(parts)
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def format_github(problem: Problem) -> str:
+    level = {"error": "error", "warning": "warning", "info": "notice"}[problem.severity.value]
+    hint = f" ({problem.hint})" if problem.hint else ""
+    return (f"::{level} file={_escape_property(problem.path)},line={problem.line},"
+            f"col={problem.col},title={_escape_property(problem.code)}::"
+            f"{_escape_data(problem.message + hint)}")
+
+
+def render(problems: list[Problem], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps({"problems": [p.to_dict() for p in problems],
+                           "summary": dict(Counter(p.severity.value for p in problems))},
+                          indent=2, ensure_ascii=False, sort_keys=True)
+    formatter = format_github if fmt == "github" else format_text
+    lines = [formatter(problem) for problem in problems]
+    lines.append(summary_line(problems))
+    return "\n".join(lines)
+
+
+def exit_code(problems: list[Problem], strict: bool) -> int:
+    """0 when clean (warnings allowed unless strict), 1 when there are problems."""
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    return 1 if any(problem.severity in failing for problem in problems) else 0

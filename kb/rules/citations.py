@@ -1,0 +1,83 @@
+"""KB401-KB406, KB410: citation keys, BibTeX completeness and identifiers in references.bib."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from kb.cite import IDENTIFIER_FIELDS, REQUIRED_FIELDS, BibEntry
+from kb.corpus import KnowledgeBase
+from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN
+from kb.problems import Problem
+from kb.rules import Context
+from kb.validate import did_you_mean
+
+_PATTERNS = {"doi": DOI_PATTERN, "pmid": PMID_PATTERN, "pmcid": PMCID_PATTERN}
+
+
+def normalise_identifier(name: str, value: str) -> str:
+    """DOIs are case-insensitive; the other identifiers compare as written."""
+    value = value.strip()
+    return value.casefold() if name == "doi" else value
+
+
+def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
+    bib = kb.bibliography
+    cited: set[str] = set()
+    for study, loaded in kb.studies.values():
+        entry = bib.get(study.cite)
+        if entry is None:
+            line, col = loaded.source.value(("cite",))
+            if bib.entries or not bib.problems:
+                yield Problem(loaded.path, line, col, "KB401",
+                              f"citation key '{study.cite}' is not in {bib.path}",
+                              did_you_mean(study.cite, bib.entries) or "add the BibTeX entry")
+            continue
+        cited.add(entry.key)
+        for name in IDENTIFIER_FIELDS:
+            ours = getattr(study.identifiers, name)
+            theirs = entry.fields.get(name)
+            if ours is None or theirs is None:
+                continue
+            if normalise_identifier(name, ours.value) != normalise_identifier(name, theirs):
+                line, col = loaded.source.value(("identifiers", name, "value"))
+                yield Problem(loaded.path, line, col, "KB406",
+                              f"{name.upper()} '{ours.value}' differs from '{theirs}' in "
+                              f"entry '{entry.key}'",
+                              "check both against the publisher page and correct one")
+    for entry in bib.entries.values():
+        yield from _entry_problems(entry, bib.path, entry.key in cited)
+
+
+def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Problem]:
+    if not is_cited:
+        yield Problem(path, entry.line, entry.col, "KB402",
+                      f"entry '{entry.key}' is cited by no study",
+                      "add a study with this 'cite' key, or remove the entry")
+    for required in REQUIRED_FIELDS.get(entry.type, ()):
+        options = required.split("|")
+        if any(entry.fields.get(name) for name in options):
+            continue
+        shown = " or ".join(f"'{name}'" for name in options)
+        if any(entry.declared_unverified(name) for name in options):
+            yield Problem(path, entry.line, entry.col, "KB410",
+                          f"@{entry.type} entry '{entry.key}' has no {shown}; "
+                          "its note declares it unverified", None)
+        else:
+            yield Problem(path, entry.line, entry.col, "KB403",
+                          f"@{entry.type} entry '{entry.key}' lacks the required field {shown}",
+                          "add it, or list it after 'UNVERIFIED:' in the note if it could "
+                          "not be confirmed")
+    for name, pattern in _PATTERNS.items():
+        value = entry.fields.get(name)
+        if value is not None and not re.fullmatch(pattern, value.strip()):
+            line, col = entry.position(name)
+            yield Problem(path, line, col, "KB404", f"malformed {name.upper()} '{value}' in "
+                          f"entry '{entry.key}'", _FORMATS[name])
+
+
+_FORMATS = {
+    "doi": "expected 10.<registrant>/<suffix>, without 'https://doi.org/'",
+    "pmid": "expected digits only, e.g. 31818843",
+    "pmcid": "expected 'PMC' then digits, e.g. PMC6924808",
+}

@@ -1,0 +1,95 @@
+"""KB301-KB303, KB308, KB309: record ids, file names and references between records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import PurePosixPath
+
+from kb.corpus import KnowledgeBase, LoadedRecord
+from kb.load import Loc
+from kb.model import Claim, Concept, Study, Trial
+from kb.problems import Problem
+from kb.rules import Context
+from kb.validate import did_you_mean
+
+
+def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
+    yield from _duplicate_ids(kb)
+    yield from _file_names(kb)
+    yield from _references(kb)
+
+
+def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
+    first: dict[str, LoadedRecord] = {}
+    for loaded in kb.records:
+        if not loaded.raw_id:
+            continue
+        earlier = first.setdefault(loaded.raw_id, loaded)
+        if earlier is not loaded:
+            line, col = loaded.source.value(("id",))
+            yield Problem(loaded.path, line, col, "KB302",
+                          f"id '{loaded.raw_id}' is already used by {earlier.path}",
+                          "ids are unique across studies, claims, trials and concepts")
+
+
+def _file_names(kb: KnowledgeBase) -> Iterator[Problem]:
+    for loaded in kb.records:
+        stem = PurePosixPath(loaded.path).stem
+        if loaded.raw_id and loaded.raw_id != stem:
+            line, col = loaded.source.value(("id",))
+            yield Problem(loaded.path, line, col, "KB303",
+                          f"id '{loaded.raw_id}' differs from the file name '{stem}'",
+                          f"rename the file to '{loaded.raw_id}.yaml' or change the id")
+
+
+def _references(kb: KnowledgeBase) -> Iterator[Problem]:
+    ids = {kind: kb.known_ids(kind) for kind in ("study", "claim", "trial", "concept")}
+    for loaded in kb.records:
+        for loc, target, kind in _outgoing(loaded):
+            if target in ids[kind]:
+                continue
+            line, col = loaded.source.value(loc)
+            other = next((k for k, known in ids.items() if target in known), None)
+            if other is not None:
+                yield Problem(loaded.path, line, col, "KB308",
+                              f"'{target}' is a {other}, not a {kind}",
+                              f"'{loc[0]}' takes {kind} ids")
+                continue
+            yield Problem(loaded.path, line, col, "KB301", f"unknown {kind} '{target}'",
+                          did_you_mean(target, ids[kind]) or f"create the {kind} or fix the id")
+        yield from _repeated_links(loaded)
+
+
+def _outgoing(loaded: LoadedRecord) -> Iterator[tuple[Loc, str, str]]:
+    """Every reference a record makes: where it is written, the target id and its kind."""
+    record = loaded.record
+    if isinstance(record, Study):
+        for i, link in enumerate(record.links):
+            yield ("links", i, "claim"), link.claim, "claim"
+    elif isinstance(record, Claim):
+        for i, claim_id in enumerate(record.depends_on):
+            yield ("depends_on", i), claim_id, "claim"
+    elif isinstance(record, Trial):
+        for i, claim_id in enumerate(record.tests):
+            yield ("tests", i), claim_id, "claim"
+        for i, publication in enumerate(record.publications):
+            yield ("publications", i, "study"), publication.study, "study"
+    elif isinstance(record, Concept):
+        for i, source in enumerate(record.sources):
+            yield ("sources", i, "study"), source.study, "study"
+        for i, concept_id in enumerate(record.see_also):
+            yield ("see_also", i), concept_id, "concept"
+
+
+def _repeated_links(loaded: LoadedRecord) -> Iterator[Problem]:
+    if not isinstance(loaded.record, Study):
+        return
+    seen: dict[tuple[str, str], int] = {}
+    for i, link in enumerate(loaded.record.links):
+        earlier = seen.setdefault((link.claim, link.relation), i)
+        if earlier != i:
+            line, col = loaded.source.value(("links", i, "claim"))
+            yield Problem(loaded.path, line, col, "KB309",
+                          f"claim '{link.claim}' is linked twice as '{link.relation}' "
+                          f"(first as links[{earlier}])",
+                          "merge the two links, putting both quotes in one")

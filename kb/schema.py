@@ -1,0 +1,44 @@
+"""JSON Schemas (draft-07) of the record models, for editors and for check-jsonschema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from kb.model import KINDS
+
+
+def record_schema(kind: str) -> dict[str, Any]:
+    """The schema of one record kind; pydantic's `$defs` moved to draft-07 `definitions`."""
+    schema = KINDS[kind].model_json_schema(ref_template="#/definitions/{model}")
+    definitions = schema.pop("$defs", {})
+    out: dict[str, Any] = {
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": f"{kind}.schema.json",  # relative: resolved against where it is published
+        **schema,
+    }
+    if definitions:
+        out["definitions"] = definitions
+    return out
+
+
+def render_schemas() -> dict[str, str]:
+    """File name -> file text, byte-stable."""
+    return {
+        f"{kind}.schema.json": json.dumps(record_schema(kind), indent=2, sort_keys=True,
+                                          ensure_ascii=False) + "\n"
+        for kind in sorted(KINDS)
+    }
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    """Write every schema whose text changed; return the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in render_schemas().items():
+        target = folder / name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8", newline="\n")
+            written.append(target)
+    return written

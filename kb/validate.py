@@ -1,0 +1,172 @@
+"""The schema pass: validate one record's data against its model; errors become positioned problems.
+
+pydantic reports each error with the path (`loc`) of the offending value; the source map turns
+that path into the line and column the contributor wrote it at.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from rapidfuzz import process
+
+from kb.load import Loc, SourceMap
+from kb.model import PARTIAL_DATE_PATTERN, Record
+from kb.problems import Problem
+
+_IDENTIFIER_FORMATS = {
+    "doi": "10.<registrant>/<suffix>, without 'https://doi.org/'",
+    "pmid": "digits only, e.g. 31818843",
+    "pmcid": "'PMC' then digits, e.g. PMC6924808",
+    "nct": "'NCT' then 8 digits, e.g. NCT03398291",
+    "eudract": "YYYY-NNNNNN-CC, e.g. 2019-002734-37",
+}
+_TYPE_NAMES = {
+    "string": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
+    "list": "a list", "dict": "a mapping", "model": "a mapping", "model_attributes": "a mapping",
+}
+
+
+def suggest(word: str, choices: typing.Iterable[str], cutoff: float = 70) -> str | None:
+    """The closest choice to `word`, when one is close enough to be a likely typo."""
+    match = process.extractOne(word, list(choices), score_cutoff=cutoff)
+    return match[0] if match else None
+
+
+def did_you_mean(word: str, choices: typing.Iterable[str]) -> str | None:
+    best = suggest(word, choices)
+    return f"did you mean '{best}'?" if best else None
+
+
+def validate_record(
+    model: type[BaseModel], data: dict[str, Any], source: SourceMap, path: str
+) -> tuple[Record | None, list[Problem]]:
+    try:
+        return typing.cast(Record, model.model_validate(data)), []
+    except ValidationError as error:
+        problems = [_problem(model, err, data, source, path) for err in error.errors()]
+        return None, problems
+
+
+def _problem(
+    model: type[BaseModel], err: Any, data: Any, source: SourceMap, path: str
+) -> Problem:
+    loc: Loc = tuple(err["loc"])
+    kind: str = err["type"]
+    where = _dotted(loc)
+    given = _lookup(data, loc)
+    if kind == "missing":
+        line, col = source.key(loc[:-1]) if loc[:-1] else (1, 1)
+        parent = f" in '{_dotted(loc[:-1])}'" if loc[:-1] else ""
+        return Problem(path, line, col, "KB202", f"missing required field '{loc[-1]}'{parent}",
+                       f"add '{loc[-1]}:'")
+    if kind == "extra_forbidden":
+        line, col = source.key(loc)
+        allowed = _fields_at(model, loc[:-1])
+        hint = did_you_mean(str(loc[-1]), allowed) or f"allowed: {', '.join(sorted(allowed))}"
+        return Problem(path, line, col, "KB204", f"unknown field '{where}'", hint)
+    line, col = source.value(loc)
+    if kind == "literal_error":
+        allowed = [a.strip("'") for a in err["ctx"]["expected"].replace(" or ", ", ").split(", ")]
+        hint = did_you_mean(str(given), allowed) or f"allowed: {', '.join(allowed)}"
+        return Problem(path, line, col, "KB203",
+                       f"'{where}' is '{given}', not one of the allowed values", hint)
+    if kind.endswith("_type") or kind == "model_attributes_type":
+        expected = _TYPE_NAMES.get(kind.removesuffix("_type"), kind.removesuffix("_type"))
+        return Problem(path, line, col, "KB201",
+                       f"'{where}' should be {expected}, got {_describe(given)}",
+                       _type_hint(kind, given))
+    if kind == "string_pattern_mismatch" and len(loc) >= 3 and loc[0] == "identifiers":
+        name = str(loc[1])
+        return Problem(path, line, col, "KB404", f"malformed {name.upper()} '{given}'",
+                       f"expected {_IDENTIFIER_FORMATS.get(name, 'the registry format')}")
+    if kind == "string_pattern_mismatch" and _is_id_field(loc):
+        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a valid id",
+                       "ids are lower-case a-z, 0-9 and single hyphens, e.g. 'oweira-2017'")
+    if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == PARTIAL_DATE_PATTERN:
+        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a date",
+                       "write YYYY, YYYY-MM or YYYY-MM-DD")
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return Problem(path, line, col, "KB205", f"'{where}': {message.lower()}", None)
+
+
+def _is_id_field(loc: Loc) -> bool:
+    names = {"id", "claim", "study", "depends_on", "tests", "see_also"}
+    return any(part in names for part in loc if isinstance(part, str))
+
+
+def _type_hint(kind: str, given: Any) -> str | None:
+    if kind in {"int_type", "float_type"} and isinstance(given, str):
+        return "write the number without quotes"
+    if kind == "string_type" and given is not None:
+        return "put the value in quotes"
+    if kind == "list_type":
+        return "write each item on its own line starting with '- '"
+    return None
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return f"{str(value).lower()}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    return f"'{value}'"
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _lookup(data: Any, loc: Loc) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _fields_at(model: type[BaseModel], loc: Loc) -> list[str]:
+    """Names of the fields allowed at `loc`, found by walking the model's annotations."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        current = _inner_model(field.annotation)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    return []
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The model inside list[...], X | None and Annotated[...]."""
+    for arg in (annotation, *_flatten_args(annotation)):
+        if isinstance(arg, type) and issubclass(arg, BaseModel):
+            return arg
+    return None
+
+
+def _flatten_args(annotation: Any) -> list[Any]:
+    out: list[Any] = []
+    for arg in typing.get_args(annotation):
+        out.append(arg)
+        if typing.get_origin(arg) in (list, typing.Union, types.UnionType, typing.Annotated):
+            out.extend(_flatten_args(arg))
+    return out
