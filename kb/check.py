@@ -10,8 +10,13 @@ from kb.corpus import KnowledgeBase, load_kb
 from kb.problems import Problem, sort_problems
 from kb.rules import Context, Rule, citations, duplicates, ids, numbers, trials
 
-RULES: tuple[Rule, ...] = (ids.check, citations.check, duplicates.check, numbers.check,
-                           trials.check)
+RULES: tuple[Rule, ...] = (
+    ids.check,
+    citations.check,
+    duplicates.check,
+    numbers.check,
+    trials.check,
+)
 
 
 def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:

@@ -99,15 +99,35 @@ def load_bibliography(file: Path, display_path: str) -> Bibliography:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        return Bibliography(display_path, {}, [Problem(
-            display_path, 1, 1, "KB411", "references.bib not found",
-            "create it; every study's 'cite' key must be an entry there",
-        )])
+        return Bibliography(
+            display_path,
+            {},
+            [
+                Problem(
+                    display_path,
+                    1,
+                    1,
+                    "KB411",
+                    "references.bib not found",
+                    "create it; every study's 'cite' key must be an entry there",
+                )
+            ],
+        )
     except (OSError, UnicodeDecodeError) as error:
-        return Bibliography(display_path, {}, [Problem(
-            display_path, 1, 1, "KB101", f"cannot read references.bib: {error}",
-            "save it as UTF-8",
-        )])
+        return Bibliography(
+            display_path,
+            {},
+            [
+                Problem(
+                    display_path,
+                    1,
+                    1,
+                    "KB101",
+                    f"cannot read references.bib: {error}",
+                    "save it as UTF-8",
+                )
+            ],
+        )
     return parse_bibliography(text, display_path)
 
 
@@ -120,12 +140,11 @@ def parse_bibliography(text: str, display_path: str) -> Bibliography:
             errors.append(error)
             data = BibliographyData()
     starts = _entry_starts(text)
-    for error in errors:
-        problems.append(_bib_error(error, text, starts, display_path))
+    problems.extend(_bib_error(found, text, starts, display_path) for found in errors)
     entries: dict[str, BibEntry] = {}
     for key, entry in data.entries.items():
         line, col, span = starts.get(key.casefold(), [(1, 1, (0, 0))])[0]
-        entries[key] = _entry(key, entry, line, col, text[span[0]:span[1]])
+        entries[key] = _entry(key, entry, line, col, text[span[0] : span[1]])
     return Bibliography(display_path, entries, problems)
 
 
@@ -135,8 +154,10 @@ def _entry(key: str, entry: Entry, line: int, col: int, body: str) -> BibEntry:
         name = match.group(1).lower()
         if name not in positions:
             offset = match.start(1)
-            positions[name] = (line + body.count("\n", 0, offset),
-                               offset - body.rfind("\n", 0, offset))
+            positions[name] = (
+                line + body.count("\n", 0, offset),
+                offset - body.rfind("\n", 0, offset),
+            )
     fields = {name.lower(): str(value) for name, value in entry.fields.items()}
     authors = [
         latex_to_text(" ".join(person.prelast_names + person.last_names))
@@ -161,7 +182,9 @@ def _entry_starts(text: str) -> dict[str, list[tuple[int, int, tuple[int, int]]]
 
 
 def _bib_error(
-    error: Exception, text: str, starts: dict[str, list[tuple[int, int, tuple[int, int]]]],
+    error: Exception,
+    text: str,
+    starts: dict[str, list[tuple[int, int, tuple[int, int]]]],
     path: str,
 ) -> Problem:
     message = str(error)
@@ -169,21 +192,33 @@ def _bib_error(
         _, lineno, pos = error.error_context_info
         col = pos - text.rfind("\n", 0, pos)
         detail = message.split(": ", 1)[-1]
-        return Problem(path, lineno or 1, max(col, 1), "KB408", f"BibTeX syntax error: {detail}",
-                       "check braces and commas around this point")
+        return Problem(
+            path,
+            lineno or 1,
+            max(col, 1),
+            "KB408",
+            f"BibTeX syntax error: {detail}",
+            "check braces and commas around this point",
+        )
     repeated = re.match(r"repeated bibliography entry: (.+)", message)
     if repeated:
         places = starts.get(repeated.group(1).casefold(), [])
         line, col, _ = places[1] if len(places) > 1 else (places or [(1, 1, (0, 0))])[0]
         first = places[0][0] if places else 1
-        return Problem(path, line, col, "KB409",
-                       f"entry key '{repeated.group(1)}' is used twice (first at line {first})",
-                       "keys are case-insensitive; rename or merge one")
+        return Problem(
+            path,
+            line,
+            col,
+            "KB409",
+            f"entry key '{repeated.group(1)}' is used twice (first at line {first})",
+            "keys are case-insensitive; rename or merge one",
+        )
     duplicate_field = re.match(r"entry with key (\S+) has a duplicate (\S+) field", message)
     if duplicate_field:
         key, name = duplicate_field.groups()
         places = starts.get(key.casefold(), [])
         line, col, _ = places[0] if places else (1, 1, (0, 0))
-        return Problem(path, line, col, "KB408", f"entry '{key}' has the field '{name}' twice",
-                       "keep one")
+        return Problem(
+            path, line, col, "KB408", f"entry '{key}' has the field '{name}' twice", "keep one"
+        )
     return Problem(path, 1, 1, "KB408", f"BibTeX error: {message}", None)

@@ -21,14 +21,25 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("path", default="evidence",
-                type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True,
-              help="text: one problem per line; json: a report; github: workflow annotations.")
+@click.argument(
+    "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: one problem per line; json: a report; github: workflow annotations.",
+)
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Judge 'overdue' and 'in the future' as of this date (YYYY-MM-DD); "
-                   "default: SOURCE_DATE_EPOCH, else today.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Judge 'overdue' and 'in the future' as of this date (YYYY-MM-DD); "
+    "default: SOURCE_DATE_EPOCH, else today.",
+)
 def check(path: Path, fmt: str, strict: bool, today: dt.datetime | None) -> None:
     """Check the knowledge base at PATH (default: evidence) and report every problem.
 
@@ -44,15 +55,27 @@ def check(path: Path, fmt: str, strict: bool, today: dt.datetime | None) -> None
 
 
 @main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("schemas"),
-              show_default=True, help="Folder to write the JSON Schemas into.")
-@click.option("--check", "check_only", is_flag=True,
-              help="Write nothing; exit 1 if any schema file is missing or stale.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("schemas"),
+    show_default=True,
+    help="Folder to write the JSON Schemas into.",
+)
+@click.option(
+    "--check",
+    "check_only",
+    is_flag=True,
+    help="Write nothing; exit 1 if any schema file is missing or stale.",
+)
 def schema(out: Path, check_only: bool) -> None:
     """Write the JSON Schemas (draft-07) of the record kinds, for editors and CI."""
     if check_only:
-        stale = [name for name, text in render_schemas().items()
-                 if not (out / name).is_file() or (out / name).read_text("utf-8") != text]
+        stale = [
+            name
+            for name, text in render_schemas().items()
+            if not (out / name).is_file() or (out / name).read_text("utf-8") != text
+        ]
         for name in stale:
             click.echo(f"{out / name}: stale; run 'kb schema'", err=True)
         sys.exit(1 if stale else 0)

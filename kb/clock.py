@@ -8,7 +8,9 @@ import os
 from collections.abc import Mapping
 
 
-def resolve_today(given: dt.date | None = None, environ: Mapping[str, str] | None = None) -> dt.date:
+def resolve_today(
+    given: dt.date | None = None, environ: Mapping[str, str] | None = None
+) -> dt.date:
     """`given`, else SOURCE_DATE_EPOCH (for reproducible builds), else the real date (UTC)."""
     if given is not None:
         return given

@@ -99,14 +99,30 @@ def load_kb(root: Path) -> KnowledgeBase:
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:
     path = display_path(file)
     if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-        return None, [Problem(path, 1, 1, "KB101", "symbolic link to a file outside the "
-                              "knowledge base", "copy the record into the folder instead")]
+        return None, [
+            Problem(
+                path,
+                1,
+                1,
+                "KB101",
+                "symbolic link to a file outside the knowledge base",
+                "copy the record into the folder instead",
+            )
+        ]
     doc = load_yaml_file(file, path)
     problems = list(doc.problems)
     expected = modeline(kind)
     if doc.first_line.strip() != expected and not any(p.code == "KB101" for p in problems):
-        problems.append(Problem(path, 1, 1, "KB109", "first line is not the schema modeline",
-                                f"make the first line '{expected}'"))
+        problems.append(
+            Problem(
+                path,
+                1,
+                1,
+                "KB109",
+                "first line is not the schema modeline",
+                f"make the first line '{expected}'",
+            )
+        )
     if not isinstance(doc.data, dict):
         return None, problems
     data: dict[str, Any] = doc.data
@@ -129,14 +145,35 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                 if name.endswith(".yaml"):
                     yield file, kind
                 elif name.endswith(".yml"):
-                    problems.append(Problem(display_path(file), 1, 1, "KB113",
-                                            "record files end in '.yaml'", f"rename to "
-                                            f"'{name[:-4]}.yaml'"))
+                    problems.append(
+                        Problem(
+                            display_path(file),
+                            1,
+                            1,
+                            "KB113",
+                            "record files end in '.yaml'",
+                            f"rename to '{name[:-4]}.yaml'",
+                        )
+                    )
                 elif not name.startswith("."):
-                    problems.append(Problem(display_path(file), 1, 1, "KB113",
-                                            f"'{name}' is not a record and is ignored",
-                                            "records are .yaml files"))
+                    problems.append(
+                        Problem(
+                            display_path(file),
+                            1,
+                            1,
+                            "KB113",
+                            f"'{name}' is not a record and is ignored",
+                            "records are .yaml files",
+                        )
+                    )
     for file in sorted(root.glob("*.yaml")):
-        problems.append(Problem(display_path(file), 1, 1, "KB113",
-                                "record outside the record folders is ignored",
-                                f"move it into one of: {', '.join(sorted(FOLDERS))}"))
+        problems.append(
+            Problem(
+                display_path(file),
+                1,
+                1,
+                "KB113",
+                "record outside the record folders is ignored",
+                f"move it into one of: {', '.join(sorted(FOLDERS))}",
+            )
+        )

@@ -19,12 +19,22 @@ from kb.rules import Context
 
 _NOT_GRADED: frozenset[Design] = frozenset({"trial-protocol", "conference-abstract"})
 _REASONING: dict[Design, int] = {
-    "narrative-review": 5, "editorial": 5, "expert-opinion": 5, "mechanistic-theory": 5,
+    "narrative-review": 5,
+    "editorial": 5,
+    "expert-opinion": 5,
+    "mechanistic-theory": 5,
 }
 _TREATMENT: dict[Design, int] = {
-    "meta-analysis": 1, "systematic-review": 1, "rct": 2, "prospective-cohort": 3,
-    "retrospective-cohort": 3, "registry-analysis": 3, "cross-sectional": 4, "case-control": 4,
-    "case-series": 4, "case-report": 4,
+    "meta-analysis": 1,
+    "systematic-review": 1,
+    "rct": 2,
+    "prospective-cohort": 3,
+    "retrospective-cohort": 3,
+    "registry-analysis": 3,
+    "cross-sectional": 4,
+    "case-control": 4,
+    "case-series": 4,
+    "case-report": 4,
 }
 OCEBM_LEVELS: dict[Question, dict[Design, int]] = {
     "treatment-benefit": _TREATMENT,
@@ -32,19 +42,40 @@ OCEBM_LEVELS: dict[Question, dict[Design, int]] = {
     "treatment-harm-rare": _TREATMENT,
     "screening": _TREATMENT,
     "prognosis": {
-        "meta-analysis": 1, "systematic-review": 1, "prospective-cohort": 2,
-        "retrospective-cohort": 3, "registry-analysis": 3, "rct": 3, "cross-sectional": 4,
-        "case-control": 4, "case-series": 4, "case-report": 4,
+        "meta-analysis": 1,
+        "systematic-review": 1,
+        "prospective-cohort": 2,
+        "retrospective-cohort": 3,
+        "registry-analysis": 3,
+        "rct": 3,
+        "cross-sectional": 4,
+        "case-control": 4,
+        "case-series": 4,
+        "case-report": 4,
     },
     "diagnosis": {
-        "meta-analysis": 1, "systematic-review": 1, "cross-sectional": 2,
-        "prospective-cohort": 2, "rct": 2, "retrospective-cohort": 3, "registry-analysis": 3,
-        "case-control": 4, "case-series": 4, "case-report": 4,
+        "meta-analysis": 1,
+        "systematic-review": 1,
+        "cross-sectional": 2,
+        "prospective-cohort": 2,
+        "rct": 2,
+        "retrospective-cohort": 3,
+        "registry-analysis": 3,
+        "case-control": 4,
+        "case-series": 4,
+        "case-report": 4,
     },
     "prevalence": {
-        "registry-analysis": 1, "meta-analysis": 2, "systematic-review": 2,
-        "cross-sectional": 3, "prospective-cohort": 3, "retrospective-cohort": 3, "rct": 3,
-        "case-control": 4, "case-series": 4, "case-report": 4,
+        "registry-analysis": 1,
+        "meta-analysis": 2,
+        "systematic-review": 2,
+        "cross-sectional": 3,
+        "prospective-cohort": 3,
+        "retrospective-cohort": 3,
+        "rct": 3,
+        "case-control": 4,
+        "case-series": 4,
+        "case-report": 4,
     },
 }
 """Level by question and design, after the OCEBM 2011 Levels of Evidence table; designs that
@@ -91,17 +122,24 @@ class ClaimCertainty:
 
 def study_level(study: Study) -> StudyLevel:
     if study.design in _NOT_GRADED:
-        return StudyLevel(None, None, f"a {study.design.replace('-', ' ')} reports no results "
-                          "of its own, so it is not graded")
+        return StudyLevel(
+            None,
+            None,
+            f"a {study.design.replace('-', ' ')} reports no results "
+            "of its own, so it is not graded",
+        )
     base = _REASONING.get(study.design) or OCEBM_LEVELS[study.question].get(study.design, 4)
-    reason = f"{study.design.replace('-', ' ')} answering a {study.question.replace('-', ' ')} " \
-             f"question: OCEBM level {base}"
+    reason = (
+        f"{study.design.replace('-', ' ')} answering a {study.question.replace('-', ' ')} "
+        f"question: OCEBM level {base}"
+    )
     adjustment = study.level_adjustment
     if adjustment is None:
         return StudyLevel(base, base, reason)
     level = base + (1 if adjustment.direction == "down" else -1)
-    return StudyLevel(level, base, f"{reason}, moved {adjustment.direction} to {level}: "
-                      f"{adjustment.reason}")
+    return StudyLevel(
+        level, base, f"{reason}, moved {adjustment.direction} to {level}: {adjustment.reason}"
+    )
 
 
 def _start(level: int) -> Certainty:
@@ -121,8 +159,7 @@ def claim_certainty(kb: KnowledgeBase, graph: nx.MultiDiGraph, claim: Claim) -> 
     if not body:
         return ClaimCertainty(None, None, (), (), curated, rationale)
     start = _start(min(level.level or 5 for _, level, _ in body))
-    domains = (_risk_of_bias(body), _inconsistency(body), _imprecision(body),
-               _indirectness(body))
+    domains = (_risk_of_bias(body), _inconsistency(body), _imprecision(body), _indirectness(body))
     steps = sum(CONCERNS.index(domain.concern) for domain in domains)
     computed = CERTAINTIES[max(0, CERTAINTIES.index(start) - steps)]
     counted = tuple(sorted(study.id for study, _, _ in body))
@@ -130,14 +167,21 @@ def claim_certainty(kb: KnowledgeBase, graph: nx.MultiDiGraph, claim: Claim) -> 
 
 
 def _risk_of_bias(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
-    judgements = [s.risk_of_bias.judgement if s.risk_of_bias else "not-assessed"
-                  for s, _, _ in body]
+    judgements = [
+        s.risk_of_bias.judgement if s.risk_of_bias else "not-assessed" for s, _, _ in body
+    ]
     critical = judgements.count("critical")
     high = sum(j in {"high", "serious"} for j in judgements)
     unassessed = judgements.count("not-assessed")
-    parts = [f"{count} {label}" for count, label in
-             ((critical, "at critical risk"), (high, "at high or serious risk"),
-              (unassessed, "not assessed")) if count]
+    parts = [
+        f"{count} {label}"
+        for count, label in (
+            (critical, "at critical risk"),
+            (high, "at high or serious risk"),
+            (unassessed, "not assessed"),
+        )
+        if count
+    ]
     summary = f"of {len(body)} {_studies(len(body))}: " + (", ".join(parts) or "none at high risk")
     if critical:
         return Domain("risk-of-bias", "very-serious-concern", summary)
@@ -150,49 +194,73 @@ def _inconsistency(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
     refutes = sum(link.relation == "refutes" for _, _, link in body)
     supports = len(body) - refutes
     if supports and refutes:
-        return Domain("inconsistency", "serious-concern",
-                      f"{supports} {_studies(supports)} support the claim and {refutes} "
-                      f"refute it")
+        return Domain(
+            "inconsistency",
+            "serious-concern",
+            f"{supports} {_studies(supports)} support the claim and {refutes} refute it",
+        )
     if len(body) == 1:
-        return Domain("inconsistency", "no-concern", "a single study: consistency cannot be "
-                      "judged")
+        return Domain("inconsistency", "no-concern", "a single study: consistency cannot be judged")
     return Domain("inconsistency", "no-concern", f"all {len(body)} studies point the same way")
 
 
 def _imprecision(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
     sizes = [_size(study) for study, _, _ in body]
     known = [size for size in sizes if size is not None]
-    crossing = sorted({study.id for study, _, link in body for finding in study.findings
-                       if link.relation == "supports" and finding.measure in {"hr", "or", "rr"}
-                       and finding.ci and finding.ci.lower <= 1 <= finding.ci.upper})
+    crossing = sorted(
+        {
+            study.id
+            for study, _, link in body
+            for finding in study.findings
+            if link.relation == "supports"
+            and finding.measure in {"hr", "or", "rr"}
+            and finding.ci
+            and finding.ci.lower <= 1 <= finding.ci.upper
+        }
+    )
     if not known:
         return Domain("imprecision", "serious-concern", "no study reports its sample size")
     total = sum(known)
     unknown = len(sizes) - len(known)
     tail = f" ({unknown} without a reported size)" if unknown else ""
     if total < OPTIMAL_INFORMATION_SIZE // 4:
-        return Domain("imprecision", "very-serious-concern",
-                      f"{total:,} patients in all{tail}, far below the "
-                      f"{OPTIMAL_INFORMATION_SIZE} of GRADE's rule of thumb")
+        return Domain(
+            "imprecision",
+            "very-serious-concern",
+            f"{total:,} patients in all{tail}, far below the "
+            f"{OPTIMAL_INFORMATION_SIZE} of GRADE's rule of thumb",
+        )
     if total < OPTIMAL_INFORMATION_SIZE:
-        return Domain("imprecision", "serious-concern",
-                      f"{total:,} patients in all{tail}, below the "
-                      f"{OPTIMAL_INFORMATION_SIZE} of GRADE's rule of thumb")
+        return Domain(
+            "imprecision",
+            "serious-concern",
+            f"{total:,} patients in all{tail}, below the "
+            f"{OPTIMAL_INFORMATION_SIZE} of GRADE's rule of thumb",
+        )
     if crossing:
-        return Domain("imprecision", "serious-concern",
-                      f"the confidence interval of a ratio includes 1 in {', '.join(crossing)}")
+        return Domain(
+            "imprecision",
+            "serious-concern",
+            f"the confidence interval of a ratio includes 1 in {', '.join(crossing)}",
+        )
     return Domain("imprecision", "no-concern", f"{total:,} patients in all{tail}")
 
 
 def _indirectness(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
     indirect = [(study.id, link.indirectness) for study, _, link in body if link.indirectness]
     if not indirect:
-        return Domain("indirectness", "no-concern",
-                      "no study's population or question is marked as differing from the claim")
+        return Domain(
+            "indirectness",
+            "no-concern",
+            "no study's population or question is marked as differing from the claim",
+        )
     listed = "; ".join(f"{study_id}: {reason}" for study_id, reason in indirect)
     concern = "serious-concern" if 2 * len(indirect) >= len(body) else "no-concern"
-    return Domain("indirectness", concern,
-                  f"{len(indirect)} of {len(body)} {_studies(len(body))} indirect ({listed})")
+    return Domain(
+        "indirectness",
+        concern,
+        f"{len(indirect)} of {len(body)} {_studies(len(body))} indirect ({listed})",
+    )
 
 
 def _size(study: Study) -> int | None:
@@ -206,17 +274,25 @@ def _studies(count: int) -> str:
     return "study" if count == 1 else "studies"
 
 
-def check(kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph | None = None,
-          ) -> Iterator[Problem]:
+def check(
+    kb: KnowledgeBase,
+    context: Context,
+    graph: nx.MultiDiGraph | None = None,
+) -> Iterator[Problem]:
     graph = build_graph(kb) if graph is None else graph
     for study, loaded in kb.studies.values():
         adjustment = study.level_adjustment
         level = study_level(study)
         if adjustment and level.level is not None and not 1 <= level.level <= 5:
             line, col = loaded.source.value(("level_adjustment", "direction"))
-            yield Problem(loaded.path, line, col, "KB503",
-                          f"moving level {level.base} {adjustment.direction} leaves the scale "
-                          "of 1 to 5", "remove the adjustment")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB503",
+                f"moving level {level.base} {adjustment.direction} leaves the scale of 1 to 5",
+                "remove the adjustment",
+            )
     for claim, loaded in kb.claims.values():
         certainty = claim_certainty(kb, graph, claim)
         if certainty.curated is None:
@@ -224,14 +300,26 @@ def check(kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph | None = N
         line, col = loaded.source.value(("certainty", "rating"))
         ceiling = certainty.start
         if ceiling is None or CERTAINTIES.index(certainty.curated) > CERTAINTIES.index(ceiling):
-            reach = f"'{ceiling}'" if ceiling else "no rating: no graded study supports or " \
-                                                   "refutes it"
-            yield Problem(loaded.path, line, col, "KB502",
-                          f"curated certainty '{certainty.curated}' is above what the evidence "
-                          f"can reach ({reach})",
-                          "GRADE starts observational evidence at low and case reports at "
-                          "very low; lower the rating")
+            reach = (
+                f"'{ceiling}'" if ceiling else "no rating: no graded study supports or refutes it"
+            )
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB502",
+                f"curated certainty '{certainty.curated}' is above what the evidence "
+                f"can reach ({reach})",
+                "GRADE starts observational evidence at low and case reports at "
+                "very low; lower the rating",
+            )
         elif certainty.curated != certainty.computed:
-            yield Problem(loaded.path, line, col, "KB501",
-                          f"curated certainty '{certainty.curated}' differs from the computed "
-                          f"'{certainty.computed}'", None)
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB501",
+                f"curated certainty '{certainty.curated}' differs from the computed "
+                f"'{certainty.computed}'",
+                None,
+            )

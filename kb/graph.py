@@ -24,28 +24,50 @@ def node(kind: str, record_id: str) -> str:
 def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
     """Only valid records become nodes; edges to unknown records are left out (KB301 says so)."""
     graph = nx.MultiDiGraph()
-    for kind, records in (("study", kb.studies), ("claim", kb.claims), ("trial", kb.trials),
-                          ("concept", kb.concepts)):
+    for kind, records in (
+        ("study", kb.studies),
+        ("claim", kb.claims),
+        ("trial", kb.trials),
+        ("concept", kb.concepts),
+    ):
         for record_id, (record, _) in sorted(records.items()):
             graph.add_node(node(kind, record_id), kind=kind, id=record_id, record=record)
     for study_id, (study, _) in sorted(kb.studies.items()):
         for index, link in enumerate(study.links):
-            _add_edge(graph, node("study", study_id), node("claim", link.claim), "link",
-                      link=link, index=index)
+            _add_edge(
+                graph,
+                node("study", study_id),
+                node("claim", link.claim),
+                "link",
+                link=link,
+                index=index,
+            )
     for claim_id, (claim, _) in sorted(kb.claims.items()):
         for index, target in enumerate(claim.depends_on):
-            _add_edge(graph, node("claim", claim_id), node("claim", target), "depends_on",
-                      index=index)
+            _add_edge(
+                graph, node("claim", claim_id), node("claim", target), "depends_on", index=index
+            )
     for trial_id, (trial, _) in sorted(kb.trials.items()):
         for index, target in enumerate(trial.tests):
             _add_edge(graph, node("trial", trial_id), node("claim", target), "tests", index=index)
         for index, publication in enumerate(trial.publications):
-            _add_edge(graph, node("trial", trial_id), node("study", publication.study),
-                      "publication", type=publication.type, index=index)
+            _add_edge(
+                graph,
+                node("trial", trial_id),
+                node("study", publication.study),
+                "publication",
+                type=publication.type,
+                index=index,
+            )
     for concept_id, (concept, _) in sorted(kb.concepts.items()):
         for index, source in enumerate(concept.sources):
-            _add_edge(graph, node("concept", concept_id), node("study", source.study), "source",
-                      index=index)
+            _add_edge(
+                graph,
+                node("concept", concept_id),
+                node("study", source.study),
+                "source",
+                index=index,
+            )
     return graph
 
 
@@ -77,34 +99,55 @@ def is_contested(graph: nx.MultiDiGraph, claim_id: str) -> bool:
     return {"supports", "refutes"} <= relations
 
 
-def check(kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph | None = None,
-          ) -> Iterator[Problem]:
+def check(
+    kb: KnowledgeBase,
+    context: Context,
+    graph: nx.MultiDiGraph | None = None,
+) -> Iterator[Problem]:
     graph = build_graph(kb) if graph is None else graph
     for claim_id, (_, loaded) in sorted(kb.claims.items()):
         evidence = evidence_for(graph, claim_id)
         line, col = loaded.source.value(("id",))
         if not evidence:
-            yield Problem(loaded.path, line, col, "KB304", f"claim '{claim_id}' has no evidence",
-                          "link a study to it, or remove the claim")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB304",
+                f"claim '{claim_id}' has no evidence",
+                "link a study to it, or remove the claim",
+            )
         elif is_contested(graph, claim_id):
             supports = sum(link.relation == "supports" for _, link in evidence)
             refutes = sum(link.relation == "refutes" for _, link in evidence)
-            yield Problem(loaded.path, line, col, "KB307",
-                          f"claim '{claim_id}' is contested: {supports} "
-                          f"{'study supports' if supports == 1 else 'studies support'} it, "
-                          f"{refutes} {'refutes' if refutes == 1 else 'refute'} it", None)
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB307",
+                f"claim '{claim_id}' is contested: {supports} "
+                f"{'study supports' if supports == 1 else 'studies support'} it, "
+                f"{refutes} {'refutes' if refutes == 1 else 'refute'} it",
+                None,
+            )
     for study_id, (_, loaded) in sorted(kb.studies.items()):
         if graph.degree(node("study", study_id)) == 0:
             line, col = loaded.source.value(("id",))
-            yield Problem(loaded.path, line, col, "KB305",
-                          f"study '{study_id}' is linked to no claim, trial or concept",
-                          "add a link to the claim it informs")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB305",
+                f"study '{study_id}' is linked to no claim, trial or concept",
+                "add a link to the claim it informs",
+            )
     yield from _cycles(kb, graph)
 
 
 def _cycles(kb: KnowledgeBase, graph: nx.MultiDiGraph) -> Iterator[Problem]:
     depends = nx.DiGraph(
-        (source, target) for source, target, kind in graph.edges(data="kind")
+        (source, target)
+        for source, target, kind in graph.edges(data="kind")
         if kind == "depends_on"
     )
     for component in sorted(nx.strongly_connected_components(depends), key=min):
@@ -115,7 +158,13 @@ def _cycles(kb: KnowledgeBase, graph: nx.MultiDiGraph) -> Iterator[Problem]:
         claim, loaded = kb.claims[first]
         index = next(i for i, target in enumerate(claim.depends_on) if target in ids)
         line, col = loaded.source.value(("depends_on", index))
-        yield Problem(loaded.path, line, col, "KB306",
-                      f"claims depend on each other in a cycle: {' -> '.join(ids)} -> {first}"
-                      if len(ids) > 1 else f"claim '{first}' depends on itself",
-                      "a claim can rest on another only if that one does not rest on it")
+        yield Problem(
+            loaded.path,
+            line,
+            col,
+            "KB306",
+            f"claims depend on each other in a cycle: {' -> '.join(ids)} -> {first}"
+            if len(ids) > 1
+            else f"claim '{first}' depends on itself",
+            "a claim can rest on another only if that one does not rest on it",
+        )

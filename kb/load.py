@@ -70,7 +70,8 @@ def load_yaml_file(file: Path, display_path: str) -> YamlDocument:
         size = file.stat().st_size
         if size > MAX_FILE_BYTES:
             return _failed(
-                display_path, "KB106",
+                display_path,
+                "KB106",
                 f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
                 "split it, or move long text out of the record",
             )
@@ -88,9 +89,12 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
     except UnicodeDecodeError as error:
         line, col = _byte_position(raw, error.start)
         return _failed(
-            display_path, "KB101",
-            f"byte 0x{raw[error.start]:02x} is not valid UTF-8", "save the file as UTF-8",
-            line, col,
+            display_path,
+            "KB101",
+            f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
+            "save the file as UTF-8",
+            line,
+            col,
         )
     first_line = text.split("\n", 1)[0].rstrip("\r")
     try:
@@ -103,24 +107,33 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
         position = getattr(error, "position", 0)
         line, col = _char_position(text, position)
         doc = _failed(
-            display_path, "KB101", f"character not allowed in YAML ({_short(error)})",
-            "is this a binary file?", line, col,
+            display_path,
+            "KB101",
+            f"character not allowed in YAML ({_short(error)})",
+            "is this a binary file?",
+            line,
+            col,
         )
         doc.first_line = first_line
         return doc
     walker = _Walker(display_path, text)
     data: Any = None
     if node is None:
-        walker.problems.append(Problem(
-            display_path, 1, 1, "KB108", "file is empty", "a record is a mapping of fields"
-        ))
+        walker.problems.append(
+            Problem(display_path, 1, 1, "KB108", "file is empty", "a record is a mapping of fields")
+        )
     elif not isinstance(node, yaml.MappingNode):
         line, col = _mark(node)
-        walker.problems.append(Problem(
-            display_path, line, col, "KB108",
-            f"expected a mapping of fields at the top, got {_kind(node)}",
-            "write 'field: value' lines",
-        ))
+        walker.problems.append(
+            Problem(
+                display_path,
+                line,
+                col,
+                "KB108",
+                f"expected a mapping of fields at the top, got {_kind(node)}",
+                "write 'field: value' lines",
+            )
+        )
     else:
         try:
             data = walker.walk(node, (), 1)
@@ -145,10 +158,16 @@ class _Walker:
         self.source.values[loc] = _mark(node)
         if depth > MAX_DEPTH:
             line, col = _mark(node)
-            self.problems.append(Problem(
-                self.path, line, col, "KB107", f"nesting deeper than {MAX_DEPTH} levels",
-                "records need only a few levels",
-            ))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    line,
+                    col,
+                    "KB107",
+                    f"nesting deeper than {MAX_DEPTH} levels",
+                    "records need only a few levels",
+                )
+            )
             raise _Abort
         if isinstance(node, yaml.MappingNode):
             return self._walk_mapping(node, loc, depth)
@@ -163,19 +182,29 @@ class _Walker:
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                self.problems.append(Problem(
-                    self.path, line, col, "KB111",
-                    f"key '{shown}' is read as {_kind(key_node)}, not as a field name",
-                    "field names are lower-case words; quote it if it is meant as text",
-                ))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        col,
+                        "KB111",
+                        f"key '{shown}' is read as {_kind(key_node)}, not as a field name",
+                        "field names are lower-case words; quote it if it is meant as text",
+                    )
+                )
                 continue
             if key in result:
                 first = self.source.keys[(*loc, key)]
-                self.problems.append(Problem(
-                    self.path, line, col, "KB104",
-                    f"key '{key}' appears twice (first at line {first[0]})",
-                    "keep one; the first value is used",
-                ))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        col,
+                        "KB104",
+                        f"key '{key}' appears twice (first at line {first[0]})",
+                        "keep one; the first value is used",
+                    )
+                )
                 continue
             self.source.keys[(*loc, key)] = (line, col)
             result[key] = self.walk(value_node, (*loc, key), depth + 1)
@@ -189,18 +218,29 @@ class _Walker:
                 value = _SCALAR_CONSTRUCTOR.construct_object(node)
             except (yaml.YAMLError, ValueError, TypeError) as error:
                 line, col = _mark(node)
-                self.problems.append(Problem(
-                    self.path, line, col, "KB102", f"cannot read value: {_short(error)}",
-                    "remove the tag or quote the value",
-                ))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        col,
+                        "KB102",
+                        f"cannot read value: {_short(error)}",
+                        "remove the tag or quote the value",
+                    )
+                )
                 return node.value
         if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
             line, col = _mark(node)
-            self.problems.append(Problem(
-                self.path, line, col, "KB112",
-                f"string of {len(value):,} characters, over the limit of {MAX_STRING_CHARS:,}",
-                "shorten it; records hold quotes and summaries, not full texts",
-            ))
+            self.problems.append(
+                Problem(
+                    self.path,
+                    line,
+                    col,
+                    "KB112",
+                    f"string of {len(value):,} characters, over the limit of {MAX_STRING_CHARS:,}",
+                    "shorten it; records hold quotes and summaries, not full texts",
+                )
+            )
         if isinstance(value, dt.datetime | dt.date):
             return node.value
         return value
@@ -211,11 +251,16 @@ class _Walker:
         for event in yaml.parse(self.text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 line, col = _mark(event)
-                self.problems.append(Problem(
-                    self.path, line, col, "KB105",
-                    f"alias '*{event.anchor}' is not allowed in records",
-                    "write the value out in full",
-                ))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        col,
+                        "KB105",
+                        f"alias '*{event.anchor}' is not allowed in records",
+                        "write the value out in full",
+                    )
+                )
                 found += 1
                 if found == 10:
                     break
@@ -226,16 +271,31 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, .
     line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = error.problem or ""
     if "maximum nesting depth" in problem:
-        return ("KB107", "nesting too deep for the YAML parser", "records need only a few levels",
-                line, col)
+        return (
+            "KB107",
+            "nesting too deep for the YAML parser",
+            "records need only a few levels",
+            line,
+            col,
+        )
     if "expected a single document" in str(error.context or "") + problem:
-        return ("KB110", "more than one YAML document in the file", "remove the '---' separator",
-                line, col)
+        return (
+            "KB110",
+            "more than one YAML document in the file",
+            "remove the '---' separator",
+            line,
+            col,
+        )
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
         return ("KB103", "tab character where YAML expects spaces", "indent with spaces", line, col)
     context = f" {error.context}" if error.context else ""
-    return ("KB102", f"{problem}{context}".strip(), "check indentation, colons and quotes",
-            line, col)
+    return (
+        "KB102",
+        f"{problem}{context}".strip(),
+        "check indentation, colons and quotes",
+        line,
+        col,
+    )
 
 
 def _failed(
@@ -245,7 +305,8 @@ def _failed(
 
 
 def _mark(node: yaml.Node | yaml.Event) -> Position:
-    return node.start_mark.line + 1, node.start_mark.column + 1
+    mark = node.start_mark
+    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
 
 
 def _kind(node: yaml.Node) -> str:

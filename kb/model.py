@@ -45,25 +45,58 @@ Url = Annotated[str, Field(pattern=URL_PATTERN)]
 Text = Annotated[str, Field(min_length=1)]
 
 Design = Literal[
-    "meta-analysis", "systematic-review", "rct", "prospective-cohort", "retrospective-cohort",
-    "registry-analysis", "cross-sectional", "case-control", "case-series", "case-report",
-    "trial-protocol", "conference-abstract", "narrative-review", "editorial", "expert-opinion",
+    "meta-analysis",
+    "systematic-review",
+    "rct",
+    "prospective-cohort",
+    "retrospective-cohort",
+    "registry-analysis",
+    "cross-sectional",
+    "case-control",
+    "case-series",
+    "case-report",
+    "trial-protocol",
+    "conference-abstract",
+    "narrative-review",
+    "editorial",
+    "expert-opinion",
     "mechanistic-theory",
 ]
 Question = Literal[
-    "prevalence", "diagnosis", "prognosis", "treatment-benefit", "treatment-harm-common",
-    "treatment-harm-rare", "screening",
+    "prevalence",
+    "diagnosis",
+    "prognosis",
+    "treatment-benefit",
+    "treatment-harm-common",
+    "treatment-harm-rare",
+    "screening",
 ]
 Certainty = Literal["high", "moderate", "low", "very-low"]
 Relation = Literal["supports", "refutes", "qualifies"]
 Measure = Literal[
-    "median-os", "median-pfs", "hr", "or", "rr", "rate", "proportion", "mean", "median",
-    "mean-difference", "count",
+    "median-os",
+    "median-pfs",
+    "hr",
+    "or",
+    "rr",
+    "rate",
+    "proportion",
+    "mean",
+    "median",
+    "mean-difference",
+    "count",
 ]
 Verification = Literal["verified", "unverified"]
 TrialStatus = Literal[
-    "not-yet-recruiting", "recruiting", "enrolling-by-invitation", "active-not-recruiting",
-    "suspended", "terminated", "completed", "withdrawn", "unknown",
+    "not-yet-recruiting",
+    "recruiting",
+    "enrolling-by-invitation",
+    "active-not-recruiting",
+    "suspended",
+    "terminated",
+    "completed",
+    "withdrawn",
+    "unknown",
 ]
 
 
@@ -131,8 +164,9 @@ class Period(Frozen):
 
 class RiskOfBias(Frozen):
     tool: str
-    judgement: Literal["low", "some-concerns", "moderate", "high", "serious", "critical",
-                       "not-assessed"]
+    judgement: Literal[
+        "low", "some-concerns", "moderate", "high", "serious", "critical", "not-assessed"
+    ]
     rationale: str | None = None
 
 
@@ -242,8 +276,9 @@ class TrialDates(Frozen):
 
 class Arm(Frozen):
     label: Text
-    type: Literal["experimental", "active-comparator", "placebo-comparator", "no-intervention",
-                  "other"]
+    type: Literal[
+        "experimental", "active-comparator", "placebo-comparator", "no-intervention", "other"
+    ]
     description: str | None = None
 
 
@@ -276,8 +311,9 @@ class Trial(Frozen):
     acronym: str | None = None
     identifiers: Identifiers
     sponsor: str | None = None
-    phase: Literal["early-phase-1", "phase-1", "phase-1-2", "phase-2", "phase-2-3", "phase-3",
-                   "phase-4", "na"]
+    phase: Literal[
+        "early-phase-1", "phase-1", "phase-1-2", "phase-2", "phase-2-3", "phase-3", "phase-4", "na"
+    ]
     design: TrialDesign
     arms: list[Arm] = Field(default_factory=list)
     enrollment: Enrollment | None = None

@@ -12,8 +12,10 @@ FORMATS = ("text", "json", "github")
 
 def format_text(problem: Problem) -> str:
     hint = f" ({problem.hint})" if problem.hint else ""
-    return (f"{problem.path}:{problem.line}:{problem.col}: "
-            f"{problem.severity.value}[{problem.code}] {problem.message}{hint}")
+    return (
+        f"{problem.path}:{problem.line}:{problem.col}: "
+        f"{problem.severity.value}[{problem.code}] {problem.message}{hint}"
+    )
 
 
 def summary_line(problems: list[Problem]) -> str:
@@ -33,16 +35,24 @@ def _escape_property(text: str) -> str:
 def format_github(problem: Problem) -> str:
     level = {"error": "error", "warning": "warning", "info": "notice"}[problem.severity.value]
     hint = f" ({problem.hint})" if problem.hint else ""
-    return (f"::{level} file={_escape_property(problem.path)},line={problem.line},"
-            f"col={problem.col},title={_escape_property(problem.code)}::"
-            f"{_escape_data(problem.message + hint)}")
+    return (
+        f"::{level} file={_escape_property(problem.path)},line={problem.line},"
+        f"col={problem.col},title={_escape_property(problem.code)}::"
+        f"{_escape_data(problem.message + hint)}"
+    )
 
 
 def render(problems: list[Problem], fmt: str) -> str:
     if fmt == "json":
-        return json.dumps({"problems": [p.to_dict() for p in problems],
-                           "summary": dict(Counter(p.severity.value for p in problems))},
-                          indent=2, ensure_ascii=False, sort_keys=True)
+        return json.dumps(
+            {
+                "problems": [p.to_dict() for p in problems],
+                "summary": dict(Counter(p.severity.value for p in problems)),
+            },
+            indent=2,
+            ensure_ascii=False,
+            sort_keys=True,
+        )
     formatter = format_github if fmt == "github" else format_text
     lines = [formatter(problem) for problem in problems]
     lines.append(summary_line(problems))

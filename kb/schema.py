@@ -26,8 +26,10 @@ def record_schema(kind: str) -> dict[str, Any]:
 def render_schemas() -> dict[str, str]:
     """File name -> file text, byte-stable."""
     return {
-        f"{kind}.schema.json": json.dumps(record_schema(kind), indent=2, sort_keys=True,
-                                          ensure_ascii=False) + "\n"
+        f"{kind}.schema.json": json.dumps(
+            record_schema(kind), indent=2, sort_keys=True, ensure_ascii=False
+        )
+        + "\n"
         for kind in sorted(KINDS)
     }
 

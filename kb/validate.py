@@ -6,6 +6,8 @@ that path into the line and column the contributor wrote it at.
 
 from __future__ import annotations
 
+import contextlib
+import copy
 import types
 import typing
 from typing import Any
@@ -25,8 +27,14 @@ _IDENTIFIER_FORMATS = {
     "eudract": "YYYY-NNNNNN-CC, e.g. 2019-002734-37",
 }
 _TYPE_NAMES = {
-    "string": "text", "int": "a whole number", "float": "a number", "bool": "true or false",
-    "list": "a list", "dict": "a mapping", "model": "a mapping", "model_attributes": "a mapping",
+    "string": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a mapping",
+    "model": "a mapping",
+    "model_attributes": "a mapping",
 }
 
 
@@ -44,16 +52,49 @@ def did_you_mean(word: str, choices: typing.Iterable[str]) -> str | None:
 def validate_record(
     model: type[BaseModel], data: dict[str, Any], source: SourceMap, path: str
 ) -> tuple[Record | None, list[Problem]]:
+    """Problems for every schema error, and the record if one can still be made.
+
+    When the data is invalid, the offending values are pruned (a bad list item goes whole, a
+    bad optional field goes) and validation is tried again, so that the rest of the record
+    still takes part in the cross-record rules. The problems reported are from the first pass.
+    """
     try:
         return typing.cast(Record, model.model_validate(data)), []
     except ValidationError as error:
         problems = [_problem(model, err, data, source, path) for err in error.errors()]
-        return None, problems
+        errors = error.errors()
+    required = {name for name, field in model.model_fields.items() if field.is_required()}
+    pruned: Any = copy.deepcopy(data)
+    for _ in range(_PRUNE_ROUNDS):
+        cuts = {_cut(tuple(err["loc"]), err["type"]) for err in errors}
+        if any(len(cut) == 0 or (len(cut) == 1 and cut[0] in required) for cut in cuts):
+            return None, problems
+        # deepest and last first, so removing one list item does not shift another's index
+        for cut in sorted(cuts, key=lambda c: [(isinstance(p, str), p) for p in c], reverse=True):
+            parent = _lookup(pruned, cut[:-1])
+            if isinstance(parent, dict | list):
+                with contextlib.suppress(KeyError, IndexError, TypeError):
+                    del parent[cut[-1]]  # type: ignore[arg-type]
+        try:
+            return typing.cast(Record, model.model_validate(pruned)), problems
+        except ValidationError as again:
+            errors = again.errors()
+    return None, problems
 
 
-def _problem(
-    model: type[BaseModel], err: Any, data: Any, source: SourceMap, path: str
-) -> Problem:
+_PRUNE_ROUNDS = 4
+
+
+def _cut(loc: Loc, kind: str) -> Loc:
+    """What to remove for an error at `loc`: the list item holding it, else the field itself
+    (for a missing field, the mapping that lacks it)."""
+    if kind == "missing":
+        loc = loc[:-1]
+    end = next((i + 1 for i, part in enumerate(loc) if isinstance(part, int)), len(loc))
+    return loc[:end]
+
+
+def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, path: str) -> Problem:
     loc: Loc = tuple(err["loc"])
     kind: str = err["type"]
     where = _dotted(loc)
@@ -61,8 +102,14 @@ def _problem(
     if kind == "missing":
         line, col = source.key(loc[:-1]) if loc[:-1] else (1, 1)
         parent = f" in '{_dotted(loc[:-1])}'" if loc[:-1] else ""
-        return Problem(path, line, col, "KB202", f"missing required field '{loc[-1]}'{parent}",
-                       f"add '{loc[-1]}:'")
+        return Problem(
+            path,
+            line,
+            col,
+            "KB202",
+            f"missing required field '{loc[-1]}'{parent}",
+            f"add '{loc[-1]}:'",
+        )
     if kind == "extra_forbidden":
         line, col = source.key(loc)
         allowed = _fields_at(model, loc[:-1])
@@ -72,23 +119,47 @@ def _problem(
     if kind == "literal_error":
         allowed = [a.strip("'") for a in err["ctx"]["expected"].replace(" or ", ", ").split(", ")]
         hint = did_you_mean(str(given), allowed) or f"allowed: {', '.join(allowed)}"
-        return Problem(path, line, col, "KB203",
-                       f"'{where}' is '{given}', not one of the allowed values", hint)
+        return Problem(
+            path, line, col, "KB203", f"'{where}' is '{given}', not one of the allowed values", hint
+        )
     if kind.endswith("_type") or kind == "model_attributes_type":
         expected = _TYPE_NAMES.get(kind.removesuffix("_type"), kind.removesuffix("_type"))
-        return Problem(path, line, col, "KB201",
-                       f"'{where}' should be {expected}, got {_describe(given)}",
-                       _type_hint(kind, given))
+        return Problem(
+            path,
+            line,
+            col,
+            "KB201",
+            f"'{where}' should be {expected}, got {_describe(given)}",
+            _type_hint(kind, given),
+        )
     if kind == "string_pattern_mismatch" and len(loc) >= 3 and loc[0] == "identifiers":
         name = str(loc[1])
-        return Problem(path, line, col, "KB404", f"malformed {name.upper()} '{given}'",
-                       f"expected {_IDENTIFIER_FORMATS.get(name, 'the registry format')}")
+        return Problem(
+            path,
+            line,
+            col,
+            "KB404",
+            f"malformed {name.upper()} '{given}'",
+            f"expected {_IDENTIFIER_FORMATS.get(name, 'the registry format')}",
+        )
     if kind == "string_pattern_mismatch" and _is_id_field(loc):
-        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a valid id",
-                       "ids are lower-case a-z, 0-9 and single hyphens, e.g. 'oweira-2017'")
+        return Problem(
+            path,
+            line,
+            col,
+            "KB205",
+            f"'{where}' is '{given}', not a valid id",
+            "ids are lower-case a-z, 0-9 and single hyphens, e.g. 'oweira-2017'",
+        )
     if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == PARTIAL_DATE_PATTERN:
-        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a date",
-                       "write YYYY, YYYY-MM or YYYY-MM-DD")
+        return Problem(
+            path,
+            line,
+            col,
+            "KB205",
+            f"'{where}' is '{given}', not a date",
+            "write YYYY, YYYY-MM or YYYY-MM-DD",
+        )
     message = str(err["msg"]).removeprefix("Value error, ")
     return Problem(path, line, col, "KB205", f"'{where}': {message.lower()}", None)
 

@@ -1,4 +1,5 @@
-"""Rules across records. Each module is one family with a `check(kb, context)` that yields problems."""
+"""Rules across records: one module per family, each with a `check(kb, context)` yielding
+problems."""
 
 from __future__ import annotations
 

@@ -29,9 +29,14 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
         if entry is None:
             line, col = loaded.source.value(("cite",))
             if bib.entries or not bib.problems:
-                yield Problem(loaded.path, line, col, "KB401",
-                              f"citation key '{study.cite}' is not in {bib.path}",
-                              did_you_mean(study.cite, bib.entries) or "add the BibTeX entry")
+                yield Problem(
+                    loaded.path,
+                    line,
+                    col,
+                    "KB401",
+                    f"citation key '{study.cite}' is not in {bib.path}",
+                    did_you_mean(study.cite, bib.entries) or "add the BibTeX entry",
+                )
             continue
         cited.add(entry.key)
         for name in IDENTIFIER_FIELDS:
@@ -41,39 +46,68 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
                 continue
             if normalise_identifier(name, ours.value) != normalise_identifier(name, theirs):
                 line, col = loaded.source.value(("identifiers", name, "value"))
-                yield Problem(loaded.path, line, col, "KB406",
-                              f"{name.upper()} '{ours.value}' differs from '{theirs}' in "
-                              f"entry '{entry.key}'",
-                              "check both against the publisher page and correct one")
+                yield Problem(
+                    loaded.path,
+                    line,
+                    col,
+                    "KB406",
+                    f"{name.upper()} '{ours.value}' differs from '{theirs}' in entry '{entry.key}'",
+                    "check both against the publisher page and correct one",
+                )
     for entry in bib.entries.values():
         yield from _entry_problems(entry, bib.path, entry.key in cited)
 
 
 def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Problem]:
     if not is_cited:
-        yield Problem(path, entry.line, entry.col, "KB402",
-                      f"entry '{entry.key}' is cited by no study",
-                      "add a study with this 'cite' key, or remove the entry")
-    for required in REQUIRED_FIELDS.get(entry.type, ()):
-        options = required.split("|")
-        if any(entry.fields.get(name) for name in options):
-            continue
-        shown = " or ".join(f"'{name}'" for name in options)
-        if any(entry.declared_unverified(name) for name in options):
-            yield Problem(path, entry.line, entry.col, "KB410",
-                          f"@{entry.type} entry '{entry.key}' has no {shown}; "
-                          "its note declares it unverified", None)
-        else:
-            yield Problem(path, entry.line, entry.col, "KB403",
-                          f"@{entry.type} entry '{entry.key}' lacks the required field {shown}",
-                          "add it, or list it after 'UNVERIFIED:' in the note if it could "
-                          "not be confirmed")
+        yield Problem(
+            path,
+            entry.line,
+            entry.col,
+            "KB402",
+            f"entry '{entry.key}' is cited by no study",
+            "add a study with this 'cite' key, or remove the entry",
+        )
+    missing = [
+        required.split("|")
+        for required in REQUIRED_FIELDS.get(entry.type, ())
+        if not any(entry.fields.get(name) for name in required.split("|"))
+    ]
+    declared = [
+        options for options in missing if any(entry.declared_unverified(name) for name in options)
+    ]
+    undeclared = [options for options in missing if options not in declared]
+    if declared:
+        yield Problem(
+            path,
+            entry.line,
+            entry.col,
+            "KB410",
+            f"@{entry.type} entry '{entry.key}' has no {_names(declared)}; its note "
+            "declares them unverified",
+            None,
+        )
+    if undeclared:
+        yield Problem(
+            path,
+            entry.line,
+            entry.col,
+            "KB403",
+            f"@{entry.type} entry '{entry.key}' lacks the required {_names(undeclared)}",
+            "add them, or list them after 'UNVERIFIED:' in the note if they could not be confirmed",
+        )
     for name, pattern in _PATTERNS.items():
         value = entry.fields.get(name)
         if value is not None and not re.fullmatch(pattern, value.strip()):
             line, col = entry.position(name)
-            yield Problem(path, line, col, "KB404", f"malformed {name.upper()} '{value}' in "
-                          f"entry '{entry.key}'", _FORMATS[name])
+            yield Problem(
+                path,
+                line,
+                col,
+                "KB404",
+                f"malformed {name.upper()} '{value}' in entry '{entry.key}'",
+                _FORMATS[name],
+            )
 
 
 _FORMATS = {
@@ -81,3 +115,7 @@ _FORMATS = {
     "pmid": "expected digits only, e.g. 31818843",
     "pmcid": "expected 'PMC' then digits, e.g. PMC6924808",
 }
+
+
+def _names(groups: list[list[str]]) -> str:
+    return ", ".join(" or ".join(f"'{name}'" for name in options) for options in groups)

@@ -32,8 +32,7 @@ def _identifiers(kb: KnowledgeBase, loaded: LoadedRecord) -> Iterator[tuple[str,
     for name in ("doi", "pmid", "pmcid", "nct", "eudract"):
         identifier = getattr(record.identifiers, name)
         if identifier is not None:
-            yield name, normalise_identifier(name, identifier.value), ("identifiers", name,
-                                                                        "value")
+            yield name, normalise_identifier(name, identifier.value), ("identifiers", name, "value")
     if isinstance(record, Study) and (entry := kb.bibliography.get(record.cite)):
         for name in ("doi", "pmid", "pmcid"):
             if name in entry.fields and getattr(record.identifiers, name) is None:
@@ -47,11 +46,14 @@ def _shared_identifiers(kb: KnowledgeBase) -> Iterator[Problem]:
             first = owners.setdefault((loaded.kind, name, value), loaded)
             if first is not loaded and first.raw_id != loaded.raw_id:
                 line, col = loaded.source.value(loc)
-                yield Problem(loaded.path, line, col, "KB405",
-                              f"{name.upper()} '{value}' is also on {loaded.kind} "
-                              f"'{first.raw_id}'",
-                              "one publication is one record: merge the two, or correct the "
-                              "identifier")
+                yield Problem(
+                    loaded.path,
+                    line,
+                    col,
+                    "KB405",
+                    f"{name.upper()} '{value}' is also on {loaded.kind} '{first.raw_id}'",
+                    "one publication is one record: merge the two, or correct the identifier",
+                )
 
 
 def _shared_cite_keys(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -61,9 +63,14 @@ def _shared_cite_keys(kb: KnowledgeBase) -> Iterator[Problem]:
         first = owners.setdefault(key, study.id)
         if first != study.id:
             line, col = loaded.source.value(("cite",))
-            yield Problem(loaded.path, line, col, "KB405",
-                          f"citation key '{study.cite}' is also cited by study '{first}'",
-                          "one publication is one record: merge the two studies")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB405",
+                f"citation key '{study.cite}' is also cited by study '{first}'",
+                "one publication is one record: merge the two studies",
+            )
 
 
 def _similar_titles(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -82,7 +89,12 @@ def _similar_titles(kb: KnowledgeBase) -> Iterator[Problem]:
                 score = fuzz.token_sort_ratio(title, other_title)
                 if score >= TITLE_SIMILARITY:
                     line, col = loaded.source.value(("cite",))
-                    yield Problem(loaded.path, line, col, "KB407",
-                                  f"study '{study.id}' looks like study '{other.id}': same first "
-                                  f"author and year, titles {score:.0f}% alike",
-                                  "if they are one publication, merge them")
+                    yield Problem(
+                        loaded.path,
+                        line,
+                        col,
+                        "KB407",
+                        f"study '{study.id}' looks like study '{other.id}': same first "
+                        f"author and year, titles {score:.0f}% alike",
+                        "if they are one publication, merge them",
+                    )

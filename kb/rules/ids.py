@@ -27,9 +27,14 @@ def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
         earlier = first.setdefault(loaded.raw_id, loaded)
         if earlier is not loaded:
             line, col = loaded.source.value(("id",))
-            yield Problem(loaded.path, line, col, "KB302",
-                          f"id '{loaded.raw_id}' is already used by {earlier.path}",
-                          "ids are unique across studies, claims, trials and concepts")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB302",
+                f"id '{loaded.raw_id}' is already used by {earlier.path}",
+                "ids are unique across studies, claims, trials and concepts",
+            )
 
 
 def _file_names(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -37,9 +42,14 @@ def _file_names(kb: KnowledgeBase) -> Iterator[Problem]:
         stem = PurePosixPath(loaded.path).stem
         if loaded.raw_id and loaded.raw_id != stem:
             line, col = loaded.source.value(("id",))
-            yield Problem(loaded.path, line, col, "KB303",
-                          f"id '{loaded.raw_id}' differs from the file name '{stem}'",
-                          f"rename the file to '{loaded.raw_id}.yaml' or change the id")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB303",
+                f"id '{loaded.raw_id}' differs from the file name '{stem}'",
+                f"rename the file to '{loaded.raw_id}.yaml' or change the id",
+            )
 
 
 def _references(kb: KnowledgeBase) -> Iterator[Problem]:
@@ -51,12 +61,23 @@ def _references(kb: KnowledgeBase) -> Iterator[Problem]:
             line, col = loaded.source.value(loc)
             other = next((k for k, known in ids.items() if target in known), None)
             if other is not None:
-                yield Problem(loaded.path, line, col, "KB308",
-                              f"'{target}' is a {other}, not a {kind}",
-                              f"'{loc[0]}' takes {kind} ids")
+                yield Problem(
+                    loaded.path,
+                    line,
+                    col,
+                    "KB308",
+                    f"'{target}' is a {other}, not a {kind}",
+                    f"'{loc[0]}' takes {kind} ids",
+                )
                 continue
-            yield Problem(loaded.path, line, col, "KB301", f"unknown {kind} '{target}'",
-                          did_you_mean(target, ids[kind]) or f"create the {kind} or fix the id")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB301",
+                f"unknown {kind} '{target}'",
+                did_you_mean(target, ids[kind]) or f"create the {kind} or fix the id",
+            )
         yield from _repeated_links(loaded)
 
 
@@ -89,7 +110,12 @@ def _repeated_links(loaded: LoadedRecord) -> Iterator[Problem]:
         earlier = seen.setdefault((link.claim, link.relation), i)
         if earlier != i:
             line, col = loaded.source.value(("links", i, "claim"))
-            yield Problem(loaded.path, line, col, "KB309",
-                          f"claim '{link.claim}' is linked twice as '{link.relation}' "
-                          f"(first as links[{earlier}])",
-                          "merge the two links, putting both quotes in one")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB309",
+                f"claim '{link.claim}' is linked twice as '{link.relation}' "
+                f"(first as links[{earlier}])",
+                "merge the two links, putting both quotes in one",
+            )

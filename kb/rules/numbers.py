@@ -28,35 +28,62 @@ def _finding(finding: Finding, loc: Loc, loaded: LoadedRecord) -> Iterator[Probl
     for j, group in enumerate(finding.groups):
         yield from _estimate(group.value, group.ci, percent, (*loc, "groups", j), loaded)
     if finding.p is not None and not 0 <= finding.p <= 1:
-        yield _at(loaded, (*loc, "p"), "KB703", f"p-value {finding.p:g} is outside [0, 1]",
-                  "write p as a probability, e.g. 0.038, not 3.8")
+        yield _at(
+            loaded,
+            (*loc, "p"),
+            "KB703",
+            f"p-value {finding.p:g} is outside [0, 1]",
+            "write p as a probability, e.g. 0.038, not 3.8",
+        )
 
 
 def _estimate(
     value: float | None, ci: Interval | None, percent: bool, loc: Loc, loaded: LoadedRecord
 ) -> Iterator[Problem]:
     if ci is not None and ci.lower > ci.upper:
-        yield _at(loaded, (*loc, "ci", "lower"), "KB701",
-                  f"interval lower bound {ci.lower:g} is above the upper bound {ci.upper:g}",
-                  "swap them if they were entered in the wrong order")
+        yield _at(
+            loaded,
+            (*loc, "ci", "lower"),
+            "KB701",
+            f"interval lower bound {ci.lower:g} is above the upper bound {ci.upper:g}",
+            "swap them if they were entered in the wrong order",
+        )
     elif ci is not None and value is not None and not ci.lower <= value <= ci.upper:
-        yield _at(loaded, (*loc, "value"), "KB702",
-                  f"value {value:g} lies outside its interval {ci.lower:g} to {ci.upper:g}",
-                  "check the value and both bounds against the source")
+        yield _at(
+            loaded,
+            (*loc, "value"),
+            "KB702",
+            f"value {value:g} lies outside its interval {ci.lower:g} to {ci.upper:g}",
+            "check the value and both bounds against the source",
+        )
     if percent:
-        for name, number in (("value", value), ("ci", ci and ci.upper)):
+        upper = ci.upper if ci is not None else None
+        for name, number in (("value", value), ("ci", upper)):
             if number is not None and number > 100:
-                yield _at(loaded, (*loc, name), "KB704", f"{number:g}% is over 100%",
-                          "check the unit: is this a count, or a proportion per 1,000?")
+                yield _at(
+                    loaded,
+                    (*loc, name),
+                    "KB704",
+                    f"{number:g}% is over 100%",
+                    "check the unit: is this a count, or a proportion per 1,000?",
+                )
 
 
 def _sample_size(study: Study, loaded: LoadedRecord) -> Iterator[Problem]:
     size = study.sample_size
-    if size and size.enrolled is not None and size.analysed is not None:
-        if size.analysed > size.enrolled:
-            yield _at(loaded, ("sample_size", "analysed"), "KB705",
-                      f"{size.analysed:,} analysed but only {size.enrolled:,} enrolled",
-                      "check both counts against the source")
+    if (
+        size
+        and size.enrolled is not None
+        and size.analysed is not None
+        and size.analysed > size.enrolled
+    ):
+        yield _at(
+            loaded,
+            ("sample_size", "analysed"),
+            "KB705",
+            f"{size.analysed:,} analysed but only {size.enrolled:,} enrolled",
+            "check both counts against the source",
+        )
 
 
 def _study_dates(study: Study, loaded: LoadedRecord, context: Context) -> Iterator[Problem]:
@@ -72,11 +99,17 @@ def _trial_dates(trial: Trial, loaded: LoadedRecord, context: Context) -> Iterat
     for name in ("start", "primary_completion", "completion"):
         value = getattr(dates, name)
         if value is not None and value.type == "actual":
-            yield from _not_future(value.date, ("dates", name, "date"), loaded, context,
-                                   "an actual date cannot be in the future; mark it 'estimated'")
+            yield from _not_future(
+                value.date,
+                ("dates", name, "date"),
+                loaded,
+                context,
+                "an actual date cannot be in the future; mark it 'estimated'",
+            )
     if dates.start and dates.completion:
-        yield from _range(dates.start.date, dates.completion.date, ("dates",), loaded,
-                          ("start", "completion"))
+        yield from _range(
+            dates.start.date, dates.completion.date, ("dates",), loaded, ("start", "completion")
+        )
     yield from _not_future(trial.status.verified, ("status", "verified"), loaded, context)
     yield from _identifier_dates(trial.identifiers, loaded, context)
 
@@ -87,12 +120,16 @@ def _identifier_dates(
     for name in ("doi", "pmid", "pmcid", "nct", "eudract"):
         identifier = getattr(identifiers, name)
         if identifier is not None:
-            yield from _not_future(identifier.checked, ("identifiers", name, "checked"), loaded,
-                                   context)
+            yield from _not_future(
+                identifier.checked, ("identifiers", name, "checked"), loaded, context
+            )
 
 
 def _not_future(
-    value: str | None, loc: Loc, loaded: LoadedRecord, context: Context,
+    value: str | None,
+    loc: Loc,
+    loaded: LoadedRecord,
+    context: Context,
     hint: str = "check the year",
 ) -> Iterator[Problem]:
     if value is not None and earliest(value) > context.today:
@@ -100,13 +137,20 @@ def _not_future(
 
 
 def _range(
-    start: str | None, end: str | None, loc: Loc, loaded: LoadedRecord,
+    start: str | None,
+    end: str | None,
+    loc: Loc,
+    loaded: LoadedRecord,
     names: tuple[str, str] = ("start", "end"),
 ) -> Iterator[Problem]:
     if start and end and earliest(start) > latest(end):
-        yield _at(loaded, (*loc, names[1]), "KB707",
-                  f"{names[1].replace('_', ' ')} {end} is before {names[0]} {start}",
-                  "check both dates")
+        yield _at(
+            loaded,
+            (*loc, names[1]),
+            "KB707",
+            f"{names[1].replace('_', ' ')} {end} is before {names[0]} {start}",
+            "check both dates",
+        )
 
 
 def _at(loaded: LoadedRecord, loc: Loc, code: str, message: str, hint: str | None) -> Problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from kb.clock import latest
@@ -28,11 +29,11 @@ def has_results(trial: Trial) -> bool:
     return any(publication.type in RESULTS for publication in trial.publications)
 
 
-def is_overdue(trial: Trial, today: object) -> bool:
+def is_overdue(trial: Trial, today: dt.date) -> bool:
     due = results_due(trial)
     return (
         due is not None
-        and latest(due) < today  # type: ignore[operator]
+        and latest(due) < today
         and trial.status.overall not in FINISHED
         and not has_results(trial)
     )
@@ -42,9 +43,14 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
     for trial, loaded in kb.trials.values():
         if is_overdue(trial, context.today):
             line, col = loaded.source.value(("status", "overall"))
-            yield Problem(loaded.path, line, col, "KB601",
-                          f"trial '{trial.id}' is overdue as of {context.today}: results were "
-                          f"due by {results_due(trial)} and the status is still "
-                          f"'{trial.status.overall}' with no results publication linked",
-                          "check the registry; link the results publication or update the "
-                          "status and its 'verified' date")
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB601",
+                f"trial '{trial.id}' is overdue as of {context.today}: results were "
+                f"due by {results_due(trial)} and the status is still "
+                f"'{trial.status.overall}' with no results publication linked",
+                "check the registry; link the results publication or update the "
+                "status and its 'verified' date",
+            )

@@ -1,0 +1,1 @@
+"""kb: an evidence knowledge base: YAML records, validation, a claim-evidence graph, grading."""
