@@ -262,7 +262,9 @@ class Claim(Frozen):
 
 class TrialDate(Frozen):
     date: PartialDate
-    type: Literal["actual", "estimated"]
+    type: Literal["actual", "estimated"] | None = Field(
+        None, description="as the registry marks it; leave out when the source does not say"
+    )
 
 
 class TrialDates(Frozen):
@@ -319,7 +321,7 @@ class Trial(Frozen):
     enrollment: Enrollment | None = None
     primary_outcome: str | None = None
     dates: TrialDates = Field(default_factory=TrialDates)
-    status: TrialStatusRecord
+    status: TrialStatusRecord | None = Field(None, description="leave out when not seen")
     tests: list[RecordId] = Field(default_factory=list)
     publications: list[Publication] = Field(default_factory=list)
     summary: str | None = None

@@ -110,7 +110,8 @@ def _trial_dates(trial: Trial, loaded: LoadedRecord, context: Context) -> Iterat
         yield from _range(
             dates.start.date, dates.completion.date, ("dates",), loaded, ("start", "completion")
         )
-    yield from _not_future(trial.status.verified, ("status", "verified"), loaded, context)
+    if trial.status is not None:
+        yield from _not_future(trial.status.verified, ("status", "verified"), loaded, context)
     yield from _identifier_dates(trial.identifiers, loaded, context)
 
 

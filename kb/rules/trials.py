@@ -30,27 +30,30 @@ def has_results(trial: Trial) -> bool:
 
 
 def is_overdue(trial: Trial, today: dt.date) -> bool:
+    """Results are due, the trial is not known to have finished, and no results are linked."""
     due = results_due(trial)
-    return (
-        due is not None
-        and latest(due) < today
-        and trial.status.overall not in FINISHED
-        and not has_results(trial)
-    )
+    finished = trial.status is not None and trial.status.overall in FINISHED
+    return due is not None and latest(due) < today and not finished and not has_results(trial)
 
 
 def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
     for trial, loaded in kb.trials.values():
-        if is_overdue(trial, context.today):
-            line, col = loaded.source.value(("status", "overall"))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB601",
-                f"trial '{trial.id}' is overdue as of {context.today}: results were "
-                f"due by {results_due(trial)} and the status is still "
-                f"'{trial.status.overall}' with no results publication linked",
-                "check the registry; link the results publication or update the "
-                "status and its 'verified' date",
-            )
+        if not is_overdue(trial, context.today):
+            continue
+        if trial.status is None:
+            loc: tuple[str, ...] = ("id",)
+            status = "no status is recorded"
+        else:
+            loc = ("status", "overall")
+            status = f"the status is still '{trial.status.overall}'"
+        line, col = loaded.source.value(loc)
+        yield Problem(
+            loaded.path,
+            line,
+            col,
+            "KB601",
+            f"trial '{trial.id}' is overdue as of {context.today}: results were due by "
+            f"{results_due(trial)}, {status} and no results publication is linked",
+            "check the registry; link the results publication or update the status and its "
+            "'verified' date",
+        )
