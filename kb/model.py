@@ -30,7 +30,10 @@ def _as_text(value: Any) -> Any:
 
 def _valid_calendar_date(value: Any) -> Any:
     if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        dt.date.fromisoformat(value)  # raises ValueError for 2023-02-30
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a day of the calendar") from None
     return value
 
 
@@ -311,6 +314,7 @@ class Trial(Frozen):
     id: RecordId
     title: Text
     acronym: str | None = None
+    cite: str | None = Field(None, description="key of the registry entry in references.bib")
     identifiers: Identifiers
     sponsor: str | None = None
     phase: Literal[

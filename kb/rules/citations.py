@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from kb.cite import IDENTIFIER_FIELDS, REQUIRED_FIELDS, BibEntry
-from kb.corpus import KnowledgeBase
-from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN
+from kb.corpus import KnowledgeBase, LoadedRecord
+from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN, Study, Trial
 from kb.problems import Problem
 from kb.rules import Context
 from kb.validate import did_you_mean
@@ -24,8 +24,11 @@ def normalise_identifier(name: str, value: str) -> str:
 def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
     bib = kb.bibliography
     cited: set[str] = set()
-    for study, loaded in kb.studies.values():
-        entry = bib.get(study.cite)
+    citing: list[tuple[Study | Trial, LoadedRecord]] = [*kb.studies.values(), *kb.trials.values()]
+    for record, loaded in citing:
+        if record.cite is None:
+            continue
+        entry = bib.get(record.cite)
         if entry is None:
             line, col = loaded.source.value(("cite",))
             if bib.entries or not bib.problems:
@@ -34,13 +37,13 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
                     line,
                     col,
                     "KB401",
-                    f"citation key '{study.cite}' is not in {bib.path}",
-                    did_you_mean(study.cite, bib.entries) or "add the BibTeX entry",
+                    f"citation key '{record.cite}' is not in {bib.path}",
+                    did_you_mean(record.cite, bib.entries) or "add the BibTeX entry",
                 )
             continue
         cited.add(entry.key)
         for name in IDENTIFIER_FIELDS:
-            ours = getattr(study.identifiers, name)
+            ours = getattr(record.identifiers, name)
             theirs = entry.fields.get(name)
             if ours is None or theirs is None:
                 continue
@@ -65,8 +68,8 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             entry.line,
             entry.col,
             "KB402",
-            f"entry '{entry.key}' is cited by no study",
-            "add a study with this 'cite' key, or remove the entry",
+            f"entry '{entry.key}' is cited by no study or trial",
+            "add a record with this 'cite' key, or remove the entry",
         )
     missing = [
         required.split("|")
