@@ -11,7 +11,17 @@ from typing import Any, TypeVar
 
 from kb.cite import Bibliography, load_bibliography
 from kb.load import SourceMap, load_yaml_file
-from kb.model import FOLDERS, KINDS, Claim, Concept, Record, Study, Trial
+from kb.model import (
+    FOLDERS,
+    KINDS,
+    QUESTION_FILE,
+    Claim,
+    ClinicalQuestion,
+    Concept,
+    Record,
+    Study,
+    Trial,
+)
 from kb.problems import Problem
 from kb.validate import validate_record
 
@@ -22,8 +32,10 @@ R = TypeVar("R", Study, Claim, Trial, Concept)
 
 
 def modeline(kind: str) -> str:
-    """The first line every record of `kind` carries, so editors validate it as it is typed."""
-    return f"# yaml-language-server: $schema=../../{SCHEMA_FOLDER}/{kind}.schema.json"
+    """The first line every record of `kind` carries, so editors validate it as it is typed.
+    Records sit two folders below the repository (evidence/studies/); the question one."""
+    up = "../" if kind == "question" else "../../"
+    return f"# yaml-language-server: $schema={up}{SCHEMA_FOLDER}/{kind}.schema.json"
 
 
 @dataclass
@@ -43,6 +55,7 @@ class KnowledgeBase:
     bibliography: Bibliography
     problems: list[Problem] = field(default_factory=list)
     """Problems found while loading: file, YAML and schema."""
+    question: ClinicalQuestion | None = None
 
     def of_kind(self, kind: type[R]) -> dict[str, tuple[R, LoadedRecord]]:
         """Valid records of one kind by id; with duplicate ids, the first file wins."""
@@ -93,7 +106,18 @@ def load_kb(root: Path) -> KnowledgeBase:
             records.append(loaded)
     bibliography = load_bibliography(root / BIB_NAME, display_path(root / BIB_NAME))
     problems.extend(bibliography.problems)
-    return KnowledgeBase(root, records, bibliography, problems)
+    question = None
+    if (root / QUESTION_FILE).is_file():
+        question, found = load_question(root / QUESTION_FILE, root)
+        problems.extend(found)
+    return KnowledgeBase(root, records, bibliography, problems, question)
+
+
+def load_question(file: Path, root: Path) -> tuple[ClinicalQuestion | None, list[Problem]]:
+    """evidence/question.yaml: the clinical question, checked like a record."""
+    loaded, problems = load_record(file, "question", root)
+    record = loaded.record if loaded else None
+    return (record if isinstance(record, ClinicalQuestion) else None), problems
 
 
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:
@@ -112,7 +136,8 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
     doc = load_yaml_file(file, path)
     problems = list(doc.problems)
     expected = modeline(kind)
-    if doc.first_line.strip() != expected and not any(p.code == "KB101" for p in problems):
+    unread = any(p.code in {"KB101", "KB106"} for p in problems)  # first line never seen
+    if doc.first_line.strip() != expected and not unread:
         problems.append(
             Problem(
                 path,
@@ -127,7 +152,8 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
         return None, problems
     data: dict[str, Any] = doc.data
     raw_id = data.get("id") if isinstance(data.get("id"), str) else None
-    record, schema_problems = validate_record(KINDS[kind], data, doc.source, path)
+    model = ClinicalQuestion if kind == "question" else KINDS[kind]
+    record, schema_problems = validate_record(model, data, doc.source, path)
     problems.extend(schema_problems)
     return LoadedRecord(kind, path, raw_id, record, doc.source), problems
 
@@ -167,6 +193,8 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                         )
                     )
     for file in sorted(root.glob("*.yaml")):
+        if file.name == QUESTION_FILE:
+            continue
         problems.append(
             Problem(
                 display_path(file),

@@ -7,7 +7,9 @@ problem with a location: nothing raises, nothing hangs.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,8 +106,9 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
         doc.first_line = first_line
         return doc
     except yaml.YAMLError as error:  # ReaderError: a character YAML forbids (binary data)
-        position = getattr(error, "position", 0)
-        line, col = _char_position(text, position)
+        position = getattr(error, "position", 0)  # in bytes of the UTF-8 text libyaml read
+        chars = len(text.encode("utf-8")[:position].decode("utf-8", errors="ignore"))
+        line, col = _char_position(text, chars)
         doc = _failed(
             display_path,
             "KB101",
@@ -123,7 +126,7 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
             Problem(display_path, 1, 1, "KB108", "file is empty", "a record is a mapping of fields")
         )
     elif not isinstance(node, yaml.MappingNode):
-        line, col = _mark(node)
+        line, col = _mark(node, walker.starts)
         walker.problems.append(
             Problem(
                 display_path,
@@ -146,6 +149,7 @@ class _Walker:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
+        self.starts = _line_starts(text)
         self.source = SourceMap()
         self.problems: list[Problem] = []
         self.seen: set[int] = set()
@@ -155,9 +159,9 @@ class _Walker:
             self._report_aliases()
             raise _Abort
         self.seen.add(id(node))
-        self.source.values[loc] = _mark(node)
+        self.source.values[loc] = _mark(node, self.starts)
         if depth > MAX_DEPTH:
-            line, col = _mark(node)
+            line, col = _mark(node, self.starts)
             self.problems.append(
                 Problem(
                     self.path,
@@ -178,7 +182,7 @@ class _Walker:
     def _walk_mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            line, col = _mark(key_node)
+            line, col = _mark(key_node, self.starts)
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
@@ -217,7 +221,7 @@ class _Walker:
             try:
                 value = _SCALAR_CONSTRUCTOR.construct_object(node)
             except (yaml.YAMLError, ValueError, TypeError) as error:
-                line, col = _mark(node)
+                line, col = _mark(node, self.starts)
                 self.problems.append(
                     Problem(
                         self.path,
@@ -230,7 +234,7 @@ class _Walker:
                 )
                 return node.value
         if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
-            line, col = _mark(node)
+            line, col = _mark(node, self.starts)
             self.problems.append(
                 Problem(
                     self.path,
@@ -250,7 +254,7 @@ class _Walker:
         found = 0
         for event in yaml.parse(self.text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.AliasEvent):
-                line, col = _mark(event)
+                line, col = _mark(event, self.starts)
                 self.problems.append(
                     Problem(
                         self.path,
@@ -268,7 +272,7 @@ class _Walker:
 
 def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, ...]:
     mark = error.problem_mark or error.context_mark
-    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    line, col = _char_position(text, mark.index) if mark else (1, 1)
     problem = error.problem or ""
     if "maximum nesting depth" in problem:
         return (
@@ -304,9 +308,18 @@ def _failed(
     return YamlDocument(path, None, SourceMap(), [Problem(path, line, col, code, message, hint)])
 
 
-def _mark(node: yaml.Node | yaml.Event) -> Position:
+def _line_starts(text: str) -> list[int]:
+    return [0, *(match.end() for match in re.finditer("\n", text))]
+
+
+def _mark(node: yaml.Node | yaml.Event, starts: list[int]) -> Position:
+    """Where `node` starts, with lines counted at '\n' only, as editors and GitHub count them
+    (libyaml's own line count also breaks at '\r', U+0085, U+2028 and U+2029)."""
     mark = node.start_mark
-    return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    if mark is None:
+        return (1, 1)
+    line = bisect.bisect_right(starts, mark.index)
+    return line, mark.index - starts[line - 1] + 1
 
 
 def _kind(node: yaml.Node) -> str:

@@ -24,8 +24,13 @@ PARTIAL_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
 
 
 def _as_text(value: Any) -> Any:
-    """YAML reads 2018-07-01 as a date; dates are stored as the text written."""
-    return value.isoformat() if isinstance(value, dt.date) else value
+    """Dates are stored as the text written: YAML reads 2018-07-01 as a date and a bare year
+    such as 2025 as a number."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _valid_calendar_date(value: Any) -> Any:
@@ -39,9 +44,10 @@ def _valid_calendar_date(value: Any) -> Any:
 
 PartialDate = Annotated[
     str,
+    # the pattern comes before the validators, or it is left out of the JSON Schema
+    Field(pattern=PARTIAL_DATE_PATTERN, description="YYYY, YYYY-MM or YYYY-MM-DD"),
     BeforeValidator(_valid_calendar_date),
     BeforeValidator(_as_text),
-    Field(pattern=PARTIAL_DATE_PATTERN, description="YYYY, YYYY-MM or YYYY-MM-DD"),
 ]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN, description="lower-case slug, a-z 0-9 -")]
 Url = Annotated[str, Field(pattern=URL_PATTERN)]
@@ -348,7 +354,16 @@ class Concept(Frozen):
     see_also: list[RecordId] = Field(default_factory=list)
 
 
-Record = Study | Claim | Trial | Concept
+class ClinicalQuestion(Frozen):
+    """The question the knowledge base answers: evidence/question.yaml, shown on the home page."""
+
+    title: Text = Field(description="the site's name")
+    question: Text
+    scope: Pico = Field(default_factory=Pico)
+    summary: str | None = None
+
+
+Record = Study | Claim | Trial | Concept | ClinicalQuestion
 
 KINDS: dict[str, type[Study] | type[Claim] | type[Trial] | type[Concept]] = {
     "study": Study,
@@ -356,6 +371,8 @@ KINDS: dict[str, type[Study] | type[Claim] | type[Trial] | type[Concept]] = {
     "trial": Trial,
     "concept": Concept,
 }
+QUESTION_FILE = "question.yaml"
+"""The one record at the top of the evidence folder."""
 FOLDERS: dict[str, str] = {
     "studies": "study",
     "claims": "claim",

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from kb.model import KINDS
+from kb.model import KINDS, ClinicalQuestion
+
+SCHEMA_MODELS = {**KINDS, "question": ClinicalQuestion}
 
 
 def record_schema(kind: str) -> dict[str, Any]:
     """The schema of one record kind; pydantic's `$defs` moved to draft-07 `definitions`."""
-    schema = KINDS[kind].model_json_schema(ref_template="#/definitions/{model}")
+    schema = SCHEMA_MODELS[kind].model_json_schema(ref_template="#/definitions/{model}")
     definitions = schema.pop("$defs", {})
     out: dict[str, Any] = {
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -30,7 +32,7 @@ def render_schemas() -> dict[str, str]:
             record_schema(kind), indent=2, sort_keys=True, ensure_ascii=False
         )
         + "\n"
-        for kind in sorted(KINDS)
+        for kind in sorted(SCHEMA_MODELS)
     }
 
 

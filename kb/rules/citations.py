@@ -87,7 +87,7 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             entry.col,
             "KB410",
             f"@{entry.type} entry '{entry.key}' has no {_names(declared)}; its note "
-            "declares them unverified",
+            f"declares {'it' if len(declared) == 1 else 'them'} unverified",
             None,
         )
     if undeclared:
@@ -97,7 +97,9 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             entry.col,
             "KB403",
             f"@{entry.type} entry '{entry.key}' lacks the required {_names(undeclared)}",
-            "add them, or list them after 'UNVERIFIED:' in the note if they could not be confirmed",
+            "add "
+            + ("it, or list it" if len(undeclared) == 1 else "them, or list them")
+            + " after 'UNVERIFIED:' in the note if not confirmed in a source",
         )
     for name, pattern in _PATTERNS.items():
         value = entry.fields.get(name)

@@ -58,11 +58,11 @@ def _estimate(
         )
     if percent:
         upper = ci.upper if ci is not None else None
-        for name, number in (("value", value), ("ci", upper)):
+        for at, number in ((("value",), value), (("ci", "upper"), upper)):
             if number is not None and number > 100:
                 yield _at(
                     loaded,
-                    (*loc, name),
+                    (*loc, *at),
                     "KB704",
                     f"{number:g}% is over 100%",
                     "check the unit: is this a count, or a proportion per 1,000?",
@@ -88,7 +88,7 @@ def _sample_size(study: Study, loaded: LoadedRecord) -> Iterator[Problem]:
 
 def _study_dates(study: Study, loaded: LoadedRecord, context: Context) -> Iterator[Problem]:
     if study.period:
-        yield from _range(study.period.start, study.period.end, ("period",), loaded)
+        yield from _range(study.period.start, study.period.end, ("period", "end"), loaded)
         for name in ("start", "end"):
             yield from _not_future(getattr(study.period, name), ("period", name), loaded, context)
     yield from _identifier_dates(study.identifiers, loaded, context)
@@ -108,7 +108,11 @@ def _trial_dates(trial: Trial, loaded: LoadedRecord, context: Context) -> Iterat
             )
     if dates.start and dates.completion:
         yield from _range(
-            dates.start.date, dates.completion.date, ("dates",), loaded, ("start", "completion")
+            dates.start.date,
+            dates.completion.date,
+            ("dates", "completion", "date"),
+            loaded,
+            ("start", "completion"),
         )
     if trial.status is not None:
         yield from _not_future(trial.status.verified, ("status", "verified"), loaded, context)
@@ -144,10 +148,11 @@ def _range(
     loaded: LoadedRecord,
     names: tuple[str, str] = ("start", "end"),
 ) -> Iterator[Problem]:
+    """`loc` is where the end date is written: the problem is reported there."""
     if start and end and earliest(start) > latest(end):
         yield _at(
             loaded,
-            (*loc, names[1]),
+            loc,
             "KB707",
             f"{names[1].replace('_', ' ')} {end} is before {names[0]} {start}",
             "check both dates",

@@ -1,0 +1,243 @@
+"""A small valid knowledge base, built in a temporary folder, and helpers to check one.
+
+`minimal_kb()` returns relative path -> file text for a knowledge base that checks clean as of
+`TODAY`: two BibTeX entries, two studies, two claims, one trial and one concept. Tests copy it,
+change what they are about and write it with `write_tree`. `check_tree` runs the whole check
+from inside the folder, so problem paths are short and stable ('studies/smith-2020.yaml').
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+
+import pytest
+
+from kb.check import check_kb
+from kb.corpus import load_kb, modeline
+from kb.problems import Problem
+
+TODAY = dt.date(2024, 6, 1)
+"""The day every fixture is checked as of: its dates are all before it."""
+
+FileText = str | bytes
+
+BIB = """\
+% Two entries, each cited by one study.
+
+@article{smith2020,
+  author  = {Smith, John and Doe, Jane},
+  title   = {Drug {X} after resection of the primary tumour: a randomised trial},
+  journal = {Journal of Trials},
+  year    = {2020},
+  doi     = {10.1000/jt.2020.1},
+  pmid    = {31818843},
+}
+
+@article{jones2021,
+  author  = {Jones, Mary},
+  title   = {Survival of patients with liver metastases: a prospective cohort},
+  journal = {Cohort Reports},
+  year    = {2021},
+  pmcid   = {PMC6924808},
+}
+"""
+
+STUDY_SMITH = f"""\
+{modeline("study")}
+id: smith-2020
+cite: smith2020
+identifiers:
+  doi:
+    value: 10.1000/jt.2020.1
+    status: verified
+    source: https://doi.org/10.1000/jt.2020.1
+    checked: 2024-01-15
+  pmid:
+    value: "31818843"
+    status: unverified
+design: rct
+question: treatment-benefit
+pico:
+  population: adults after resection
+  intervention: drug X
+  comparator: placebo
+  outcome: overall survival
+sample_size:
+  enrolled: 520
+  analysed: 500
+period:
+  start: 2015-03
+  end: 2018-11
+risk_of_bias:
+  tool: RoB 2
+  judgement: low
+findings:
+  - outcome: overall survival
+    measure: hr
+    value: 0.72
+    ci:
+      lower: 0.58
+      upper: 0.89
+    p: 0.003
+    locator: Table 2
+  - outcome: response
+    measure: proportion
+    value: 41.5
+    unit: "%"
+    ci:
+      lower: 35.2
+      upper: 47.9
+    locator: Results, paragraph 3
+links:
+  - claim: drug-x-improves-survival
+    relation: supports
+    quote: Drug X reduced the risk of death by 28%.
+    locator: Abstract
+summary: A randomised trial of drug X.
+"""
+
+STUDY_JONES = f"""\
+{modeline("study")}
+id: jones-2021
+cite: jones2021
+identifiers:
+  pmcid:
+    value: PMC6924808
+    status: verified
+design: prospective-cohort
+question: prognosis
+sample_size:
+  enrolled: 610
+risk_of_bias:
+  tool: QUIPS
+  judgement: moderate
+findings:
+  - outcome: median overall survival
+    measure: median-os
+    value: 14.2
+    unit: months
+    ci: {{lower: 12.1, upper: 16.0}}
+    locator: Figure 1
+links:
+  - claim: liver-metastases-predict-survival
+    relation: supports
+    locator: Discussion
+"""
+
+CLAIM_DRUG = f"""\
+{modeline("claim")}
+id: drug-x-improves-survival
+statement: Drug X after resection improves overall survival.
+question: treatment-benefit
+scope:
+  population: adults after resection
+  intervention: drug X
+topic: treatment
+"""
+
+CLAIM_LIVER = f"""\
+{modeline("claim")}
+id: liver-metastases-predict-survival
+statement: Liver metastases predict shorter survival.
+question: prognosis
+topic: prognosis
+depends_on:
+  - drug-x-improves-survival
+certainty:
+  rating: high
+  rationale: One large prospective cohort at low risk of bias.
+"""
+
+TRIAL = f"""\
+{modeline("trial")}
+id: drug-x-trial
+title: Drug X versus placebo after resection
+acronym: DX-1
+identifiers:
+  nct:
+    value: NCT01234567
+    status: verified
+    source: https://clinicaltrials.gov/study/NCT01234567
+    checked: 2024-02-01
+phase: phase-3
+design:
+  allocation: randomized
+  model: parallel
+  masking: double
+arms:
+  - label: Drug X
+    type: experimental
+  - label: Placebo
+    type: placebo-comparator
+enrollment:
+  count: 520
+  type: actual
+dates:
+  start:
+    date: 2015-03
+    type: actual
+  completion:
+    date: 2019-06
+    type: actual
+status:
+  overall: completed
+  verified: 2024-02
+tests:
+  - drug-x-improves-survival
+publications:
+  - study: smith-2020
+    type: results
+"""
+
+CONCEPT = f"""\
+{modeline("concept")}
+id: hazard-ratio
+term: hazard ratio
+abbreviation: HR
+definition: The ratio of the hazard rates in two groups.
+synonyms:
+  - relative hazard
+sources:
+  - study: smith-2020
+    locator: Methods
+"""
+
+
+def minimal_kb() -> dict[str, FileText]:
+    """A fresh copy of the valid knowledge base: relative path -> text."""
+    return {
+        "references.bib": BIB,
+        "studies/smith-2020.yaml": STUDY_SMITH,
+        "studies/jones-2021.yaml": STUDY_JONES,
+        "claims/drug-x-improves-survival.yaml": CLAIM_DRUG,
+        "claims/liver-metastases-predict-survival.yaml": CLAIM_LIVER,
+        "trials/drug-x-trial.yaml": TRIAL,
+        "concepts/hazard-ratio.yaml": CONCEPT,
+    }
+
+
+def write_tree(root: Path, files: Mapping[str, FileText]) -> Path:
+    """Write relative path -> text (or bytes, written as they are) under `root`."""
+    for relative, content in files.items():
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content, encoding="utf-8", newline="")
+    return root
+
+
+def check_tree(root: Path, today: dt.date = TODAY) -> list[Problem]:
+    """Every problem in the knowledge base at `root`, with paths relative to it."""
+    with contextlib.chdir(root):
+        return check_kb(load_kb(Path(".")), today)
+
+
+@pytest.fixture
+def kb_root(tmp_path: Path) -> Path:
+    """A folder holding the minimal valid knowledge base."""
+    return write_tree(tmp_path / "kb", minimal_kb())
