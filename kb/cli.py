@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from kb.check import check_path
 from kb.clock import resolve_today
-from kb.report import FORMATS, exit_code, render
+from kb.report import FORMATS, exit_code, format_text, render
 from kb.schema import render_schemas, write_schemas
 
 
@@ -47,7 +48,7 @@ def check(path: Path, fmt: str, strict: bool, today: dt.datetime | None) -> None
     """
     try:
         day = resolve_today(today.date() if today else None)
-    except ValueError as error:
+    except (ValueError, OverflowError, OSError) as error:  # not a number, or out of range
         raise click.UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {error}") from None
     problems = check_path(path, day)
     click.echo(render(problems, fmt))
@@ -81,3 +82,58 @@ def schema(out: Path, check_only: bool) -> None:
         sys.exit(1 if stale else 0)
     for written in write_schemas(out):
         click.echo(f"wrote {written}")
+
+
+_TODAY = click.option(
+    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+    help="Date for 'overdue as of' (YYYY-MM-DD); default: SOURCE_DATE_EPOCH, else today.")
+_OFFLINE = click.option("--offline", is_flag=True,
+                        help="Build for reading from file:// (no directory URLs).")
+
+
+def _run(action: str, today: dt.datetime | None, **paths: Any) -> None:
+    # the site stack is imported only by the commands that build, so `kb check` stays light
+    from kb.build import BuildError, BuildOptions, build, generate
+
+    options = BuildOptions(**paths)
+    try:
+        report = (build if action == "build" else generate)(
+            options, resolve_today(today.date() if today else None))
+    except BuildError as error:
+        for problem in error.problems:
+            click.echo(format_text(problem), err=True)
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{len(report.written)} generated files written, {len(report.unchanged)} "
+               f"unchanged, {len(report.removed)} removed")
+    for kept in report.kept:
+        click.echo(f"kept {kept}: edited by hand since kb wrote it; delete it if unwanted",
+                   err=True)
+
+
+@main.command(name="generate")
+@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("evidence"), show_default=True, help="The knowledge base.")
+@click.option("--docs", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("site_src"), show_default=True, help="The MkDocs docs folder.")
+@_OFFLINE
+@_TODAY
+def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.datetime | None) -> None:
+    """Write the generated pages into the docs folder (without building the site)."""
+    _run("generate", today, evidence=evidence, docs=docs, offline=offline)
+
+
+@main.command(name="build")
+@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=Path("evidence"), show_default=True, help="The knowledge base.")
+@click.option("--docs", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("site_src"), show_default=True, help="The MkDocs docs folder.")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=Path("site"),
+              show_default=True, help="Where the built site goes (replaced only on success).")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=Path("mkdocs.yml"), show_default=True, help="The MkDocs configuration.")
+@_OFFLINE
+@_TODAY
+def build_command(evidence: Path, docs: Path, site: Path, config: Path, offline: bool,
+                  today: dt.datetime | None) -> None:
+    """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
+    _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)

@@ -1,0 +1,133 @@
+"""Generate the site's pages from the evidence, then build it with MkDocs into site/.
+
+The engine runs in a subprocess (`python -m mkdocs build --strict`), so kb's own code never
+depends on MkDocs and the same generated files build with Zensical. The site is built into a
+temporary folder beside the target and swapped in only when the build succeeds: a failed build
+leaves the previous site untouched.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kb.check import check_kb
+from kb.clock import resolve_today
+from kb.corpus import load_kb
+from kb.generate import GenerationReport, sync_generated
+from kb.graph import build_graph
+from kb.problems import Problem, Severity
+from kb.render.common import Site
+from kb.render.site import render_site
+
+
+class BuildError(Exception):
+    """The evidence has errors, or the engine failed; the message says which."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    evidence: Path = Path("evidence")
+    docs: Path = Path("site_src")
+    site: Path = Path("site")
+    config: Path = Path("mkdocs.yml")
+    offline: bool = False
+    """Build for reading from file:// (Material's offline plugin, no directory URLs)."""
+
+
+def evidence_date(evidence: Path, environ: Mapping[str, str] | None = None) -> dt.date:
+    """SOURCE_DATE_EPOCH, else the date of the last commit that touched the evidence, else today."""
+    env = os.environ if environ is None else environ
+    if env.get("SOURCE_DATE_EPOCH"):
+        return resolve_today(None, env)
+    try:
+        result = subprocess.run(
+            ["git", "log", "-1", "--format=%cs", "--", "."],
+            cwd=evidence,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        if result.returncode == 0 and result.stdout.strip():
+            return dt.date.fromisoformat(result.stdout.strip())
+    except (OSError, ValueError, subprocess.TimeoutExpired):
+        pass
+    return resolve_today(None, env)
+
+
+def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
+    """Check the evidence and write the generated pages; errors in the evidence stop here."""
+    kb = load_kb(options.evidence)
+    problems = check_kb(kb, today)
+    errors = [p for p in problems if p.severity is Severity.ERROR]
+    if errors:
+        raise BuildError(f"the evidence has {len(errors)} error(s); run 'kb check'", errors)
+    site = Site(
+        kb,
+        build_graph(kb),
+        today,
+        evidence_date(options.evidence),
+        directory_urls=not options.offline,
+    )
+    return sync_generated(options.docs, render_site(site))
+
+
+def build(options: BuildOptions, today: dt.date) -> GenerationReport:
+    report = generate(options, today)
+    run_mkdocs(options)
+    return report
+
+
+def run_mkdocs(options: BuildOptions) -> None:
+    target = options.site.absolute()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
+    env = {**os.environ, "KB_OFFLINE": "true" if options.offline else "false"}
+    try:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mkdocs",
+                "build",
+                "--strict",
+                "--quiet",
+                "--config-file",
+                str(options.config.absolute()),
+                "--site-dir",
+                str(staging),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+            cwd=options.config.absolute().parent,
+        )
+        if result.returncode != 0:
+            raise BuildError(f"mkdocs build failed:\n{result.stderr or result.stdout}".rstrip())
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Replace `target` by `staging` with two renames; the old site is removed last."""
+    retired = None
+    if target.exists():
+        retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        os.replace(target, retired / target.name)
+    os.replace(staging, target)
+    if retired is not None:
+        shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,117 @@
+"""Safe Markdown and HTML from record text: every generated page goes through these helpers.
+
+Record text is contributor input. It reaches the site only as inert text: HTML is escaped, and
+every character that Markdown or a Python-Markdown/pymdown extension gives a meaning to
+(emphasis, links, abbreviations, attribute lists, admonitions, snippets, tables) is written as a
+numeric character reference, which renders as the same character and means nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import posixpath
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+_MARKDOWN_SIGNIFICANT = "\\`*_{}[]()#+!|~^=:$<>\"'&"
+_ENTITIES = {ord(c): f"&#{ord(c)};" for c in _MARKDOWN_SIGNIFICANT}
+_SAFE_TITLE = re.compile(r"[^\w\s.,;()/%+\-\u2013\u2014\u00b1\u2264\u2265]", re.UNICODE)
+
+
+def text(value: object) -> str:
+    """Inline text: one line, every Markdown/HTML-significant character neutralised."""
+    flat = " ".join(str(value).split())
+    escaped = flat.translate(_ENTITIES)
+    # a line starting '1. ' or '- ' would become a list; '--8<--' is a snippet include
+    escaped = re.sub(r"^(\d+)\.", r"\1&#46;", escaped)
+    escaped = re.sub(r"^-", "&#45;", escaped)
+    return escaped.replace("--", "-&#45;")
+
+
+def paragraphs(value: str | None) -> str:
+    """Multi-line text as Markdown paragraphs, each escaped like `text`."""
+    if not value:
+        return ""
+    parts = [part for part in re.split(r"\n\s*\n", value) if part.strip()]
+    return "\n\n".join(text(part) for part in parts)
+
+
+def attribute(value: object) -> str:
+    """A value for a double-quoted HTML attribute."""
+    return html.escape(" ".join(str(value).split()), quote=True)
+
+
+def plain_title(value: str, limit: int = 160) -> str:
+    """Text safe to use raw where the theme prints it without escaping (titles, tags)."""
+    cleaned = " ".join(_SAFE_TITLE.sub(" ", value).split())
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "\u2026"
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is http(s) with a host, percent-encoded for Markdown; else None."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        return None
+    return quote(url, safe=":/?#@!$&'*+,;=%~-._")
+
+
+def link(label: str, url: str) -> str:
+    """An external link, or the escaped label alone when the URL is not http(s)."""
+    target = safe_url(url)
+    if target is None:
+        return text(label)
+    return f'<a href="{attribute(target)}" rel="noopener">{text(label)}</a>'
+
+
+def page_link(label: str, target: str, source: str) -> str:
+    """A Markdown link from the page `source` to the page `target` (docs-relative .md paths);
+    MkDocs turns it into the right URL for either URL style."""
+    relative = posixpath.relpath(target, posixpath.dirname(source) or ".")
+    return f"[{text(label)}]({relative})"
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A Markdown table; cells must already be escaped (escaping also covers '|')."""
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(cell or " " for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def front_matter(values: dict[str, Any]) -> str:
+    """YAML front matter; JSON is YAML, so json.dumps quotes every value safely."""
+    lines = ["---"]
+    lines += [f"{key}: {json.dumps(value, ensure_ascii=False)}" for key, value in values.items()]
+    lines.append("---")
+    return "\n".join(lines) + "\n"
+
+
+def json_ld(data: dict[str, Any]) -> str:
+    """A JSON-LD script block; '<', '>' and '&' are escaped so no text can close the tag."""
+    body = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    body = body.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return f'<script type="application/ld+json">{body}</script>'
+
+
+def page_url(target: str, source: str, directory_urls: bool) -> str:
+    """The URL MkDocs gives the page `target` (a docs-relative .md path), relative to the page
+    `source`, for raw HTML such as SVG links, which MkDocs does not rewrite."""
+
+    def url_of(page: str) -> str:
+        stem = page.removesuffix(".md")
+        if not directory_urls:
+            return stem + ".html"
+        if posixpath.basename(stem) == "index":
+            folder = posixpath.dirname(stem)
+            return folder + "/" if folder else ""
+        return stem + "/"
+
+    source_url = url_of(source)
+    base = source_url.rstrip("/") if directory_urls else posixpath.dirname(source_url)
+    relative = posixpath.relpath(url_of(target).rstrip("/") or ".", base or ".")
+    if directory_urls:
+        return "./" if relative == "." else relative + "/"
+    return relative

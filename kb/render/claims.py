@@ -1,0 +1,162 @@
+"""Claim pages: statement, verdict card, summary, evidence table, trials, neighbourhood figure."""
+
+from __future__ import annotations
+
+from kb import figures, markup
+from kb.graph import evidence_for, node, trials_testing
+from kb.model import Claim
+from kb.render.common import (
+    CONCERN_WORDS,
+    Site,
+    certainty_badge,
+    key_result,
+    record_link,
+    record_page,
+)
+from kb.render.figure import figure
+from kb.rules.trials import is_overdue, results_due
+from kb.summarize import DOMAIN_WORDS, claim_summary, design_name, patients
+
+
+def claim_tags(claim: Claim) -> list[str]:
+    return sorted({markup.plain_title(claim.topic), *(markup.plain_title(t) for t in claim.tags)})
+
+
+def render_claim(site: Site, claim: Claim) -> str:
+    page = record_page("claim", claim.id)
+    certainty = site.certainty(claim.id)
+    parts = [
+        markup.front_matter({"title": markup.plain_title(claim.statement, 90),
+                             "tags": claim_tags(claim), "search": {"boost": 2}}),
+        f"# {markup.text(claim.statement)}",
+        _verdict(site, claim),
+        "## In plain words",
+        markup.text(claim_summary(site.kb, site.graph, claim.id, certainty, site.today)),
+        *_scope(claim),
+        "## Evidence",
+        _evidence_table(site, claim, page),
+        *_quotes(site, claim, page),
+        *_trials(site, claim, page),
+        *_dependencies(site, claim, page),
+        "## Where it sits in the evidence graph",
+        figure(figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
+                "Claim neighbourhood: the studies, trials and claims linked to this claim; "
+                "the same links are listed in the tables above."),
+    ]
+    if claim.note:
+        parts += ["## Notes", markup.paragraphs(claim.note)]
+    parts.append(markup.json_ld({
+        "@context": "https://schema.org", "@type": "Claim", "identifier": claim.id,
+        "text": claim.statement, "about": claim.topic,
+    }))
+    return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _verdict(site: Site, claim: Claim) -> str:
+    certainty = site.certainty(claim.id)
+    final = certainty.final
+    kind = {"high": "success", "moderate": "success", "low": "warning",
+            "very-low": "danger"}.get(final or "", "note")
+    lines = [f'!!! {kind} "Certainty of the evidence: {certainty_badge(final)}"', ""]
+    body = []
+    if certainty.curated:
+        body.append(f"Curated rating: **{certainty_badge(certainty.curated)}**. "
+                    f"Rationale: {markup.text(certainty.rationale or '')}")
+        body.append(f"Computed from the studies: {certainty_badge(certainty.computed)}.")
+    if certainty.start:
+        body.append(f"Starting rating from the best study design: "
+                    f"{certainty_badge(certainty.start)}.")
+    for domain in certainty.domains:
+        body.append(f"- **{DOMAIN_WORDS[domain.name].capitalize()}**: "
+                    f"{CONCERN_WORDS[domain.concern]}. {markup.text(domain.reason)}.")
+    if not certainty.domains:
+        body.append("No study with results supports or refutes this claim yet, so it has no "
+                    "rating.")
+    relations = {link.relation for _, link in evidence_for(site.graph, claim.id)}
+    if {"supports", "refutes"} <= relations:
+        body.append("**Contested**: studies both support and refute this claim.")
+    lines += ["    " + line for line in "\n\n".join(body).split("\n")]
+    lines += ["", "    See [how certainty is rated](../methods.md)."]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def _scope(claim: Claim) -> list[str]:
+    rows = [(label, value) for label, value in (
+        ("Population", claim.scope.population), ("Intervention or exposure",
+                                                 claim.scope.intervention),
+        ("Comparator", claim.scope.comparator), ("Outcome", claim.scope.outcome)) if value]
+    if not rows:
+        return []
+    cells = [(f"**{label}**", markup.text(value)) for label, value in rows]
+    return ["## Scope", markup.table(["", "Scope"], cells)]
+
+
+def _evidence_table(site: Site, claim: Claim, page: str) -> str:
+    evidence = evidence_for(site.graph, claim.id)
+    if not evidence:
+        return "No study is linked to this claim yet."
+    rows = []
+    for study_id, link in evidence:
+        study = site.kb.studies[study_id][0]
+        level = site.level(study_id).level
+        size = patients(study)
+        rows.append((
+            record_link(site, "study", study_id, page),
+            markup.text(design_name(study.design)),
+            str(level) if level else "not graded",
+            f"{size:,}" if size is not None else "",
+            markup.text(link.relation),
+            markup.text(key_result(study)),
+            markup.text(link.locator or ""),
+        ))
+    return markup.table(["Study", "Design", "Level", "n", "Relation", "Key result", "Locator"],
+                        rows)
+
+
+def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
+    items = []
+    for study_id, link in evidence_for(site.graph, claim.id):
+        entry = f"- {record_link(site, 'study', study_id, page)} ({markup.text(link.relation)})"
+        if link.quote:
+            entry += f": “{markup.text(link.quote)}”"
+        if link.locator:
+            entry += f" — {markup.text(link.locator)}"
+        if link.indirectness:
+            entry += f"\n    - *Indirect*: {markup.text(link.indirectness)}"
+        if link.note:
+            entry += f"\n    - *Note*: {markup.text(link.note)}"
+        items.append(entry)
+    return ["### What each study says", "\n".join(items)] if items else []
+
+
+def _trials(site: Site, claim: Claim, page: str) -> list[str]:
+    trial_ids = trials_testing(site.graph, claim.id)
+    if not trial_ids:
+        return ["## Trials", "No registered trial in this knowledge base tests this claim."]
+    rows = []
+    for trial_id in trial_ids:
+        trial = site.kb.trials[trial_id][0]
+        due = results_due(trial)
+        state = f"overdue as of {site.today.isoformat()}" if is_overdue(trial, site.today) else ""
+        rows.append((record_link(site, "trial", trial_id, page),
+                     markup.text(trial.status.overall if trial.status else "not recorded"),
+                     markup.text(due or "not recorded"), markup.text(state)))
+    return ["## Trials", markup.table(["Trial", "Status", "Results due", ""], rows)]
+
+
+def _dependencies(site: Site, claim: Claim, page: str) -> list[str]:
+    parents = [record_link(site, "claim", c, page, site.kb.claims[c][0].statement)
+               for c in claim.depends_on if c in site.kb.claims]
+    children = sorted(
+        site.graph.nodes[source]["id"]
+        for source, _, kind in site.graph.in_edges(node("claim", claim.id), data="kind")
+        if kind == "depends_on")
+    dependants = [record_link(site, "claim", c, page, site.kb.claims[c][0].statement)
+                  for c in children]
+    parts = []
+    if parents:
+        parts += ["## Rests on", "\n".join(f"- {p}" for p in parents)]
+    if dependants:
+        parts += ["## Claims that rest on this one", "\n".join(f"- {d}" for d in dependants)]
+    return parts
+

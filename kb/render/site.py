@@ -1,0 +1,44 @@
+"""Every generated file of the site, as relative path -> bytes, from one knowledge base."""
+
+from __future__ import annotations
+
+from kb import exports
+from kb.render import overview
+from kb.render.claims import render_claim
+from kb.render.common import Site, record_page
+from kb.render.studies import DOWNLOADS, render_study
+from kb.render.trials import render_concept, render_trial
+
+ABBREVIATIONS = "includes/abbreviations.md"
+
+
+def render_site(site: Site) -> dict[str, bytes]:
+    kb = site.kb
+    pages: dict[str, str] = {
+        "index.md": overview.render_home(site),
+        "claims/index.md": overview.render_claims_index(site),
+        "studies/index.md": overview.render_studies_index(site),
+        "trials/index.md": overview.render_trials_index(site),
+        "concepts/index.md": overview.render_concepts_index(site),
+        "evidence-map.md": overview.render_evidence_map(site),
+        "graph.md": overview.render_graph_page(site),
+        "bibliography.md": overview.render_bibliography(site),
+        "downloads.md": overview.render_downloads(site),
+        ABBREVIATIONS: overview.render_abbreviations(site),
+    }
+    for claim_id, (claim, _) in kb.claims.items():
+        pages[record_page("claim", claim_id)] = render_claim(site, claim)
+    for study_id, (study, _) in kb.studies.items():
+        pages[record_page("study", study_id)] = render_study(site, study)
+        pages[f"{DOWNLOADS}/studies/{study_id}.bib"] = exports.study_bibtex(kb, study_id)
+        pages[f"{DOWNLOADS}/studies/{study_id}.ris"] = exports.study_ris(kb, study_id)
+    for trial_id, (trial, _) in kb.trials.items():
+        pages[record_page("trial", trial_id)] = render_trial(site, trial)
+    for concept_id, (concept, _) in kb.concepts.items():
+        pages[record_page("concept", concept_id)] = render_concept(site, concept)
+    pages[f"{DOWNLOADS}/evidence.json"] = exports.evidence_json(kb, site.graph, site.today)
+    pages[f"{DOWNLOADS}/references.csl.json"] = exports.csl_json(kb)
+    pages[f"{DOWNLOADS}/references.bib"] = exports.bibtex(kb)
+    pages[f"{DOWNLOADS}/references.ris"] = exports.ris(kb)
+    pages[f"{DOWNLOADS}/graph.graphml"] = exports.graphml(site.graph)
+    return {path: text.encode("utf-8") for path, text in sorted(pages.items())}
