@@ -10,17 +10,17 @@ import datetime as dt
 import functools
 import http.server
 import os
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from site_project import copy_project, options
 
-from kb.build import BuildOptions, build
+from kb.build import build
 
-ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 28)
 CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -44,29 +44,16 @@ def _require_chromium() -> None:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _require_chromium()
-    project = tmp_path_factory.mktemp("browser")
-    shutil.copytree(ROOT / "evidence", project / "evidence")
-    shutil.copytree(
-        ROOT / "site_src",
-        project / "site_src",
-        ignore=shutil.ignore_patterns(
-            ".kb-generated.json", "claims", "studies", "trials", "concepts", "downloads", "includes"
-        ),
-    )
-    for generated in ("index.md", "evidence-map.md", "graph.md", "bibliography.md", "downloads.md"):
-        (project / "site_src" / generated).unlink(missing_ok=True)
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    build(
-        BuildOptions(
-            evidence=project / "evidence",
-            docs=project / "site_src",
-            site=project / "site",
-            config=project / "mkdocs.yml",
-        ),
-        dt.date(2026, 11, 28),
-    )
+    project = copy_project(tmp_path_factory.mktemp("browser"))
+    build(options(project), TODAY)
+    build(options(project, "site-offline", offline=True), TODAY)
+    return project
+
+
+@pytest.fixture(scope="module")
+def served(project: Path) -> Iterator[str]:
     handler = functools.partial(_QuietHandler, directory=str(project / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -84,7 +71,9 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def browser_page(served: str) -> Iterator[tuple[Any, list[str], list[str]]]:
+def browser_page(project: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
+    """A page recording console errors and every request that leaves the site (anything but
+    127.0.0.1 and file://)."""
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
@@ -97,7 +86,9 @@ def browser_page(served: str) -> Iterator[tuple[Any, list[str], list[str]]]:
         page.on(
             "request",
             lambda r: (
-                None if r.url.startswith((served, "data:", "blob:")) else foreign.append(r.url)
+                None
+                if r.url.startswith(("http://127.0.0.1:", "file://", "data:", "blob:"))
+                else foreign.append(r.url)
             ),
         )
         try:
@@ -106,18 +97,31 @@ def browser_page(served: str) -> Iterator[tuple[Any, list[str], list[str]]]:
             browser.close()
 
 
+def search_for(page: Any, words: str, results: str = ".md-search-result__item a") -> Any:
+    """Search and return the result links matching `results`. Material ignores what is typed
+    before its search worker has loaded the index, and shows no sign of loading, so the query
+    is typed again until results appear (15 s at most)."""
+    search = page.locator("input.md-search__input")
+    search.click()
+    found = page.locator(results)
+    for _ in range(10):
+        search.fill("")
+        search.press_sequentially(words)
+        try:
+            found.first.wait_for(timeout=1_500)
+            return found
+        except playwright_api.TimeoutError:
+            continue
+    raise AssertionError(f"no search result for {words!r} matching {results!r}")
+
+
 def test_a_reader_finds_a_claim_by_search_and_follows_it_to_a_study(
     served: str, browser_page: tuple[Any, list[str], list[str]]
 ) -> None:
     page, errors, foreign = browser_page
     page.goto(f"{served}/")
     assert "pancreatic cancer" in page.title().lower()
-    search = page.locator("input.md-search__input")
-    search.click()
-    search.fill("CA19-9")
-    result = page.locator(".md-search-result__item a[href*='/claims/']").first
-    result.wait_for(timeout=15_000)
-    result.click()
+    search_for(page, "CA19-9", ".md-search-result__item a[href*='/claims/']").first.click()
     page.wait_for_url("**/claims/**")
     assert page.locator("h1").first.inner_text()
     assert page.locator("svg[role='img']").count() >= 1, "the claim's neighbourhood figure"
@@ -134,5 +138,19 @@ def test_a_reader_finds_a_claim_by_search_and_follows_it_to_a_study(
     assert forest.count() == 1 and "forest" in (forest.get_attribute("aria-labelledby") or "")
     page.goto(f"{served}/graph/")
     assert page.locator("figure svg[role='img']").count() == 1
+    assert errors == []
+    assert foreign == []
+
+
+def test_the_offline_site_works_from_the_file_system(
+    project: Path, browser_page: tuple[Any, list[str], list[str]]
+) -> None:
+    page, errors, foreign = browser_page
+    page.goto((project / "site-offline" / "index.html").as_uri())
+    assert search_for(page, "FOLFIRINOX").count() >= 1
+    page.goto((project / "site-offline" / "graph.html").as_uri())
+    page.locator("figure svg[role='img'] a").first.click()
+    page.wait_for_url("**/*.html")
+    assert page.url.startswith("file://") and page.locator("h1").count() == 1
     assert errors == []
     assert foreign == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 import re
 import shutil
@@ -12,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from site_project import copy_project, external_requests, files, options
 
-from kb.build import BuildOptions, build, generate
+from kb.build import build, generate
 from kb.corpus import load_kb
-from kb.generate import MANIFEST
 from kb.graph import build_graph
 from kb.render.common import Site
 from kb.render.site import render_site
@@ -66,54 +65,16 @@ def test_hostile_record_text_stays_inert_in_markdown() -> None:
     assert "&#60;script&#62;" in summary  # the text is still there, as text
 
 
-def _project(tmp_path: Path, evidence: Path = ROOT / "evidence") -> Path:
-    """A copy of the site's sources with no generated file in it, as on a fresh clone."""
-    project = tmp_path / "project"
-    manifest = ROOT / "site_src" / MANIFEST
-    generated = set(json.loads(manifest.read_text())["files"]) if manifest.exists() else set()
-    shutil.copytree(
-        ROOT / "site_src",
-        project / "site_src",
-        ignore=lambda folder, names: [
-            n
-            for n in names
-            if n == MANIFEST
-            or Path(folder, n).relative_to(ROOT / "site_src").as_posix() in generated
-        ],
-    )
-    shutil.copytree(evidence, project / "evidence")
-    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    return project
-
-
-def _options(project: Path, site: str = "site", offline: bool = False) -> BuildOptions:
-    return BuildOptions(
-        evidence=project / "evidence",
-        docs=project / "site_src",
-        site=project / site,
-        config=project / "mkdocs.yml",
-        offline=offline,
-    )
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    project = _project(tmp_path_factory.mktemp("built"))
+    project = copy_project(tmp_path_factory.mktemp("built"))
     os.environ["SOURCE_DATE_EPOCH"] = EPOCH
     try:
-        build(_options(project), TODAY)
-        build(_options(project, "site-again"), TODAY)
+        build(options(project), TODAY)
+        build(options(project, "site-again"), TODAY)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
     return project
-
-
-def _files(folder: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(folder).as_posix(): p.read_bytes()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_shipped_knowledge_base_builds_strictly(built: Path) -> None:
@@ -137,29 +98,14 @@ def test_shipped_knowledge_base_builds_strictly(built: Path) -> None:
 
 
 def test_two_builds_of_the_same_evidence_are_byte_identical(built: Path) -> None:
-    first, second = _files(built / "site"), _files(built / "site-again")
+    first, second = files(built / "site"), files(built / "site-again")
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
 
 
-_EXTERNAL_RESOURCE = re.compile(
-    r"<(?:script|link|img|iframe|source|video|audio|embed|object)\b[^>]*?"
-    r"(?:src|href|data)=[\"']?(?:https?:)?//",
-    re.IGNORECASE,
-)
-
-
 def test_the_built_site_loads_nothing_from_another_host(built: Path) -> None:
-    offending = []
-    for name, data in _files(built / "site").items():
-        if not name.endswith((".html", ".css", ".js")):
-            continue
-        text = data.decode("utf-8", errors="replace")
-        if _EXTERNAL_RESOURCE.search(text) or re.search(r"url\(\s*['\"]?https?://", text):
-            offending.append(name)
-        if name.endswith(".html") and "fonts.googleapis" in text:
-            offending.append(name)
-    assert offending == []
+    assert external_requests(built / "site") == []
+    assert "fonts.googleapis" not in (built / "site" / "index.html").read_text()
 
 
 def test_search_index_holds_identifiers_and_abbreviations(built: Path) -> None:
@@ -169,18 +115,19 @@ def test_search_index_holds_identifiers_and_abbreviations(built: Path) -> None:
 
 
 def test_offline_build_uses_file_urls(tmp_path: Path) -> None:
-    project = _project(tmp_path)
-    build(_options(project, offline=True), TODAY)
+    project = copy_project(tmp_path)
+    build(options(project, offline=True), TODAY)
     site = project / "site"
     home = (site / "index.html").read_text()
     assert 'href="claims/index.html"' in home
     assert (site / "search" / "search_index.js").is_file()
     graph = (site / "graph.html").read_text()
     assert re.search(r'href="claims/[a-z0-9-]+\.html"', graph)
+    assert external_requests(site) == []
 
 
 def test_failed_build_leaves_the_previous_site(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
     site = project / "site"
     site.mkdir()
     (site / "previous.html").write_text("previous")
@@ -188,16 +135,16 @@ def test_failed_build_leaves_the_previous_site(tmp_path: Path) -> None:
         (project / "mkdocs.yml").read_text() + "\nnot_a_real_mkdocs_option: 1\n"
     )
     with pytest.raises(Exception, match="mkdocs build failed"):
-        build(_options(project), TODAY)
+        build(options(project), TODAY)
     assert (site / "previous.html").read_text() == "previous"
     assert [p.name for p in project.iterdir() if p.name.startswith(".site")] == []
 
 
 def test_generation_never_overwrites_a_hand_written_file(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+    project = copy_project(tmp_path)
     (project / "site_src" / "graph.md").write_text("hand-written")
     with pytest.raises(Exception, match="not written by kb"):
-        generate(_options(project), TODAY)
+        generate(options(project), TODAY)
     assert (project / "site_src" / "graph.md").read_text() == "hand-written"
 
 
@@ -205,8 +152,8 @@ def test_zensical_builds_the_same_configuration(tmp_path: Path) -> None:
     zensical = Path(sys.executable).with_name("zensical")
     if not zensical.exists():
         pytest.fail("zensical is a test dependency; run 'make test' to install it")
-    project = _project(tmp_path)
-    generate(_options(project), TODAY)
+    project = copy_project(tmp_path)
+    generate(options(project), TODAY)
     result = subprocess.run(
         [str(zensical), "build", "--strict"],
         cwd=project,

@@ -88,7 +88,7 @@ def _scope(claim: Claim) -> list[str]:
     if not rows:
         return []
     cells = [(f"**{label}**", markup.text(value)) for label, value in rows]
-    return ["## Scope", markup.table(["", "Scope"], cells)]
+    return ["## Scope", markup.table(["Element", "Scope of the claim"], cells)]
 
 
 def _evidence_table(site: Site, claim: Claim, page: str) -> str:
@@ -141,7 +141,7 @@ def _trials(site: Site, claim: Claim, page: str) -> list[str]:
         rows.append((record_link(site, "trial", trial_id, page),
                      markup.text(trial.status.overall if trial.status else "not recorded"),
                      markup.text(due or "not recorded"), markup.text(state)))
-    return ["## Trials", markup.table(["Trial", "Status", "Results due", ""], rows)]
+    return ["## Trials", markup.table(["Trial", "Status", "Results due", "Overdue"], rows)]
 
 
 def _dependencies(site: Site, claim: Claim, page: str) -> list[str]:

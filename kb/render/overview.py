@@ -100,7 +100,7 @@ def render_trials_index(site: Site) -> str:
                      markup.text(trial.status.overall if trial.status else "not recorded"),
                      markup.text(results_due(trial) or ""), markup.text(overdue)))
     return _page("Trials", ["# Trials", markup.table(
-        ["Trial", "Registry", "Phase", "Status", "Results due", ""], rows)])
+        ["Trial", "Registry", "Phase", "Status", "Results due", "Overdue"], rows)])
 
 
 def render_concepts_index(site: Site) -> str:

@@ -75,7 +75,7 @@ def _design(site: Site, study: Study) -> list[str]:
     if study.period and (study.period.start or study.period.end):
         rows.append(("Period", markup.text(
             f"{study.period.start or '?'} to {study.period.end or '?'}")))
-    return ["## Design and level", markup.table(["", ""], rows)]
+    return ["## Design and level", markup.table(["Item", "Value"], rows)]
 
 
 def _pico(study: Study) -> list[str]:
@@ -84,7 +84,7 @@ def _pico(study: Study) -> list[str]:
                                                 study.pico.intervention),
         ("Comparator", study.pico.comparator), ("Outcome", study.pico.outcome)) if value]
     return ["## Population, intervention, comparator, outcome",
-            markup.table(["", ""], rows)] if rows else []
+            markup.table(["Element", "Study"], rows)] if rows else []
 
 
 def _findings(study: Study) -> list[str]:

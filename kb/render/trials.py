@@ -30,7 +30,7 @@ def render_trial(site: Site, trial: Trial) -> str:
         "## Status",
         _status(trial),
         "## Design",
-        markup.table(["", ""], _design_rows(trial)),
+        markup.table(["Item", "Value"], _design_rows(trial)),
         *_arms(trial),
         "## Dates",
         _dates(trial),
@@ -104,7 +104,7 @@ def _dates(trial: Trial) -> str:
                          ("Results expected", trial.dates.results_expected)):
         if value is not None:
             rows.append((label, markup.text(value.date), markup.text(value.type or "not stated")))
-    return markup.table(["", "Date", "Type"], rows) if rows else "No dates are recorded."
+    return markup.table(["Milestone", "Date", "Type"], rows) if rows else "No dates are recorded."
 
 
 def _json_ld(trial: Trial) -> dict[str, object]:
