@@ -99,7 +99,10 @@ def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
         _remove_empty_parents(target.parent, docs)
     manifest: dict[str, object] = {"files": {name: digest(files[name]) for name in sorted(files)}}
     manifest.update({"kept": sorted(report.kept)} if report.kept else {})
-    write_atomic(docs / MANIFEST, (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode())
+    text = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+    target = docs / MANIFEST
+    if not target.is_file() or target.read_bytes() != text:  # an unchanged build touches nothing
+        write_atomic(target, text)
     return report
 
 
