@@ -11,8 +11,10 @@ import click
 
 from kb.check import check_path
 from kb.clock import resolve_today
+from kb.corpus import display_path
 from kb.report import FORMATS, exit_code, format_text, render
 from kb.schema import render_schemas, write_schemas
+from kb.templates import OPTIONS, TemplateError, create_record, render_record
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,3 +139,41 @@ def build_command(evidence: Path, docs: Path, site: Path, config: Path, offline:
                   today: dt.datetime | None) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
     _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)
+
+
+_EVIDENCE = click.option(
+    "--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evidence"), show_default=True, help="The knowledge base.")
+
+
+@main.command(name="new")
+@click.argument("kind", type=click.Choice(sorted(OPTIONS)))
+@click.argument("record_id", metavar="ID")
+@_EVIDENCE
+@click.option("--cite", help="Citation key in references.bib (study, trial).")
+@click.option("--design", help="Study design, e.g. rct (study).")
+@click.option("--question", help="OCEBM question type, e.g. prognosis (study, claim).")
+@click.option("--statement", help="The claim, in one sentence (claim).")
+@click.option("--topic", help="Heading the claim is listed under (claim).")
+@click.option("--title", help="Official title (trial).")
+@click.option("--nct", help="ClinicalTrials.gov id, e.g. NCT01234567 (trial).")
+@click.option("--term", help="The term (concept).")
+@click.option("--definition", help="The definition (concept).")
+def new_command(kind: str, record_id: str, evidence: Path, **values: str | None) -> None:
+    """Write a new KIND record (study, claim, trial, concept) named ID, with the schema modeline,
+    the required fields and hints; never overwrites a file.
+
+    Exit status: 0 written, 1 refused (the id or file exists), 2 usage error.
+    """
+    given = {name: value for name, value in values.items() if value is not None}
+    try:
+        text = render_record(kind, record_id, given)
+    except TemplateError as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        target = create_record(evidence, kind, record_id, text)
+    except TemplateError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {display_path(target)}: fill it in, then run 'kb check'")
+
