@@ -12,7 +12,7 @@ import click
 from kb.check import check_path
 from kb.clock import resolve_today
 from kb.corpus import display_path
-from kb.report import FORMATS, exit_code, format_text, render
+from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
 from kb.templates import OPTIONS, TemplateError, create_record, render_record
 
@@ -177,3 +177,37 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
         sys.exit(1)
     click.echo(f"wrote {display_path(target)}: fill it in, then run 'kb check'")
 
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@_EVIDENCE
+@click.option("--allow-similar", is_flag=True,
+              help="Import references whose title only looks like an existing study's.")
+@click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
+def import_command(files: tuple[Path, ...], evidence: Path, allow_similar: bool,
+                   dry_run: bool) -> None:
+    """Add the references in FILES (BibTeX, RIS, PubMed MEDLINE .nbib, CSL-JSON) to
+    references.bib, with a study stub for each; likely duplicates are reported, not added.
+
+    Exit status: 0 done (warnings allowed), 1 problems kept something out, 2 usage error.
+    """
+    from kb.imports.plan import apply_import, plan_import
+
+    plan = plan_import(evidence, list(files), allow_similar)
+    problems = list(plan.problems)
+    if not dry_run:
+        problems += apply_import(plan)
+    written = not dry_run and not any(p.code == "KB807" for p in problems)
+    for added in plan.added if written or dry_run else []:
+        verb = "would add" if dry_run else "added"
+        click.echo(f"{verb} {added.key} to {display_path(plan.bib)} and "
+                   f"{display_path(added.stub)} (from {added.source})")
+    for problem in problems:
+        click.echo(format_text(problem))
+    count = len(plan.added) if written or dry_run else 0
+    click.echo(f"{count} reference{'' if count == 1 else 's'} "
+               f"{'to add' if dry_run else 'added'}; {summary_line(problems)}")
+    if count and not dry_run:
+        click.echo("next: fill in each new study, then run 'kb check'")
+    sys.exit(exit_code(problems, strict=False))

@@ -1,4 +1,4 @@
-"""`kb new`: a record of each kind with its modeline, required fields and hints; never overwrites."""
+"""`kb new`: a record of each kind with its modeline, required fields and hints; no overwrite."""
 
 from __future__ import annotations
 
