@@ -211,3 +211,30 @@ def import_command(files: tuple[Path, ...], evidence: Path, allow_similar: bool,
     if count and not dry_run:
         click.echo("next: fill in each new study, then run 'kb check'")
     sys.exit(exit_code(problems, strict=False))
+
+
+@main.command(name="diff")
+@click.argument("base")
+@_EVIDENCE
+@_TODAY
+def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
+    """The evidence impact of the changes since BASE (a git revision such as main or
+    origin/main), as Markdown: records added, removed and changed; claims whose certainty,
+    study counts or summary changed, before → after; new and resolved problems.
+
+    The working tree is compared, so uncommitted changes count. Exit status: 0, or 2 when BASE is
+    not a commit of the repository.
+    """
+    from kb.corpus import load_kb
+    from kb.impact import compare, render_impact
+    from kb.revision import RevisionError, commit_of, evidence_at
+
+    day = resolve_today(today.date() if today else None)
+    try:
+        commit = commit_of(evidence, base)
+        with evidence_at(evidence, base) as folder:
+            impact = compare(load_kb(folder), load_kb(evidence), day)
+    except RevisionError as error:
+        raise click.UsageError(str(error)) from None
+    prefix = display_path(evidence.absolute()).rstrip("/") + "/"
+    click.echo(render_impact(impact, base, commit, "" if prefix == "./" else prefix), nl=False)
