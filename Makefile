@@ -1,17 +1,20 @@
 # make site: install kb into .venv, check the shipped knowledge base and build the site into site/.
 # make test: install kb with its test tools into .venv, then lint, type-check and run the tests.
+# make install: only the .venv (kb, MkDocs and the test tools), e.g. for .venv/bin/kb import.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site serve offline test check lint schema clean browser
+.PHONY: install site serve offline test check lint schema clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[site,test]'
 	rm -f $(VENV)/.installed-*
 	touch $@
+
+install: $(STAMP)
 
 site: $(STAMP)
 	$(BIN)/kb build

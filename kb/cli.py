@@ -11,8 +11,10 @@ import click
 
 from kb.check import check_path
 from kb.clock import resolve_today
-from kb.report import FORMATS, exit_code, format_text, render
+from kb.corpus import display_path
+from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
+from kb.templates import OPTIONS, TemplateError, create_record, render_record
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -137,3 +139,102 @@ def build_command(evidence: Path, docs: Path, site: Path, config: Path, offline:
                   today: dt.datetime | None) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
     _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)
+
+
+_EVIDENCE = click.option(
+    "--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evidence"), show_default=True, help="The knowledge base.")
+
+
+@main.command(name="new")
+@click.argument("kind", type=click.Choice(sorted(OPTIONS)))
+@click.argument("record_id", metavar="ID")
+@_EVIDENCE
+@click.option("--cite", help="Citation key in references.bib (study, trial).")
+@click.option("--design", help="Study design, e.g. rct (study).")
+@click.option("--question", help="OCEBM question type, e.g. prognosis (study, claim).")
+@click.option("--statement", help="The claim, in one sentence (claim).")
+@click.option("--topic", help="Heading the claim is listed under (claim).")
+@click.option("--title", help="Official title (trial).")
+@click.option("--nct", help="ClinicalTrials.gov id, e.g. NCT01234567 (trial).")
+@click.option("--term", help="The term (concept).")
+@click.option("--definition", help="The definition (concept).")
+def new_command(kind: str, record_id: str, evidence: Path, **values: str | None) -> None:
+    """Write a new KIND record (study, claim, trial, concept) named ID, with the schema modeline,
+    the required fields and hints; never overwrites a file.
+
+    Exit status: 0 written, 1 refused (the id or file exists), 2 usage error.
+    """
+    given = {name: value for name, value in values.items() if value is not None}
+    try:
+        text = render_record(kind, record_id, given)
+    except TemplateError as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        target = create_record(evidence, kind, record_id, text)
+    except TemplateError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"wrote {display_path(target)}: fill it in, then run 'kb check'")
+
+
+@main.command(name="import")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@_EVIDENCE
+@click.option("--allow-similar", is_flag=True,
+              help="Import references whose title only looks like an existing study's.")
+@click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
+def import_command(files: tuple[Path, ...], evidence: Path, allow_similar: bool,
+                   dry_run: bool) -> None:
+    """Add the references in FILES (BibTeX, RIS, PubMed MEDLINE .nbib, CSL-JSON) to
+    references.bib, with a study stub for each; likely duplicates are reported, not added.
+
+    Exit status: 0 done (warnings allowed), 1 problems kept something out, 2 usage error.
+    """
+    from kb.imports.plan import apply_import, plan_import
+
+    plan = plan_import(evidence, list(files), allow_similar)
+    problems = list(plan.problems)
+    if not dry_run:
+        problems += apply_import(plan)
+    written = not dry_run and not any(p.code == "KB807" for p in problems)
+    for added in plan.added if written or dry_run else []:
+        verb = "would add" if dry_run else "added"
+        click.echo(f"{verb} {added.key} to {display_path(plan.bib)} and "
+                   f"{display_path(added.stub)} (from {added.source})")
+    for problem in problems:
+        click.echo(format_text(problem))
+    count = len(plan.added) if written or dry_run else 0
+    click.echo(f"{count} reference{'' if count == 1 else 's'} "
+               f"{'to add' if dry_run else 'added'}; {summary_line(problems)}")
+    if count and not dry_run:
+        click.echo("next: fill in each new study, then run 'kb check'")
+    sys.exit(exit_code(problems, strict=False))
+
+
+@main.command(name="diff")
+@click.argument("base")
+@_EVIDENCE
+@_TODAY
+def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
+    """The evidence impact of the changes since BASE (a git revision such as main or
+    origin/main), as Markdown: records added, removed and changed; claims whose certainty,
+    study counts or summary changed, before → after; new and resolved problems.
+
+    The working tree is compared, so uncommitted changes count. Exit status: 0, or 2 when BASE is
+    not a commit of the repository.
+    """
+    from kb.corpus import load_kb
+    from kb.impact import compare, render_impact
+    from kb.revision import RevisionError, commit_of, evidence_at
+
+    day = resolve_today(today.date() if today else None)
+    try:
+        commit = commit_of(evidence, base)
+        with evidence_at(evidence, base) as folder:
+            impact = compare(load_kb(folder), load_kb(evidence), day)
+    except RevisionError as error:
+        raise click.UsageError(str(error)) from None
+    prefix = display_path(evidence.absolute()).rstrip("/") + "/"
+    click.echo(render_impact(impact, base, commit, "" if prefix == "./" else prefix), nl=False)

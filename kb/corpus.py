@@ -46,6 +46,8 @@ class LoadedRecord:
     """The id as written, even when the record failed its schema check."""
     record: Record | None
     source: SourceMap
+    raw_cite: str | None = None
+    """The citation key as written, even when the record failed its schema check."""
 
 
 @dataclass
@@ -155,7 +157,8 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
     model = ClinicalQuestion if kind == "question" else KINDS[kind]
     record, schema_problems = validate_record(model, data, doc.source, path)
     problems.extend(schema_problems)
-    return LoadedRecord(kind, path, raw_id, record, doc.source), problems
+    raw_cite = data.get("cite") if isinstance(data.get("cite"), str) else None
+    return LoadedRecord(kind, path, raw_id, record, doc.source, raw_cite), problems
 
 
 def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, str]]:

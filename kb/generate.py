@@ -50,6 +50,22 @@ def write_atomic(target: Path, data: bytes) -> None:
         raise
 
 
+def create_atomic(target: Path, data: bytes) -> None:
+    """Create a new file whole or not at all, never replacing one: FileExistsError if `target`
+    exists. The text goes to a temporary file first and is then hard-linked into place, which,
+    unlike a rename, fails when the name is taken."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.link(temporary, target)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
+
+
 def _load_manifest(docs: Path) -> dict[str, str]:
     try:
         data = json.loads((docs / MANIFEST).read_text(encoding="utf-8"))

@@ -88,8 +88,21 @@ CATALOGUE: dict[str, Code] = {
         Code("KB705", _E, "analysed more than enrolled"),
         Code("KB706", _E, "date in the future"),
         Code("KB707", _E, "date range reversed"),
+        # KB8xx: importing references (kb import)
+        Code("KB801", _E, "import file cannot be read"),
+        Code("KB802", _E, "syntax error in an import file"),
+        Code("KB803", _W, "reference without a title"),
+        Code("KB804", _W, "reference already in the knowledge base"),
+        Code("KB805", _W, "reference looks like an existing study"),
+        Code("KB806", _W, "malformed identifier left out"),
+        Code("KB807", _E, "references.bib or a stub could not be written"),
     ]
 }
+
+
+IMPORT_FAMILY = "KB8"
+"""Codes of `kb import`, about export files; every other code is one `kb check` reports."""
+CHECK_CODES = frozenset(code for code in CATALOGUE if not code.startswith(IMPORT_FAMILY))
 
 
 @dataclass(frozen=True, order=True)

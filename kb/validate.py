@@ -118,12 +118,18 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
     line, col = source.value(loc)
     if kind == "literal_error":
         allowed = [a.strip("'") for a in err["ctx"]["expected"].replace(" or ", ", ").split(", ")]
+        if given is None:  # a key left empty, as in a record 'kb new' or 'kb import' wrote
+            return Problem(path, line, col, "KB203", f"'{where}' is empty",
+                           f"fill in one of: {', '.join(allowed)}")
         hint = did_you_mean(str(given), allowed) or f"allowed: {', '.join(allowed)}"
         return Problem(
             path, line, col, "KB203", f"'{where}' is '{given}', not one of the allowed values", hint
         )
     if kind.endswith("_type") or kind == "model_attributes_type":
         expected = _TYPE_NAMES.get(kind.removesuffix("_type"), kind.removesuffix("_type"))
+        if given is None:
+            return Problem(path, line, col, "KB201", f"'{where}' is empty",
+                           f"fill in {expected} after '{loc[-1]}:'")
         return Problem(
             path,
             line,

@@ -57,6 +57,9 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
                     f"{name.upper()} '{ours.value}' differs from '{theirs}' in entry '{entry.key}'",
                     "check both against the publisher page and correct one",
                 )
+    for loaded in kb.records:  # a half-filled record still cites its entry
+        if loaded.record is None and loaded.raw_cite and (entry := bib.get(loaded.raw_cite)):
+            cited.add(entry.key)
     for entry in bib.entries.values():
         yield from _entry_problems(entry, bib.path, entry.key in cited)
 

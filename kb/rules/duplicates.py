@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -73,28 +74,74 @@ def _shared_cite_keys(kb: KnowledgeBase) -> Iterator[Problem]:
             )
 
 
+def fold_family(family: str) -> str:
+    """A family name as blocks compare it: without particles, accents or case, so 'van der
+    Berg', 'Berg' and 'M{\\"u}ller'/'Müller'/'Muller' each fall in one block."""
+    words = family.split()
+    while len(words) > 1 and words[0][:1].islower():
+        words.pop(0)
+    decomposed = unicodedata.normalize("NFKD", " ".join(words))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+class TitleBlocks:
+    """Titles grouped by (year, first author's family name); a title is compared only within its
+    block, so the work grows with the size of the blocks, not with the square of the number of
+    publications. Used by the check (KB407) and by `kb import`."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+
+    def similar(self, year: str | None, family: str | None, title: str) -> tuple[str, float] | None:
+        """The owner of the most alike title in the block, with its score, if over the bar."""
+        if not family:
+            return None
+        processed = utils.default_process(title)
+        best: tuple[str, float] | None = None
+        for other, owner in self._blocks.get((year or "", fold_family(family)), []):
+            score = fuzz.token_sort_ratio(processed, other)
+            if score >= TITLE_SIMILARITY and (best is None or score > best[1]):
+                best = (owner, score)
+        return best
+
+    def add(self, year: str | None, family: str | None, title: str, owner: str) -> None:
+        if family:  # a missing year is a block of its own
+            key = (year or "", fold_family(family))
+            self._blocks[key].append((utils.default_process(title), owner))
+
+
 def _similar_titles(kb: KnowledgeBase) -> Iterator[Problem]:
-    """Compare titles only within blocks of the same year and first author, so the work
-    grows with the size of the blocks, not with the square of the number of studies."""
-    blocks: dict[tuple[str, str], list[tuple[str, Study, LoadedRecord]]] = defaultdict(list)
+    blocks = TitleBlocks()
     for study, loaded in kb.studies.values():
         entry = kb.bibliography.get(study.cite)
-        if entry is None or not entry.year or not entry.first_author_family:
+        if entry is None:
             continue
-        title = utils.default_process(entry.title)
-        blocks[(entry.year, entry.first_author_family.casefold())].append((title, study, loaded))
-    for block in blocks.values():
-        for i, (title, study, loaded) in enumerate(block):
-            for other_title, other, _ in block[:i]:
-                score = fuzz.token_sort_ratio(title, other_title)
-                if score >= TITLE_SIMILARITY:
-                    line, col = loaded.source.value(("cite",))
-                    yield Problem(
-                        loaded.path,
-                        line,
-                        col,
-                        "KB407",
-                        f"study '{study.id}' looks like study '{other.id}': same first "
-                        f"author and year, titles {score:.0f}% alike",
-                        "if they are one publication, merge them",
-                    )
+        found = blocks.similar(entry.year, entry.first_author_family, entry.title)
+        if found:
+            line, col = loaded.source.value(("cite",))
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB407",
+                f"study '{study.id}' looks like study '{found[0]}': same first "
+                f"author and year, titles {found[1]:.0f}% alike",
+                "if they are one publication, merge them",
+            )
+        blocks.add(entry.year, entry.first_author_family, entry.title, study.id)
+
+
+def identifier_owners(kb: KnowledgeBase) -> dict[tuple[str, str], str]:
+    """(identifier name, normalised value) -> who holds it: "study 'x'", or "entry 'Key' of
+    references.bib" for an entry no study cites; for `kb import`."""
+    owners: dict[tuple[str, str], str] = {}
+    for loaded in kb.records:
+        if loaded.kind == "study":
+            for name, value, _ in _identifiers(kb, loaded):
+                owners.setdefault((name, value), f"study '{loaded.raw_id}'")
+    for entry in kb.bibliography.entries.values():
+        for name in ("doi", "pmid", "pmcid"):
+            if entry.fields.get(name):
+                value = normalise_identifier(name, entry.fields[name])
+                owners.setdefault((name, value), f"entry '{entry.key}' of references.bib")
+    return owners

@@ -1,0 +1,243 @@
+"""What a change does to the evidence: two knowledge bases compared, and the result as Markdown.
+
+Records are matched by kind and id, bibliography entries by key, problems by file, code and
+message (not by line, which moves with every edit above it). For each claim, the certainty, the
+number of studies per relation and the plain-language summary are compared before and after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kb.check import check_kb
+from kb.corpus import KnowledgeBase, LoadedRecord
+from kb.grade import claim_certainty
+from kb.graph import build_graph, evidence_for
+from kb.problems import Problem
+from kb.summarize import claim_summary
+
+RELATIONS = ("supports", "refutes", "qualifies")
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    status: str
+    """'added', 'removed' or 'changed'."""
+    kind: str
+    record_id: str
+    fields: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    certainty: str | None
+    counts: tuple[int, int, int]
+    """Studies that support, refute and qualify the claim."""
+    summary: str
+
+
+@dataclass(frozen=True)
+class ClaimChange:
+    claim_id: str
+    before: ClaimView | None
+    after: ClaimView | None
+
+
+@dataclass
+class Impact:
+    records: list[RecordChange] = field(default_factory=list)
+    entries: list[tuple[str, str]] = field(default_factory=list)
+    """(status, key) of bibliography entries added, removed or changed."""
+    claims: list[ClaimChange] = field(default_factory=list)
+    new_problems: list[Problem] = field(default_factory=list)
+    resolved_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.records or self.entries or self.claims or self.new_problems
+                    or self.resolved_problems)
+
+
+def _content(loaded: LoadedRecord) -> dict[str, Any]:
+    if loaded.record is not None:
+        return loaded.record.model_dump(mode="json", exclude_defaults=True)
+    try:
+        return {"(text)": Path(loaded.path).read_text("utf-8", errors="replace")}
+    except OSError:
+        return {}
+
+
+def _records(kb: KnowledgeBase) -> dict[tuple[str, str], dict[str, Any]]:
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for loaded in kb.records:
+        out.setdefault((loaded.kind, loaded.raw_id or Path(loaded.path).stem), _content(loaded))
+    return out
+
+
+def _compare_records(base: KnowledgeBase, head: KnowledgeBase) -> list[RecordChange]:
+    before, after = _records(base), _records(head)
+    changes = []
+    for kind, record_id in sorted(set(before) | set(after)):
+        old, new = before.get((kind, record_id)), after.get((kind, record_id))
+        if old is None:
+            changes.append(RecordChange("added", kind, record_id))
+        elif new is None:
+            changes.append(RecordChange("removed", kind, record_id))
+        elif old != new:
+            names = sorted(n for n in set(old) | set(new) if old.get(n) != new.get(n))
+            changes.append(RecordChange("changed", kind, record_id, tuple(names)))
+    return changes
+
+
+def _compare_entries(base: KnowledgeBase, head: KnowledgeBase) -> list[tuple[str, str]]:
+    before = {k.casefold(): (k, e.fields) for k, e in base.bibliography.entries.items()}
+    after = {k.casefold(): (k, e.fields) for k, e in head.bibliography.entries.items()}
+    out = []
+    for folded in sorted(set(before) | set(after)):
+        if folded not in before:
+            out.append(("added", after[folded][0]))
+        elif folded not in after:
+            out.append(("removed", before[folded][0]))
+        elif before[folded][1] != after[folded][1]:
+            out.append(("changed", after[folded][0]))
+    return out
+
+
+def claim_views(kb: KnowledgeBase, today: dt.date) -> dict[str, ClaimView]:
+    graph = build_graph(kb)
+    views = {}
+    for claim_id, (claim, _) in sorted(kb.claims.items()):
+        certainty = claim_certainty(kb, graph, claim)
+        relations = Counter[str](link.relation for _, link in evidence_for(graph, claim_id))
+        counts = (relations["supports"], relations["refutes"], relations["qualifies"])
+        views[claim_id] = ClaimView(certainty.final, counts,
+                                    claim_summary(kb, graph, claim_id, certainty, today))
+    return views
+
+
+def _relative(problem: Problem, root: Path) -> str:
+    path = Path(problem.path)
+    try:
+        return (path if path.is_absolute() else Path.cwd() / path).resolve().relative_to(
+            root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return problem.path
+
+
+def _problems(kb: KnowledgeBase, today: dt.date) -> dict[tuple[str, str, str], Problem]:
+    found: dict[tuple[str, str, str], Problem] = {}
+    for problem in check_kb(kb, today):
+        relative = _relative(problem, kb.root)
+        found.setdefault((relative, problem.code, problem.message),
+                         Problem(relative, problem.line, problem.col, problem.code,
+                                 problem.message, problem.hint))
+    return found
+
+
+def compare(base: KnowledgeBase, head: KnowledgeBase, today: dt.date) -> Impact:
+    """The impact of going from `base` to `head`; problem paths are relative to each root."""
+    impact = Impact(_compare_records(base, head), _compare_entries(base, head))
+    before, after = claim_views(base, today), claim_views(head, today)
+    for claim_id in sorted(set(before) | set(after)):
+        if before.get(claim_id) != after.get(claim_id):
+            impact.claims.append(ClaimChange(claim_id, before.get(claim_id), after.get(claim_id)))
+    old, new = _problems(base, today), _problems(head, today)
+    impact.new_problems = [new[k] for k in sorted(set(new) - set(old))]
+    impact.resolved_problems = [old[k] for k in sorted(set(old) - set(new))]
+    return impact
+
+
+_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
+
+
+def escape(text: str) -> str:
+    """Record text as literal Markdown: no emphasis, links, HTML or table cells from it."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _arrow(before: object, after: object) -> str:
+    def show(value: object) -> str:
+        return "none" if value is None else str(value)
+
+    return f"{show(before)} → {show(after)}"
+
+
+def _records_section(impact: Impact) -> list[str]:
+    if not impact.records:
+        return []
+    lines = ["### Records", "", "| Change | Kind | Id | Fields changed |", "|---|---|---|---|"]
+    for change in impact.records:
+        names = ", ".join(f"`{name}`" for name in change.fields)
+        lines.append(f"| {change.status} | {change.kind} | `{change.record_id}` | {names} |")
+    return [*lines, ""]
+
+
+def _entries_section(impact: Impact) -> list[str]:
+    if not impact.entries:
+        return []
+    lines = ["### Bibliography", ""]
+    lines += [f"- {status} `{key}`" for status, key in impact.entries]
+    return [*lines, ""]
+
+
+def _claim_lines(change: ClaimChange) -> list[str]:
+    before, after = change.before, change.after
+    status = " (new)" if before is None else " (removed)" if after is None else ""
+    lines = [f"#### `{change.claim_id}`{status}", ""]
+    old_certainty = before.certainty if before else None
+    new_certainty = after.certainty if after else None
+    if old_certainty != new_certainty:
+        lines.append(f"- certainty: {_arrow(old_certainty, new_certainty)}")
+    for index, relation in enumerate(RELATIONS):
+        old = before.counts[index] if before else 0
+        new = after.counts[index] if after else 0
+        if old != new:
+            lines.append(f"- studies that {relation.removesuffix('s')}: {_arrow(old, new)}")
+    old_summary = before.summary if before else None
+    new_summary = after.summary if after else None
+    if old_summary != new_summary:
+        lines.append("- summary:")
+        lines += [f"    - before: {escape(old_summary)}"] if old_summary else []
+        lines += [f"    - after: {escape(new_summary)}"] if new_summary else []
+    return [*lines, ""]
+
+
+def _problem_line(problem: Problem, prefix: str) -> str:
+    hint = f" ({escape(problem.hint)})" if problem.hint else ""
+    return (f"- `{prefix}{problem.path}:{problem.line}:{problem.col}` "
+            f"{problem.severity.value}[{problem.code}] {escape(problem.message)}{hint}")
+
+
+def render_impact(impact: Impact, base: str, commit: str, prefix: str = "") -> str:
+    """Markdown for a pull request's step summary or a terminal; `prefix` goes before each
+    problem's path (the evidence folder, e.g. 'evidence/')."""
+    added = sum(c.status == "added" for c in impact.records)
+    removed = sum(c.status == "removed" for c in impact.records)
+    changed = sum(c.status == "changed" for c in impact.records)
+    lines = ["## Evidence impact", "", f"Compared with `{escape(base)}` ({commit[:12]}): "
+             f"{added} added, {removed} removed, {changed} changed "
+             f"{'record' if len(impact.records) == 1 else 'records'}; "
+             f"{_plural(len(impact.claims), 'claim')} affected; "
+             f"{_plural(len(impact.new_problems), 'new problem')}, "
+             f"{len(impact.resolved_problems)} resolved.", ""]
+    if impact.is_empty:
+        return "\n".join([*lines, "No change to the evidence.", ""])
+    lines += _records_section(impact) + _entries_section(impact)
+    if impact.claims:
+        lines += ["### Claims", ""]
+        for change in impact.claims:
+            lines += _claim_lines(change)
+    for title, problems in (("New problems", impact.new_problems),
+                            ("Resolved problems", impact.resolved_problems)):
+        if problems:
+            lines += [f"### {title}", "", *(_problem_line(p, prefix) for p in problems), ""]
+    return "\n".join(lines)

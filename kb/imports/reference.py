@@ -1,0 +1,158 @@
+"""One reference read from an export, in BibTeX terms, and the clean-up every format shares.
+
+Each reader (BibTeX, RIS, PubMed MEDLINE, CSL-JSON) turns its records into `Reference`s: BibTeX
+field names with values ready to be written into references.bib (LaTeX, with identifiers and URLs
+kept verbatim), plus the plain text that keys and duplicate detection work on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+
+import latexcodec  # noqa: F401  (registers the 'ulatex' codec)
+
+from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN
+from kb.problems import Problem
+
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+VERBATIM_FIELDS = ("doi", "pmid", "pmcid", "url")
+"""Written as read: identifiers and addresses are not text, and escaping would change them."""
+FIELD_ORDER = (
+    "author", "editor", "title", "journal", "booktitle", "publisher", "address", "school",
+    "institution", "edition", "year", "month", "volume", "number", "pages", "doi", "pmid",
+    "pmcid", "url",
+)
+"""The fields an imported entry keeps, in the order they are written."""
+
+_IDENTIFIERS = {"doi": DOI_PATTERN, "pmid": PMID_PATTERN, "pmcid": PMCID_PATTERN}
+_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_NOTE_IDS = {
+    "pmid": re.compile(r"\bPMID:\s*(\d+)"),
+    "pmcid": re.compile(r"\bPMCID:\s*(PMC\d+)"),
+    "doi": re.compile(r"\bDOI:\s*(10\.\S+)", re.IGNORECASE),
+}
+
+
+@dataclass
+class Reference:
+    path: str
+    line: int
+    col: int
+    entry_type: str
+    fields: dict[str, str]
+    """BibTeX field -> value as written into references.bib; 'author' as 'A and B'."""
+    title: str
+    """Plain text, for keys and duplicate detection."""
+    first_family: str | None
+    """Family name of the first author (or editor), plain text without particles."""
+    year: str | None
+    export_types: tuple[str, ...] = ()
+    """Publication types the export names (PubMed's PT), a hint for the study's design."""
+    positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, name: str) -> tuple[int, int]:
+        return self.positions.get(name, (self.line, self.col))
+
+
+def latex(text: str) -> str:
+    """Unicode text as a BibTeX value: '&', '%', '_', '#' escaped, letters kept as they are.
+    Braces are dropped: BibTeX counts a brace even after a backslash, and pybtex reads no
+    escaped form of one back as text; '$' and '^' stay, as pybtex reads them back unchanged."""
+    text = " ".join(text.replace("{", "").replace("}", "").split())
+    return str(codecs.encode(text, "ulatex+utf8"))
+
+
+def person(family: str, given: str = "", particle: str = "", suffix: str = "") -> str:
+    """A name as BibTeX writes it: 'von Last, Jr, First'."""
+    last = " ".join(part for part in (latex(particle), latex(family)) if part)
+    parts = [last, latex(suffix), latex(given)] if suffix else [last, latex(given)]
+    return ", ".join(part for part in parts if part) if given or suffix else last
+
+
+def family_core(family: str) -> str:
+    """The family name without its particles: 'van der Berg' -> 'Berg', 'de la Cruz' -> 'Cruz';
+    a compound such as 'García López' stays whole."""
+    words = family.split()
+    while len(words) > 1 and words[0][:1].islower():
+        words.pop(0)
+    return " ".join(words)
+
+
+def organisation(name: str) -> str:
+    """A corporate author, braced so BibTeX does not split it into given and family names."""
+    return "{" + latex(name) + "}"
+
+
+def month_macro(value: str) -> str | None:
+    """'3', '03', 'Mar', 'March' -> 'mar'; None when it is not a month."""
+    value = value.strip().lower()
+    if value.isdigit():
+        return MONTHS[int(value) - 1] if 1 <= int(value) <= 12 else None
+    return value[:3] if value[:3] in MONTHS and value in {value[:3], *_FULL_MONTHS} else None
+
+
+_FULL_MONTHS = {
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "sept",
+}
+
+
+def page_range(pages: str) -> str:
+    """'101-10' (NLM's shortened range) -> '101--110'; any dash between pages -> '--'."""
+    parts = [part.strip() for part in re.split(r"\s*(?:-+|\u2013|\u2014)\s*", pages.strip())]
+    if len(parts) != 2 or not all(parts):
+        return pages.strip()
+    first, last = parts
+    if first.isdigit() and last.isdigit() and len(last) < len(first):
+        last = first[: len(first) - len(last)] + last
+    return f"{first}--{last}"
+
+
+def identifiers_from_note(note: str) -> dict[str, str]:
+    """PMID, PMCID and DOI written into a note or 'extra' field as 'PMID: 123'."""
+    return {name: match.group(1) for name, pattern in _NOTE_IDS.items()
+            if (match := pattern.search(note))}
+
+
+def clean_identifier(name: str, value: str) -> str:
+    value = value.strip()
+    if name == "doi":
+        value = _DOI_PREFIX.sub("", value).strip()
+    if name == "pmcid" and value.isdigit():
+        value = f"PMC{value}"
+    return value
+
+
+def normalise(reference: Reference) -> list[Problem]:
+    """Clean identifiers, pages and month in place; a malformed identifier is left out and
+    reported (KB806), so that one bad value does not lose the whole reference."""
+    problems = []
+    fields = reference.fields
+    for name, pattern in _IDENTIFIERS.items():
+        if name not in fields:
+            continue
+        value = clean_identifier(name, fields[name])
+        if re.fullmatch(pattern, value):
+            fields[name] = value
+            continue
+        del fields[name]
+        line, col = reference.position(name)
+        problems.append(Problem(reference.path, line, col, "KB806",
+                                f"malformed {name.upper()} '{value}' left out",
+                                "add it to the study by hand once you have read it at its source"))
+    if "pages" in fields:
+        fields["pages"] = page_range(fields["pages"])
+    if "month" in fields:
+        macro = month_macro(fields["month"])
+        if macro:
+            fields["month"] = macro
+        else:
+            del fields["month"]
+    for name in list(fields):
+        if name not in FIELD_ORDER or not fields[name].strip():
+            del fields[name]
+    if "doi" in fields:
+        fields.pop("url", None)  # the DOI is the lasting address
+    return problems

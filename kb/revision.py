@@ -1,0 +1,55 @@
+"""The evidence folder as it was at a git revision, unpacked into a temporary folder."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+
+class RevisionError(Exception):
+    """Not a git repository, or not a revision in it; the message says which."""
+
+
+def _git(cwd: Path, *args: str) -> bytes:
+    try:
+        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=120,
+                                check=False)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise RevisionError(f"git could not be run: {error}") from None
+    if result.returncode != 0:
+        raise RevisionError(result.stderr.decode("utf-8", "replace").strip())
+    return result.stdout
+
+
+def commit_of(folder: Path, revision: str) -> str:
+    """The full commit id `revision` names, as seen from `folder`."""
+    try:
+        return _git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode(
+        ).strip()
+    except RevisionError:
+        raise RevisionError(f"'{revision}' is not a commit of the repository holding {folder}; "
+                            "fetch it first (e.g. git fetch origin main)") from None
+
+
+@contextlib.contextmanager
+def evidence_at(evidence: Path, revision: str) -> Iterator[Path]:
+    """Yield a folder holding `evidence` as committed at `revision`; empty if it did not exist
+    then. The folder is removed afterwards."""
+    folder = evidence.resolve()
+    top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
+    commit = commit_of(folder, revision)
+    relative = folder.relative_to(top).as_posix()
+    with tempfile.TemporaryDirectory(prefix="kb-diff-") as temporary:
+        target = Path(temporary) / "evidence"
+        target.mkdir()
+        tree = f"{commit}^{{tree}}" if relative == "." else f"{commit}:{relative}"
+        if _git(top, "ls-tree", "--name-only", commit, "--", relative).strip():
+            archive = _git(top, "archive", "--format=tar", tree)
+            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+                tar.extractall(target, filter="data")
+        yield target

@@ -1,0 +1,249 @@
+"""New records as text: the schema modeline, every required field and short commented hints.
+
+`kb new` writes these for a contributor to fill in; `kb import` writes the study template with the
+citation key and identifiers of the reference it imported. Fields left empty are reported by
+`kb check` with what belongs there, so a half-filled record explains itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import textwrap
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kb.corpus import modeline
+from kb.generate import create_atomic
+from kb.model import FOLDERS, ID_PATTERN, NCT_PATTERN, Design, Measure, Question, Relation, Trial
+
+DESIGNS: tuple[str, ...] = typing.get_args(Design)
+QUESTIONS: tuple[str, ...] = typing.get_args(Question)
+MEASURES: tuple[str, ...] = typing.get_args(Measure)
+RELATIONS: tuple[str, ...] = typing.get_args(Relation)
+PHASES: tuple[str, ...] = typing.get_args(Trial.model_fields["phase"].annotation)
+FOLDER_OF: dict[str, str] = {kind: folder for folder, kind in FOLDERS.items()}
+
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "study": ("cite", "design", "question"),
+    "claim": ("statement", "question", "topic"),
+    "trial": ("title", "cite", "nct"),
+    "concept": ("term", "definition"),
+}
+"""The values `kb new` can fill in, by record kind."""
+
+_PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9._/-]*$")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
+
+
+class TemplateError(ValueError):
+    """A value that cannot go into the record, or a record that would overwrite another."""
+
+
+@dataclass(frozen=True)
+class StudyStub:
+    """What an import knows about a study before anyone has read it."""
+
+    record_id: str
+    cite: str
+    identifiers: Mapping[str, str] = field(default_factory=dict)
+    """doi, pmid, pmcid -> value, all unverified until read on a named page."""
+    export_types: tuple[str, ...] = ()
+    """Publication types the export gives (PubMed's PT), shown as a hint beside 'design'."""
+    design_hint: str | None = None
+
+
+def scalar(value: str) -> str:
+    """A YAML scalar: plain when it cannot be misread, otherwise double-quoted (JSON quoting is
+    valid YAML), so digits stay text and a colon or '#' stays part of the value."""
+    if _PLAIN.match(value) and value.casefold() not in _YAML_WORDS:
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _choices(label: str, choices: Iterable[str], indent: str = "") -> list[str]:
+    """A comment listing the allowed values, wrapped between whole values."""
+    wrapped = textwrap.wrap(
+        f"{label}: {', '.join(choices)}", 96, initial_indent=f"#{indent} ",
+        subsequent_indent=f"#{indent}   ", break_on_hyphens=False)
+    return wrapped
+
+
+def _value(values: Mapping[str, str], name: str) -> str:
+    return f" {scalar(values[name])}" if values.get(name) else ""
+
+
+def _study_lines(record_id: str, values: Mapping[str, str], stub: StudyStub | None) -> list[str]:
+    lines = [f"id: {record_id}",
+             "# key of its entry in evidence/references.bib ('kb import' adds it)"]
+    lines.append(f"cite:{_value(values, 'cite')}")
+    lines += _identifier_lines(stub.identifiers if stub else {})
+    if stub and stub.export_types:
+        guess = f" (design '{stub.design_hint}'?)" if stub.design_hint else ""
+        lines.append(f"# the export calls it: {'; '.join(stub.export_types)}{guess}")
+    lines += [*_choices("design", DESIGNS), f"design:{_value(values, 'design')}"]
+    lines += _choices("question (OCEBM 2011)", QUESTIONS)
+    lines.append(f"question:{_value(values, 'question')}")
+    lines += [
+        "pico:",
+        "  population:",
+        "  intervention:",
+        "  comparator:",
+        "  outcome:",
+        "# sample_size: {enrolled: 120, analysed: 112}",
+        "# risk_of_bias: {tool: RoB 2, judgement: low, rationale: ...}",
+        "# each finding: the number as printed, where it is, and the words around it",
+        "findings: []",
+        "#  - outcome: overall survival",
+        *_choices("measure", MEASURES, indent="   "),
+        "#    value: 0.72",
+        "#    ci: {lower: 0.58, upper: 0.89}",
+        "#    locator: Table 2",
+        '#    quote: "..."',
+        "# each link: the claim this study bears on, how, and the quote that shows it",
+        "links: []",
+        "#  - claim: claim-id",
+        f"#    relation: {' | '.join(RELATIONS)}",
+        '#    quote: "..."',
+        "#    locator: Results, page 4",
+        "# what the study did and found, in plain words",
+        "summary:",
+    ]
+    return lines
+
+
+def _identifier_lines(identifiers: Mapping[str, str]) -> list[str]:
+    if not identifiers:
+        return [
+            "identifiers: {}",
+            "#  doi: {value: 10.xxxx/yyyy, status: unverified}",
+            "#  pmid: {value: \"12345678\", status: unverified}",
+        ]
+    lines = ["# 'verified' only once read on the page named in 'source'", "identifiers:"]
+    for name in ("doi", "pmid", "pmcid"):
+        if name in identifiers:
+            lines += [f"  {name}:", f"    value: {scalar(identifiers[name])}",
+                      "    status: unverified"]
+    return lines
+
+
+def _claim_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
+    return [
+        f"id: {record_id}",
+        "# one clinically meaningful statement, as a clinician would say it",
+        f"statement:{_value(values, 'statement')}",
+        *_choices("question (OCEBM 2011)", QUESTIONS),
+        f"question:{_value(values, 'question')}",
+        "scope:",
+        "  population:",
+        "  intervention:",
+        "  comparator:",
+        "  outcome:",
+        "# the heading it is listed under, e.g. 'Surgery for liver metastases'",
+        f"topic:{_value(values, 'topic')}",
+        "# depends_on: [other-claim-id]",
+        "# certainty: {rating: low, rationale: ...}  # only to differ from the computed one",
+    ]
+
+
+def _trial_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
+    nct = values.get("nct")
+    identifiers = (
+        ["identifiers:", "  nct:", f"    value: {nct}", "    status: unverified"]
+        if nct
+        else ["identifiers: {}", "#  nct: {value: NCT01234567, status: unverified}"]
+    )
+    return [
+        f"id: {record_id}",
+        "# the official title in the registry",
+        f"title:{_value(values, 'title')}",
+        "# acronym: ABC-1",
+        *([f"cite:{_value(values, 'cite')}"] if values.get("cite") else []),
+        *identifiers,
+        *_choices("phase", PHASES),
+        "phase:",
+        "design:",
+        "  allocation:  # randomized | non-randomized | na",
+        "  model:  # parallel | single-group | crossover | factorial | sequential",
+        "# the claims this trial tests, and its publications (study ids)",
+        "tests: []",
+        "publications: []",
+    ]
+
+
+def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
+    return [
+        f"id: {record_id}",
+        f"term:{_value(values, 'term')}",
+        "# abbreviation: HR  # shown as a tooltip wherever it appears",
+        "# a definition a clinician can read in one breath",
+        f"definition:{_value(values, 'definition')}",
+        "synonyms: []",
+        "# where the definition comes from",
+        "sources: []",
+        "#  - study: study-id",
+        '#    quote: "..."',
+    ]
+
+
+def render_record(kind: str, record_id: str, values: Mapping[str, str] | None = None,
+                  stub: StudyStub | None = None) -> str:
+    """The text of a new record of `kind`; raises TemplateError for a value that cannot go in."""
+    values = dict(values or {})
+    _check_values(kind, record_id, values)
+    if kind == "study":
+        body = _study_lines(record_id, values, stub)
+    elif kind == "claim":
+        body = _claim_lines(record_id, values)
+    elif kind == "trial":
+        body = _trial_lines(record_id, values)
+    else:
+        body = _concept_lines(record_id, values)
+    return "\n".join([modeline(kind), *body]) + "\n"
+
+
+def _check_values(kind: str, record_id: str, values: Mapping[str, str]) -> None:
+    if kind not in OPTIONS:
+        raise TemplateError(f"unknown record kind '{kind}': expected {', '.join(OPTIONS)}")
+    if not re.fullmatch(ID_PATTERN, record_id):
+        raise TemplateError(
+            f"'{record_id}' is not a valid id: lower-case a-z, 0-9 and single hyphens, "
+            "e.g. 'smith-2020-widgets'"
+        )
+    for name, value in values.items():
+        if name not in OPTIONS[kind]:
+            raise TemplateError(f"--{name} does not apply to a {kind}")
+        allowed = {"design": DESIGNS, "question": QUESTIONS}.get(name)
+        if allowed and value not in allowed:
+            raise TemplateError(f"--{name} '{value}' is not one of: {', '.join(allowed)}")
+    if values.get("nct") and not re.fullmatch(NCT_PATTERN, values["nct"]):
+        raise TemplateError(f"--nct '{values['nct']}' is not 'NCT' then 8 digits")
+
+
+def record_path(evidence: Path, kind: str, record_id: str) -> Path:
+    return evidence / FOLDER_OF[kind] / f"{record_id}.yaml"
+
+
+def used_ids(evidence: Path) -> set[str]:
+    """File stems of every record: ids are unique across kinds (KB302), file stem == id."""
+    return {
+        path.stem
+        for folder in FOLDER_OF.values()
+        if (evidence / folder).is_dir()
+        for path in (evidence / folder).rglob("*.yaml")
+    }
+
+
+def create_record(evidence: Path, kind: str, record_id: str, text: str) -> Path:
+    """Write a new record file; never replaces a file, nor reuses an id of another record."""
+    target = record_path(evidence, kind, record_id)
+    if record_id in used_ids(evidence):
+        raise TemplateError(f"id '{record_id}' is already used by a record in {evidence}; "
+                            "choose another id (kb never overwrites a record)")
+    try:
+        create_atomic(target, text.encode("utf-8"))
+    except FileExistsError:
+        raise TemplateError(f"{target} exists; kb never overwrites a record") from None
+    return target

@@ -1,0 +1,114 @@
+"""`kb diff BASE`: the evidence impact of a change, on a git repository made in the test."""
+
+from __future__ import annotations
+
+import contextlib
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from conftest import minimal_kb, write_tree
+from helpers import snapshot
+
+from kb.cli import main
+from kb.impact import escape
+
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+
+
+def git(root: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                            env={**GIT_ENV, "PATH": "/usr/bin:/bin", "HOME": str(root)},
+                            check=True)
+    return result.stdout
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git repository whose main branch holds the minimal knowledge base in evidence/."""
+    root = tmp_path / "repo"
+    write_tree(root / "evidence", minimal_kb())
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    return root
+
+
+def kb_diff(root: Path, *args: str) -> Result:
+    with contextlib.chdir(root):
+        return CliRunner().invoke(main, ["diff", *args, "--today", "2024-06-01"],
+                                  env={"SOURCE_DATE_EPOCH": None})
+
+
+def test_no_change(repository: Path) -> None:
+    result = kb_diff(repository, "main")
+    assert result.exit_code == 0, result.output
+    assert "No change to the evidence." in result.stdout
+
+
+def test_added_removed_changed_and_claims(repository: Path) -> None:
+    evidence = repository / "evidence"
+    (evidence / "concepts" / "hazard-ratio.yaml").unlink()
+    jones = evidence / "studies" / "jones-2021.yaml"
+    jones.write_text(jones.read_text().replace(
+        "    relation: supports\n    locator: Discussion",
+        "    relation: supports\n    locator: Discussion\n  - claim: drug-x-improves-survival\n"
+        "    relation: refutes\n    locator: Table 4"))
+    study = (evidence / "studies" / "smith-2020.yaml").read_text()
+    (evidence / "studies" / "smith-2022.yaml").write_text(
+        study.replace("id: smith-2020", "id: smith-2022").replace("p: 0.003", "p: 3"))
+    before = snapshot(repository)
+    result = kb_diff(repository, "main")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "1 added, 1 removed, 1 changed records" in out
+    assert "| added | study | `smith-2022` |  |" in out
+    assert "| removed | concept | `hazard-ratio` |  |" in out
+    assert "| changed | study | `jones-2021` | `links` |" in out
+    claim = out.split("#### `drug-x-improves-survival`", 1)[1].split("####", 1)[0]
+    assert "- studies that refute: 0 → 1" in claim
+    assert "- studies that support: 1 → 2" in claim
+    assert "- certainty:" in claim and " → " in claim
+    assert "so the claim is contested" in claim.split("after:", 1)[1]
+    assert "`evidence/studies/smith-2022.yaml:36:8` error[KB703] p-value 3" in out
+    assert snapshot(repository) == before, "kb diff writes nothing"
+
+
+def test_resolved_problems_and_moved_lines(repository: Path) -> None:
+    evidence = repository / "evidence"
+    smith = evidence / "studies" / "smith-2020.yaml"
+    smith.write_text(smith.read_text().replace("p: 0.003", "p: 3"))
+    git(repository, "commit", "-q", "-am", "a mistake")
+    smith.write_text("# a comment moves every line\n" + smith.read_text())
+    out = kb_diff(repository, "HEAD").stdout
+    assert "KB703" not in out, "the same problem on a moved line is neither new nor resolved"
+    smith.write_text(smith.read_text().replace("p: 3", "p: 0.003"))
+    out = kb_diff(repository, "HEAD").stdout
+    assert "### Resolved problems" in out and "[KB703] p-value 3" in out
+
+
+def test_evidence_that_did_not_exist_at_base(repository: Path) -> None:
+    git(repository, "rm", "-q", "-r", "evidence")
+    git(repository, "commit", "-q", "-m", "empty")
+    write_tree(repository / "evidence", minimal_kb())
+    out = kb_diff(repository, "HEAD").stdout
+    assert "6 added, 0 removed, 0 changed records" in out
+
+
+@pytest.mark.parametrize("revision", ["no-such-branch", "HEAD~5"])
+def test_unknown_revision_exits_2(repository: Path, revision: str) -> None:
+    result = kb_diff(repository, revision)
+    assert result.exit_code == 2
+    assert "is not a commit" in result.stderr
+
+
+def test_outside_a_repository_exits_2(kb_root: Path) -> None:
+    result = kb_diff(kb_root.parent, "main", "--evidence", str(kb_root))
+    assert result.exit_code == 2
+
+
+def test_record_text_cannot_inject_markdown() -> None:
+    assert escape("<script>*x*</script> | [a](javascript:b)") == (
+        "\\<script\\>\\*x\\*\\</script\\> \\| \\[a\\](javascript:b)")

@@ -1,0 +1,119 @@
+"""`kb new`: a record of each kind with its modeline, required fields and hints; no overwrite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+from conftest import check_tree
+from helpers import changes, snapshot
+
+from kb.cli import main
+from kb.corpus import modeline
+from kb.model import KINDS
+
+ALL_OPTIONS = {
+    "study": ["--cite", "smith2020", "--design", "rct", "--question", "treatment-benefit"],
+    "claim": ["--statement", "Widgets: often harmless # really", "--question", "prognosis",
+              "--topic", "Widgets"],
+    "trial": ["--title", "Widget removal trial", "--nct", "NCT01234567"],
+    "concept": ["--term", "widgetosis", "--definition", "A fictional condition: 100% made up."],
+}
+
+
+def kb_new(root: Path, *args: str) -> Result:
+    return CliRunner().invoke(main, ["new", *args, "--evidence", str(root)])
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_new_record_has_modeline_and_every_required_field(kb_root: Path, kind: str) -> None:
+    result = kb_new(kb_root, kind, f"new-{kind}")
+    assert result.exit_code == 0, result.output
+    folder = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
+    text = (kb_root / folder[kind] / f"new-{kind}.yaml").read_text(encoding="utf-8")
+    assert text.splitlines()[0] == modeline(kind)
+    data = yaml.safe_load(text)
+    required = {name for name, info in KINDS[kind].model_fields.items() if info.is_required()}
+    assert required <= set(data), required - set(data)
+    assert data["id"] == f"new-{kind}"
+    assert "#" in text.split("\n", 1)[1], "hints are comments"
+
+
+@pytest.mark.parametrize("kind", ["claim", "concept"])
+def test_new_record_with_its_values_checks_clean(kb_root: Path, kind: str) -> None:
+    assert kb_new(kb_root, kind, f"new-{kind}", *ALL_OPTIONS[kind]).exit_code == 0
+    problems = [p for p in check_tree(kb_root) if f"new-{kind}" in p.path]
+    assert [p.code for p in problems if p.severity.value == "error"] == []
+
+
+def test_empty_required_fields_are_explained_where_they_are(kb_root: Path) -> None:
+    assert kb_new(kb_root, "study", "new-study").exit_code == 0
+    found = {(p.code, p.message) for p in check_tree(kb_root) if p.path.endswith("new-study.yaml")}
+    assert ("KB201", "'cite' is empty") in found
+    assert ("KB203", "'design' is empty") in found
+    assert ("KB203", "'question' is empty") in found
+    lines = (kb_root / "studies" / "new-study.yaml").read_text().splitlines()
+    design = next(p for p in check_tree(kb_root) if p.message == "'design' is empty")
+    assert lines[design.line - 1].startswith("design:")
+    assert "rct" in (design.hint or "")
+
+
+def test_values_with_colons_and_hashes_stay_whole(kb_root: Path) -> None:
+    assert kb_new(kb_root, "claim", "new-claim", *ALL_OPTIONS["claim"]).exit_code == 0
+    data = yaml.safe_load((kb_root / "claims" / "new-claim.yaml").read_text())
+    assert data["statement"] == "Widgets: often harmless # really"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["study", "Not_An_Id"], "not a valid id"),
+        (["study", "x-1", "--design", "guesswork"], "not one of"),
+        (["trial", "x-1", "--design", "rct"], "does not apply to a trial"),
+        (["trial", "x-1", "--nct", "NCT123"], "'NCT' then 8 digits"),
+        (["dataset", "x-1"], "'dataset' is not one of"),
+    ],
+)
+def test_bad_arguments_exit_2_and_write_nothing(kb_root: Path, args: list[str],
+                                                message: str) -> None:
+    before = snapshot(kb_root)
+    result = kb_new(kb_root, *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert snapshot(kb_root) == before
+
+
+@pytest.mark.parametrize(("kind", "record_id"), [("study", "smith-2020"),
+                                                 ("concept", "drug-x-trial")])
+def test_never_overwrites_nor_reuses_an_id(kb_root: Path, kind: str, record_id: str) -> None:
+    before = snapshot(kb_root)
+    result = kb_new(kb_root, kind, record_id)
+    assert result.exit_code == 1
+    assert "already used" in result.stderr
+    assert snapshot(kb_root) == before
+
+
+def test_a_file_that_appears_meanwhile_is_not_replaced(kb_root: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kb.templates.used_ids", lambda evidence: set())
+    (kb_root / "studies" / "taken.yaml").write_text("mine\n")
+    before = snapshot(kb_root)
+    result = kb_new(kb_root, "study", "taken")
+    assert result.exit_code == 1
+    assert "exists" in result.stderr
+    assert snapshot(kb_root) == before
+
+
+def test_interrupted_write_leaves_no_file(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: object) -> None:
+        raise KeyboardInterrupt
+
+    before = snapshot(kb_root)
+    monkeypatch.setattr(os, "link", fail)
+    result = kb_new(kb_root, "claim", "new-claim")
+    assert result.exit_code != 0
+    assert snapshot(kb_root) == before
+    assert changes(before, snapshot(kb_root)) == (set(), set(), set())
