@@ -61,7 +61,7 @@ class KnowledgeBase:
     """sources.lock.json: what the registries said about the identifiers; empty when absent."""
     lock_path: str = LOCK_NAME
     has_lock: bool = False
-    """Whether the knowledge base has a lockfile at all (it may still hold no entry)."""
+    """Whether the knowledge base has a lockfile that could be read (it may hold no entry)."""
 
     def of_kind(self, kind: type[R]) -> dict[str, tuple[R, LoadedRecord]]:
         """Valid records of one kind by id; with duplicate ids, the first file wins."""
@@ -119,8 +119,8 @@ def load_kb(root: Path) -> KnowledgeBase:
     lock_path = display_path(root / LOCK_NAME)
     lock, found = read_lockfile(root / LOCK_NAME, lock_path)
     problems.extend(found)
-    return KnowledgeBase(root, records, bibliography, problems, question, lock, lock_path,
-                         (root / LOCK_NAME).is_file())
+    usable = (root / LOCK_NAME).is_file() and not found
+    return KnowledgeBase(root, records, bibliography, problems, question, lock, lock_path, usable)
 
 
 def load_question(file: Path, root: Path) -> tuple[ClinicalQuestion | None, list[Problem]]:
