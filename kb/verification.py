@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -92,14 +91,14 @@ class Notice:
         """'a retraction (notice 10.1000/x, 2022-03-01, from Retraction Watch)'."""
         kind = self.update.type.replace("_", " ")
         details = [f"notice {self.update.doi}" if self.update.doi else "",
-                   self.update.date or "", _SOURCES.get(self.update.source, "")]
+                   self.update.date or "", SOURCE_WORDS.get(self.update.source, "")]
         detail = ", ".join(part for part in details if part)
         article = "an" if kind[0] in "aeiou" else "a"
         return f"{article} {kind}" + (f" ({detail})" if detail else "")
 
 
-_SOURCES = {"retraction-watch": "from Retraction Watch", "publisher": "from the publisher",
-            "pubmed": "publication type 'Retracted Publication'"}
+SOURCE_WORDS = {"retraction-watch": "from Retraction Watch", "publisher": "from the publisher",
+                "pubmed": "publication type 'Retracted Publication'"}
 
 
 @dataclass
@@ -259,11 +258,3 @@ def _journal_similarity(ours: str, theirs: str) -> int:
 def same_family(ours: str, theirs: str) -> bool:
     a, b = _words(ours).replace(" ", ""), _words(theirs).replace(" ", "")
     return bool(a and b) and (a == b or a.startswith(b) or b.startswith(a))
-
-
-def rests_on(verification: Verification, evidence: dict[str, list[str]]) -> dict[str, list[str]]:
-    """Claim id -> retracted studies among the given evidence (claim id -> study ids)."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for claim_id, studies in evidence.items():
-        out[claim_id] = sorted(s for s in set(studies) if s in verification.retracted)
-    return {claim: studies for claim, studies in out.items() if studies}

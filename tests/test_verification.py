@@ -181,6 +181,18 @@ def test_a_wrong_identifier_only_references_bib_gives_points_at_the_bib(
         ("KB803", "references.bib", 9, 3)]
 
 
+def test_the_site_kb_fixture_lockfile_is_what_the_site_shows() -> None:
+    kb = load_kb(Path(__file__).parent / "fixtures" / "site-kb")
+    states = {(u.record_id, u.name): c.state for u, c in verify_kb(kb).checks}
+    assert states == {
+        ("alpha-2020", "doi"): "matches",
+        ("alpha-2020", "pmid"): "not-resolved",
+        ("beta-case", "doi"): "matches",
+        ("gamma-protocol", "pmid"): "differs",
+        ("widget-1", "nct"): "matches",
+    }
+
+
 @pytest.mark.parametrize(
     ("ours", "theirs", "at_least", "below"),
     [
