@@ -185,7 +185,10 @@ def resolve_command(path: Path, email: str | None, only: tuple[str, ...], rate: 
                                                               clinicaltrials_url))
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    day = resolve_today(today.date() if today else None)
+    try:
+        day = resolve_today(today.date() if today else None)
+    except (ValueError, OverflowError, OSError) as error:
+        raise click.UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {error}") from None
     report, lock_path, written = resolve_kb(path, registries, day, only or tuple(GROUPS))
     for key, why in report.failed:
         click.echo(f"{key}: {why}", err=True)

@@ -106,10 +106,15 @@ class Verification:
     checks: list[tuple[IdentifierUse, RegistryCheck]]
     retracted: dict[str, list[Notice]] = field(default_factory=dict)
     corrected: dict[str, list[Notice]] = field(default_factory=dict)
+    _by_record: dict[tuple[str, str], list[tuple[IdentifierUse, RegistryCheck]]] = field(
+        default_factory=dict, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for pair in self.checks:
+            self._by_record.setdefault((pair[0].kind, pair[0].record_id), []).append(pair)
 
     def of_record(self, kind: str, record_id: str) -> list[tuple[IdentifierUse, RegistryCheck]]:
-        return [pair for pair in self.checks if pair[0].kind == kind and
-                pair[0].record_id == record_id]
+        return self._by_record.get((kind, record_id), [])
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -191,14 +196,12 @@ def check_use(kb: KnowledgeBase, use: IdentifierUse) -> RegistryCheck:
     if ours is None or entry.csl is None:
         return RegistryCheck("matches", registry, entry)
     compared_with, title, year, journal, author = ours
-    theirs_titles = [entry.csl.title] if use.kind == "study" else [
-        t for t in (entry.trial.brief_title, entry.trial.official_title) if t
-    ] if entry.trial else []
-    score = max((title_similarity(title, t) for t in theirs_titles if t), default=None) \
+    theirs_titles = [t for t in _registry_titles(use, entry) if t]
+    score = max((title_similarity(title, t) for t in theirs_titles), default=None) \
         if title else None
     differences: list[Difference] = []
-    if score is not None and score < SAME_TITLE:
-        differences.append(Difference("title", title or "", theirs_titles[0] or ""))
+    if title and score is not None and score < SAME_TITLE:
+        differences.append(Difference("title", title, theirs_titles[0]))
     years = entry.csl.years
     if year and years and int(year) not in years:
         differences.append(Difference("year", year, ", ".join(map(str, sorted(years)))))
@@ -212,6 +215,13 @@ def check_use(kb: KnowledgeBase, use: IdentifierUse) -> RegistryCheck:
     wrong = (score is not None and score < OTHER_WORK) or (score is None and len(differences) > 1)
     state: State = "other-work" if wrong else "differs" if differences else "matches"
     return RegistryCheck(state, registry, entry, compared_with, tuple(differences), score)
+
+
+def _registry_titles(use: IdentifierUse, entry: LockEntry) -> list[str | None]:
+    """A publication's title; a trial registration's brief and official titles."""
+    if use.kind == "trial":
+        return [entry.trial.brief_title, entry.trial.official_title] if entry.trial else []
+    return [entry.csl.title] if entry.csl else []
 
 
 def _ours(kb: KnowledgeBase, use: IdentifierUse,

@@ -11,7 +11,7 @@ PubMed Central's uids are the digits of the PMCID.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kb.sources.crossref import clean
@@ -39,7 +39,8 @@ class Eutils:
     def fetch_pmc(self, pmcids: Iterable[str]) -> dict[str, Outcome]:
         return self._fetch("pmc", {p: p.upper().removeprefix("PMC") for p in pmcids}, pmc_entry)
 
-    def _fetch(self, db: str, uids: dict[str, str], make: Any) -> dict[str, Outcome]:
+    def _fetch(self, db: str, uids: dict[str, str],
+               make: Callable[[dict[str, Any]], LockEntry]) -> dict[str, Outcome]:
         out: dict[str, Outcome] = {}
         wanted = sorted(uids)
         for start in range(0, len(wanted), BATCH):
