@@ -30,6 +30,8 @@ SAME_TITLE = 90
 OTHER_WORK = 60
 """Below this the identifier names another work."""
 SAME_JOURNAL = 85
+NEW_VERSIONS = frozenset({"new_version", "new_edition"})
+"""Updates a work's own record may announce without being a notice."""
 NAMES = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "nct": "NCT"}
 State = Literal["not-resolved", "not-found", "matches", "differs", "other-work"]
 _RETRACTED_PREFIX = re.compile(r"^\s*(retracted( article)?|retraction|withdrawn)\s*[:.]\s*",
@@ -190,7 +192,7 @@ def check_use(kb: KnowledgeBase, use: IdentifierUse) -> RegistryCheck:
         return RegistryCheck("not-resolved", registry, entry)
     if not entry.found:
         return RegistryCheck("not-found", registry, entry)
-    if entry.notice_of:
+    if any(notice.type not in NEW_VERSIONS for notice in entry.notice_of):
         return RegistryCheck("other-work", registry, entry)
     ours = _ours(kb, use)
     if ours is None or entry.csl is None:

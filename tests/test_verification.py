@@ -150,6 +150,14 @@ def test_a_retraction_found_through_a_wrong_doi_retracts_nothing(kb_root: Path) 
     assert {p.code for p in check_tree(kb_root)} == {"KB803"}
 
 
+def test_a_new_version_announcing_what_it_replaces_is_still_the_work(kb_root: Path) -> None:
+    newer = locks.crossref(**{"update-to": [
+        {"DOI": "10.1000/jt.2019.8", "type": "new_version", "source": "publisher",
+         "updated": {"date-parts": [[2020, 3, 5]]}}]})
+    write_tree(kb_root, {"sources.lock.json": locks.resolved(doi=newer)})
+    assert check_tree(kb_root) == []
+
+
 def test_registry_title_compares_a_larger_work_on_purpose(kb_root: Path) -> None:
     """A conference abstract's DOI often names the whole supplement."""
     study = kb_root / SMITH

@@ -21,7 +21,7 @@ from kb.render.common import (
     record_page,
 )
 from kb.sources.lock import TrialRegistration
-from kb.verification import SOURCE_WORDS, IdentifierUse, Notice, RegistryCheck
+from kb.verification import NEW_VERSIONS, SOURCE_WORDS, IdentifierUse, Notice, RegistryCheck
 
 MISMATCH = frozenset({"other-work", "differs", "not-found"})
 STATUS_WORDS = {
@@ -94,7 +94,7 @@ def registry_text(check: RegistryCheck) -> str:
     if check.state == "not-found":
         return f"{registry} has no record of it (asked on {markup.text(check.retrieved)})"
     if check.state == "other-work" and entry is not None:
-        if entry.notice_of:
+        if any(n.type not in NEW_VERSIONS for n in entry.notice_of):
             return f"{registry} says it names a notice, not a work{retrieved}"
         title = (entry.trial.brief_title if entry.trial else None) or (
             entry.csl.title if entry.csl else None) or "?"

@@ -18,7 +18,7 @@ from kb.model import Trial, TrialDate
 from kb.problems import Problem
 from kb.rules import Context
 from kb.sources.lock import LOCK_NAME, TrialRegistration
-from kb.verification import IdentifierUse, Notice, RegistryCheck, Verification
+from kb.verification import NEW_VERSIONS, IdentifierUse, Notice, RegistryCheck, Verification
 
 DATE_LABELS = {"start": "start", "primary_completion": "primary completion",
                "completion": "completion"}
@@ -97,8 +97,9 @@ def _identifier_problem(use: IdentifierUse, check: RegistryCheck,
 def _other_work(use: IdentifierUse, check: RegistryCheck) -> str:
     entry = check.entry
     assert entry is not None
-    if entry.notice_of:
-        notice = entry.notice_of[0]
+    notices = [n for n in entry.notice_of if n.type not in NEW_VERSIONS]
+    if notices:
+        notice = notices[0]
         kind = notice.type.replace("_", " ")
         target = f" (it updates {notice.doi})" if notice.doi else ""
         return f"{use.label} names a {kind} notice in {check.registry}, not a work{target}"
