@@ -124,8 +124,7 @@ def test_a_first_request_that_fails_records_only_the_error(
     entry = lock_of(kb_root)["nct:NCT01234567"]
     assert entry == {"error": {"date": "2024-06-01", "message": "malformed response: not JSON "
                                "(Expecting value at line 1, column 1)"},
-                     "registry": "clinicaltrials.gov", "notice_of": [], "relation": {},
-                     "updates": []}
+                     "registry": "clinicaltrials.gov"}
 
 
 def test_no_such_record_is_an_answer(kb_root: Path, server: RegistryServer) -> None:
@@ -244,3 +243,9 @@ def test_partial_failures_do_not_fail_the_command(kb_root: Path, server: Registr
     result = kb_resolve(kb_root, server, "--email", EMAIL)
     assert result.exit_code == 0
     assert "3 found, 0 not found, 1 failed" in result.stdout
+
+
+def test_the_default_registries_are_never_reached_from_tests(kb_root: Path) -> None:
+    politeness = Politeness(EMAIL, rate=1000, retries=0, timeout=2)
+    report, _, _ = resolve_kb(kb_root, Registries.connect(politeness), TODAY, ("nct",))
+    assert report.failed == [("nct:NCT01234567", "network error (OSError) after 1 attempt")]

@@ -203,8 +203,18 @@ def lock_key(kind: str, value: str) -> str:
 
 
 def render_lockfile(lock: Lockfile) -> bytes:
+    """The file's bytes; inside an entry, absent values and empty lists are left out."""
     data = lock.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["entries"] = {key: _compact(entry) for key, entry in data["entries"].items()}
     return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _compact(v) for k, v in value.items() if v != [] and v != {}}
+    if isinstance(value, list):
+        return [_compact(v) for v in value]
+    return value
 
 
 def write_lockfile(path: Path, lock: Lockfile) -> bool:
