@@ -163,7 +163,9 @@ def build_command(evidence: Path, docs: Path, site: Path, config: Path, offline:
               help="Base URL of NCBI E-utilities.")
 @click.option("--clinicaltrials-url", default=_DEFAULTS.clinicaltrials, show_default=True,
               help="Base URL of the ClinicalTrials.gov API v2.")
-@_TODAY
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day recorded as the answers' retrieval date (YYYY-MM-DD); default: "
+              "SOURCE_DATE_EPOCH, else today.")
 def resolve_command(path: Path, email: str | None, only: tuple[str, ...], rate: float,
                     timeout: float, retries: int, crossref_url: str, eutils_url: str,
                     clinicaltrials_url: str, today: dt.datetime | None) -> None:
