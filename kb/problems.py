@@ -88,17 +88,17 @@ CATALOGUE: dict[str, Code] = {
         Code("KB705", _E, "analysed more than enrolled"),
         Code("KB706", _E, "date in the future"),
         Code("KB707", _E, "date range reversed"),
-        # KB8xx: identifiers checked against the registries (sources.lock.json)
-        Code("KB801", _E, "sources.lock.json cannot be read"),
-        Code("KB802", _I, "identifier not resolved"),
-        Code("KB803", _E, "identifier names another work"),
-        Code("KB804", _W, "metadata differs from the registry"),
-        Code("KB805", _W, "identifier not found in the registry"),
-        Code("KB806", _W, "retracted study still counted"),
-        Code("KB807", _W, "claim rests on a retracted study"),
-        Code("KB808", _I, "correction or other notice"),
-        Code("KB809", _W, "trial status differs from the registry"),
-        Code("KB810", _W, "trial dates differ from the registry"),
+        # KB9xx: identifiers checked against the registries (sources.lock.json)
+        Code("KB901", _E, "sources.lock.json cannot be read"),
+        Code("KB902", _I, "identifier not resolved"),
+        Code("KB903", _E, "identifier names another work"),
+        Code("KB904", _W, "metadata differs from the registry"),
+        Code("KB905", _W, "identifier not found in the registry"),
+        Code("KB906", _W, "retracted study still counted"),
+        Code("KB907", _W, "claim rests on a retracted study"),
+        Code("KB908", _I, "correction or other notice"),
+        Code("KB909", _W, "trial status differs from the registry"),
+        Code("KB910", _W, "trial dates differ from the registry"),
     ]
 }
 

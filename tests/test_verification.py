@@ -63,7 +63,7 @@ def test_a_deliberately_wrong_doi_is_caught(in_kb: Path, server: RegistryServer)
     result = resolve_then_check(in_kb, server)
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "studies/smith-2020.yaml:6:12: error[KB803] DOI '10.1000/jt.2020.1' resolves to "
+        "studies/smith-2020.yaml:6:12: error[KB903] DOI '10.1000/jt.2020.1' resolves to "
         "another work in Crossref: “Evening coffee and sleep latency in shift workers” "
         "(2018, Sleep Studies); references.bib entry 'smith2020' has “Drug X after resection "
         "of the primary tumour: a randomised trial” (title similarity 36%) (check the "
@@ -82,19 +82,19 @@ def test_a_retraction_notice_is_caught_and_followed_through_the_graph(
     notice = ("Crossref records a retraction (notice 10.1000/jt.2024.17, 2024-02-14, from the "
               "publisher)")
     assert result.stdout.splitlines() == [
-        "claims/drug-x-improves-survival.yaml:2:5: warning[KB807] claim "
+        "claims/drug-x-improves-survival.yaml:2:5: warning[KB907] claim "
         "'drug-x-improves-survival' rests on retracted study 'smith-2020'; its certainty is "
         "computed without it: not rated (with it: 'high') (review the claim; change the "
         "retracted study's link or remove it)",
-        "claims/liver-metastases-predict-survival.yaml:2:5: warning[KB807] claim "
+        "claims/liver-metastases-predict-survival.yaml:2:5: warning[KB907] claim "
         "'liver-metastases-predict-survival' depends on claim 'drug-x-improves-survival', "
         "which rests on retracted study 'smith-2020' (review the claim once the claim it "
         "depends on is reviewed)",
-        f"studies/smith-2020.yaml:2:5: warning[KB806] study 'smith-2020' is retracted: "
+        f"studies/smith-2020.yaml:2:5: warning[KB906] study 'smith-2020' is retracted: "
         f"{notice}; it still supports or refutes claim 'drug-x-improves-survival' (it is left "
         "out of every certainty; make its links 'qualifies' with a note saying why, or remove "
         "them)",
-        "studies/smith-2020.yaml:2:5: info[KB808] study 'smith-2020': Crossref records a "
+        "studies/smith-2020.yaml:2:5: info[KB908] study 'smith-2020': Crossref records a "
         "correction (notice 10.1000/jt.2021.44, 2021-06-01, from the publisher) (read the "
         "notice and update the findings if it changes them)",
         "0 errors, 3 warnings, 1 info",
@@ -109,11 +109,11 @@ def test_a_changed_trial_status_is_caught_naming_both_values_and_dates(
     server.route("/studies/NCT01234567", Reply(body=fixture("ctgov-study-terminated.json")))
     result = resolve_then_check(in_kb, server)
     assert result.stdout.splitlines() == [
-        "trials/drug-x-trial.yaml:29:11: warning[KB810] trial 'drug-x-trial' completion date "
+        "trials/drug-x-trial.yaml:29:11: warning[KB910] trial 'drug-x-trial' completion date "
         "is 2019-06 (actual) here but 2019-02-15 (actual) in ClinicalTrials.gov (status "
         "verified 2024-04; retrieved 2024-06-01) (check the registry; update "
         "'dates.completion')",
-        "trials/drug-x-trial.yaml:32:12: warning[KB809] trial 'drug-x-trial' status is "
+        "trials/drug-x-trial.yaml:32:12: warning[KB909] trial 'drug-x-trial' status is "
         "'completed' here (verified 2024-02) but 'terminated' in ClinicalTrials.gov (verified "
         "2024-04; retrieved 2024-06-01) (check the registry; update 'status.overall' and "
         "'status.verified')",
@@ -147,7 +147,7 @@ def test_a_retraction_found_through_a_wrong_doi_retracts_nothing(kb_root: Path) 
          "updated": {"date-parts": [[2020, 5, 1]]}}]})
     write_tree(kb_root, {"sources.lock.json": locks.resolved(doi=wrong)})
     assert verify_kb(load_kb(kb_root)).excluded == {}
-    assert {p.code for p in check_tree(kb_root)} == {"KB803"}
+    assert {p.code for p in check_tree(kb_root)} == {"KB903"}
 
 
 def test_a_new_version_announcing_what_it_replaces_is_still_the_work(kb_root: Path) -> None:
@@ -169,7 +169,7 @@ def test_registry_title_compares_a_larger_work_on_purpose(kb_root: Path) -> None
         doi=locks.crossref("crossref-other-work.json"))})
     problems = check_tree(kb_root)
     assert [format_text(p) for p in problems] == [
-        "studies/smith-2020.yaml:6:12: warning[KB804] Crossref's record of DOI "
+        "studies/smith-2020.yaml:6:12: warning[KB904] Crossref's record of DOI "
         "'10.1000/jt.2020.1' differs from its registry_title in year ('2020' there, "
         "'2018, 2019' in Crossref) and journal ('Journal of Trials' there, 'Sleep Studies' in "
         "Crossref) (correct whichever side is wrong; the registry holds what the publisher "
@@ -186,7 +186,7 @@ def test_a_wrong_identifier_only_references_bib_gives_points_at_the_bib(
         title="Evening coffee and sleep latency in shift workers."))})
     problems = check_tree(kb_root)
     assert [(p.code, p.path, p.line, p.col) for p in problems] == [
-        ("KB803", "references.bib", 9, 3)]
+        ("KB903", "references.bib", 9, 3)]
 
 
 def test_the_site_kb_fixture_lockfile_is_what_the_site_shows() -> None:

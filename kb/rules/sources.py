@@ -1,6 +1,6 @@
-"""KB802-KB810: the identifiers checked against the registries' answers in sources.lock.json.
+"""KB902-KB910: the identifiers checked against the registries' answers in sources.lock.json.
 
-Offline: only the committed lockfile is read (KB801, a lockfile that cannot be read, is found
+Offline: only the committed lockfile is read (KB901, a lockfile that cannot be read, is found
 while loading). A knowledge base without a lockfile has not resolved its identifiers yet, and
 nothing is reported about registries.
 """
@@ -33,7 +33,7 @@ def check(kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph,
     for study_id, notices in sorted(verification.corrected.items()):
         loaded = kb.studies[study_id][1]
         line, col = loaded.source.value(("id",))
-        yield Problem(loaded.path, line, col, "KB808", f"study '{study_id}': {_notices(notices)}",
+        yield Problem(loaded.path, line, col, "KB908", f"study '{study_id}': {_notices(notices)}",
                       "read the notice and update the findings if it changes them")
     for use, registry_check in verification.checks:
         entry = registry_check.entry
@@ -50,7 +50,7 @@ def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Prob
     unresolved = [(u, c) for u, c in verification.checks if c.state == "not-resolved"]
     if not kb.lock.entries and unresolved:
         count = len(unresolved)
-        yield Problem(kb.lock_path, 1, 1, "KB802",
+        yield Problem(kb.lock_path, 1, 1, "KB902",
                       f"no identifier is resolved yet: {count} "
                       f"{'identifier waits' if count == 1 else 'identifiers wait'} "
                       "for 'kb resolve'",
@@ -71,15 +71,15 @@ def _identifier_problem(use: IdentifierUse, check: RegistryCheck,
     if check.state == "not-resolved":
         failed = (f"; the last attempt, on {entry.error.date}, failed: {entry.error.message}"
                   if entry and entry.error else "")
-        return ("KB802", f"{use.label} of {owner} is not in {LOCK_NAME}{failed}",
+        return ("KB902", f"{use.label} of {owner} is not in {LOCK_NAME}{failed}",
                 "run 'kb resolve'")
     if check.state == "not-found":
         hint = ("check the identifier; a DOI registered with another agency (DataCite, mEDRA) "
                 "is not in Crossref" if use.name == "doi" else "check the identifier")
-        return ("KB805", f"{registry} has no record of {use.label} of {owner} "
+        return ("KB905", f"{registry} has no record of {use.label} of {owner} "
                 f"(asked on {check.retrieved})", hint)
     if check.state == "other-work" and entry is not None:
-        return ("KB803", _other_work(use, check),
+        return ("KB903", _other_work(use, check),
                 "check the identifier on the publisher's or registry's page; if it names a "
                 "larger work on purpose, give that work's title as 'registry_title'")
     if check.state == "differs":
@@ -87,7 +87,7 @@ def _identifier_problem(use: IdentifierUse, check: RegistryCheck,
         if check.title_score is not None and any(d.field == "title" for d in check.differences):
             differences = differences.replace("title (", f"title (similarity "
                                               f"{check.title_score}%: ", 1)
-        return ("KB804", f"{registry}'s record of {use.label} differs from "
+        return ("KB904", f"{registry}'s record of {use.label} differs from "
                 f"{check.compared_with} in {differences}",
                 "correct whichever side is wrong; the registry holds what the publisher "
                 "deposited")
@@ -140,7 +140,7 @@ def _retractions(kb: KnowledgeBase, graph: nx.MultiDiGraph,
         them = "it" if len(studies) == 1 else "them"
         curated = (f"; its curated rating '{certainty.curated}' needs a second look"
                    if certainty.curated else "")
-        yield Problem(loaded.path, line, col, "KB807",
+        yield Problem(loaded.path, line, col, "KB907",
                       f"claim '{claim_id}' rests on retracted {_studies(studies)}; its certainty "
                       f"is computed without {them}: {without} (with {them}: {with_them})"
                       f"{curated}",
@@ -153,7 +153,7 @@ def _retractions(kb: KnowledgeBase, graph: nx.MultiDiGraph,
         if not counted:
             continue
         line, col = loaded.source.value(("id",))
-        yield Problem(loaded.path, line, col, "KB806",
+        yield Problem(loaded.path, line, col, "KB906",
                       f"study '{study_id}' is retracted: {_notices(notices)}; it still "
                       f"supports or refutes {_claims(counted)}",
                       "it is left out of every certainty; make its links 'qualifies' with a note "
@@ -178,7 +178,7 @@ def _dependents(kb: KnowledgeBase, graph: nx.MultiDiGraph,
         loaded = kb.claims[claim_id][1]
         line, col = loaded.source.value(("id",))
         via = "" if target == origin else f" through claim '{target}'"
-        yield Problem(loaded.path, line, col, "KB807",
+        yield Problem(loaded.path, line, col, "KB907",
                       f"claim '{claim_id}' depends{via} on claim '{origin}', which rests on "
                       f"retracted {_studies(affected[origin])}",
                       "review the claim once the claim it depends on is reviewed")
@@ -196,7 +196,7 @@ def _trial_differences(trial: Trial, registration: TrialRegistration, retrieved:
                      else "no verification date")
         last = (f", last known '{registration.last_known_status}'"
                 if theirs == "unknown" and registration.last_known_status else "")
-        yield (("status", "overall"), "KB809",
+        yield (("status", "overall"), "KB909",
                f"trial '{trial.id}' status is '{trial.status.overall}' here ({ours_date}) but "
                f"'{theirs}' in {registry} ({verified}{last}; {when})",
                "check the registry; update 'status.overall' and 'status.verified'")
@@ -208,7 +208,7 @@ def _trial_differences(trial: Trial, registration: TrialRegistration, retrieved:
         differs = not (ours.date.startswith(registered.date) or
                        registered.date.startswith(ours.date))
         if differs or (ours.type and registered.type and ours.type != registered.type):
-            yield (("dates", name, "date"), "KB810",
+            yield (("dates", name, "date"), "KB910",
                    f"trial '{trial.id}' {label} date is {_dated(ours.date, ours.type)} here but "
                    f"{_dated(registered.date, registered.type)} in {registry} "
                    f"(status {verified}; {when})",

@@ -227,7 +227,7 @@ def write_lockfile(path: Path, lock: Lockfile) -> bool:
 
 
 def read_lockfile(path: Path, display_path: str) -> tuple[Lockfile, list[Problem]]:
-    """The lockfile, or an empty one with a KB801 problem when it cannot be used. A missing
+    """The lockfile, or an empty one with a KB901 problem when it cannot be used. A missing
     file is no problem: the knowledge base has not resolved its identifiers yet."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -255,4 +255,4 @@ def read_lockfile(path: Path, display_path: str) -> tuple[Lockfile, list[Problem
 
 def _unreadable(path: str, line: int, col: int, detail: str,
                 hint: str = "run 'kb resolve' to write it again") -> Problem:
-    return Problem(path, line, col, "KB801", f"{LOCK_NAME} {detail}", hint)
+    return Problem(path, line, col, "KB901", f"{LOCK_NAME} {detail}", hint)
