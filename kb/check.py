@@ -8,7 +8,8 @@ from pathlib import Path
 from kb import grade, graph
 from kb.corpus import KnowledgeBase, load_kb
 from kb.problems import Problem, sort_problems
-from kb.rules import Context, Rule, citations, duplicates, ids, numbers, trials
+from kb.rules import Context, Rule, citations, duplicates, ids, numbers, sources, trials
+from kb.verification import verify_kb
 
 RULES: tuple[Rule, ...] = (
     ids.check,
@@ -25,8 +26,10 @@ def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
     for rule in RULES:
         problems.extend(rule(kb, context))
     claim_graph = graph.build_graph(kb)
+    verification = verify_kb(kb)
     problems.extend(graph.check(kb, context, claim_graph))
-    problems.extend(grade.check(kb, context, claim_graph))
+    problems.extend(grade.check(kb, context, claim_graph, verification.excluded))
+    problems.extend(sources.check(kb, context, claim_graph, verification))
     return sort_problems(problems)
 
 

@@ -15,6 +15,9 @@ from kb.corpus import display_path
 from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
 from kb.templates import OPTIONS, TemplateError, create_record, render_record
+from kb.sources.resolve import GROUPS, Endpoints
+
+_DEFAULTS = Endpoints()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -238,3 +241,60 @@ def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
         raise click.UsageError(str(error)) from None
     prefix = display_path(evidence.absolute()).rstrip("/") + "/"
     click.echo(render_impact(impact, base, commit, "" if prefix == "./" else prefix), nl=False)
+@main.command(name="resolve")
+@click.argument(
+    "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+@click.option("--email", envvar="KB_CONTACT_EMAIL", metavar="ADDRESS",
+              help="Contact e-mail sent to the registries in the User-Agent "
+              "(default: KB_CONTACT_EMAIL).")
+@click.option("--only", type=click.Choice(sorted(GROUPS)), multiple=True,
+              help="Resolve only DOIs, PMIDs (with PMCIDs) or NCT numbers; repeatable.")
+@click.option("--rate", type=click.FloatRange(min=0.01), default=3.0, show_default=True,
+              help="Requests per second to each registry at most.")
+@click.option("--timeout", type=click.FloatRange(min=0.01), default=30.0, show_default=True,
+              help="Seconds to wait for a registry to answer.")
+@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
+              help="Further attempts after a 429, a 5xx answer, a timeout or a network error.")
+@click.option("--crossref-url", default=_DEFAULTS.crossref, show_default=True,
+              help="Base URL of the Crossref REST API.")
+@click.option("--eutils-url", default=_DEFAULTS.eutils, show_default=True,
+              help="Base URL of NCBI E-utilities.")
+@click.option("--clinicaltrials-url", default=_DEFAULTS.clinicaltrials, show_default=True,
+              help="Base URL of the ClinicalTrials.gov API v2.")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The day recorded as the answers' retrieval date (YYYY-MM-DD); default: "
+              "SOURCE_DATE_EPOCH, else today.")
+def resolve_command(path: Path, email: str | None, only: tuple[str, ...], rate: float,
+                    timeout: float, retries: int, crossref_url: str, eutils_url: str,
+                    clinicaltrials_url: str, today: dt.datetime | None) -> None:
+    """Ask Crossref, PubMed and ClinicalTrials.gov about every DOI, PMID, PMCID and NCT number
+    and write PATH/sources.lock.json (the only kb command that uses the network).
+
+    Exit status: 0 when the lockfile is up to date (some requests may have failed: they are
+    recorded in it), 1 when no registry answered at all, 2 usage error.
+    """
+    from kb.sources.http import Politeness
+    from kb.sources.resolve import Registries, resolve_kb
+
+    if not email:
+        raise click.UsageError("give a contact e-mail with --email or KB_CONTACT_EMAIL; "
+                               "Crossref and NCBI ask for one")
+    try:
+        politeness = Politeness(email, rate=rate, timeout=timeout, retries=retries)
+        registries = Registries.connect(politeness, Endpoints(crossref_url, eutils_url,
+                                                              clinicaltrials_url))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    try:
+        day = resolve_today(today.date() if today else None)
+    except (ValueError, OverflowError, OSError) as error:
+        raise click.UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {error}") from None
+    report, lock_path, written = resolve_kb(path, registries, day, only or tuple(GROUPS))
+    for key, why in report.failed:
+        click.echo(f"{key}: {why}", err=True)
+    click.echo(f"asked about {report.asked} identifiers: {len(report.found)} found, "
+               f"{len(report.not_found)} not found, {len(report.failed)} failed"
+               + (f", {len(report.removed)} entries removed" if report.removed else ""))
+    click.echo(f"{'wrote' if written else 'unchanged:'} {lock_path}")
+    sys.exit(1 if report.failed and len(report.failed) == report.asked else 0)

@@ -23,6 +23,7 @@ from kb.model import (
     Trial,
 )
 from kb.problems import Problem
+from kb.sources.lock import LOCK_NAME, Lockfile, read_lockfile
 from kb.validate import validate_record
 
 SCHEMA_FOLDER = "schemas"
@@ -58,6 +59,11 @@ class KnowledgeBase:
     problems: list[Problem] = field(default_factory=list)
     """Problems found while loading: file, YAML and schema."""
     question: ClinicalQuestion | None = None
+    lock: Lockfile = field(default_factory=Lockfile)
+    """sources.lock.json: what the registries said about the identifiers; empty when absent."""
+    lock_path: str = LOCK_NAME
+    has_lock: bool = False
+    """Whether the knowledge base has a lockfile that could be read (it may hold no entry)."""
 
     def of_kind(self, kind: type[R]) -> dict[str, tuple[R, LoadedRecord]]:
         """Valid records of one kind by id; with duplicate ids, the first file wins."""
@@ -112,7 +118,11 @@ def load_kb(root: Path) -> KnowledgeBase:
     if (root / QUESTION_FILE).is_file():
         question, found = load_question(root / QUESTION_FILE, root)
         problems.extend(found)
-    return KnowledgeBase(root, records, bibliography, problems, question)
+    lock_path = display_path(root / LOCK_NAME)
+    lock, found = read_lockfile(root / LOCK_NAME, lock_path)
+    problems.extend(found)
+    usable = (root / LOCK_NAME).is_file() and not found
+    return KnowledgeBase(root, records, bibliography, problems, question, lock, lock_path, usable)
 
 
 def load_question(file: Path, root: Path) -> tuple[ClinicalQuestion | None, list[Problem]]:

@@ -33,6 +33,7 @@ from kb.grade import claim_certainty, study_level
 from kb.graph import evidence_for
 from kb.model import Claim, Concept, Study, Trial
 from kb.vancouver import format_fields, is_others, pybtex_entry
+from kb.verification import verify_kb
 
 SCHEMA_VERSION = 1
 Listed = Study | Claim | Trial | Concept
@@ -102,7 +103,8 @@ def _item(kb: KnowledgeBase, record: Listed, loaded: LoadedRecord) -> dict[str, 
     return {"id": record.id, "file": _relative(kb, loaded), "record": dump}
 
 
-def _study_item(kb: KnowledgeBase, study: Study, loaded: LoadedRecord) -> dict[str, Any]:
+def _study_item(kb: KnowledgeBase, study: Study, loaded: LoadedRecord,
+                states: dict[tuple[str, str, str, str], str]) -> dict[str, Any]:
     level = study_level(study)
     identifiers = resolve_identifiers(study, kb.bibliography.get(study.cite))
     return {
@@ -115,6 +117,7 @@ def _study_item(kb: KnowledgeBase, study: Study, loaded: LoadedRecord) -> dict[s
                 "value": found.value,
                 "status": "verified" if found.verified else "unverified",
                 "from": found.origin,
+                "registry": states.get(("study", study.id, found.name, found.value)),
             }
             for found in identifiers
         ],
@@ -124,14 +127,21 @@ def _study_item(kb: KnowledgeBase, study: Study, loaded: LoadedRecord) -> dict[s
 def evidence_json(kb: KnowledgeBase, graph: nx.MultiDiGraph, today: dt.date) -> str:
     """Every valid record as JSON with its computed grade; `as_of` is the date given.
 
-    Studies carry their OCEBM level and their identifiers with status (from the record, or
-    from references.bib); claims carry the GRADE-style certainty with each domain's concern and
-    reason and the studies counted. Records that failed their schema check are left out.
+    Studies carry their OCEBM level and their identifiers with the curator's status (from the
+    record, or from references.bib) and the registry's (`registry`: not-resolved, matches,
+    differs, other-work or not-found; null where no registry is asked, as for EudraCT); claims
+    carry the GRADE-style certainty with each domain's concern and reason, the studies counted
+    and those left out (retracted) with the reason. Records that failed their schema check are
+    left out.
     """
-    studies = [_study_item(kb, s, loaded) for _, (s, loaded) in sorted(kb.studies.items())]
+    verification = verify_kb(kb)
+    states: dict[tuple[str, str, str, str], str] = {
+        (u.kind, u.record_id, u.name, u.value): c.state for u, c in verification.checks}
+    studies = [_study_item(kb, s, loaded, states) for _, (s, loaded) in
+               sorted(kb.studies.items())]
     claims = []
     for claim_id, (claim, loaded) in sorted(kb.claims.items()):
-        certainty = claim_certainty(kb, graph, claim)
+        certainty = claim_certainty(kb, graph, claim, verification.excluded)
         claims.append(
             {
                 **_item(kb, claim, loaded),
@@ -146,6 +156,9 @@ def evidence_json(kb: KnowledgeBase, graph: nx.MultiDiGraph, today: dt.date) -> 
                         for d in certainty.domains
                     ],
                     "counted": list(certainty.counted),
+                    "excluded": [{"study": study_id, "reason": reason}
+                                 for study_id, reason in certainty.excluded],
+                    "computed_with_excluded": certainty.computed_with_excluded,
                 },
                 "evidence": [
                     {"study": study_id, "relation": link.relation}

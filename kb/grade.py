@@ -6,7 +6,7 @@ The method is explained for readers in site_src/methods.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import networkx as nx
@@ -113,6 +113,10 @@ class ClaimCertainty:
     """Studies that support or refute the claim and report results."""
     curated: Certainty | None
     rationale: str | None
+    excluded: tuple[tuple[str, str], ...] = ()
+    """(study id, reason) for studies that would count but are left out, e.g. retracted."""
+    computed_with_excluded: Certainty | None = None
+    """What the computed certainty would be if the excluded studies counted."""
 
     @property
     def final(self) -> Certainty | None:
@@ -146,7 +150,16 @@ def _start(level: int) -> Certainty:
     return "high" if level <= 2 else "low" if level == 3 else "very-low"
 
 
-def claim_certainty(kb: KnowledgeBase, graph: nx.MultiDiGraph, claim: Claim) -> ClaimCertainty:
+def claim_certainty(
+    kb: KnowledgeBase,
+    graph: nx.MultiDiGraph,
+    claim: Claim,
+    excluded: Mapping[str, str] | None = None,
+) -> ClaimCertainty:
+    """The certainty of a claim from its body of evidence. Studies in `excluded` (study id ->
+    reason, e.g. a retraction) are left out of it; the result names them and says what the
+    certainty would be with them."""
+    excluded = excluded or {}
     studies = kb.studies
     body: list[tuple[Study, StudyLevel, Link]] = []
     for study_id, link in evidence_for(graph, claim.id):
@@ -156,14 +169,24 @@ def claim_certainty(kb: KnowledgeBase, graph: nx.MultiDiGraph, claim: Claim) -> 
             body.append((study, level, link))
     curated = claim.certainty.rating if claim.certainty else None
     rationale = claim.certainty.rationale if claim.certainty else None
+    counted = [item for item in body if item[0].id not in excluded]
+    left_out = tuple(sorted({(s.id, excluded[s.id]) for s, _, _ in body if s.id in excluded}))
+    start, computed, domains = _rate(counted)
+    with_them = _rate(body)[1] if left_out else computed
+    ids = tuple(sorted(study.id for study, _, _ in counted))
+    return ClaimCertainty(start, computed, domains, ids, curated, rationale, left_out, with_them)
+
+
+def _rate(
+    body: list[tuple[Study, StudyLevel, Link]],
+) -> tuple[Certainty | None, Certainty | None, tuple[Domain, ...]]:
+    """Starting rating, computed rating and the four domains of a body of evidence."""
     if not body:
-        return ClaimCertainty(None, None, (), (), curated, rationale)
+        return None, None, ()
     start = _start(min(level.level or 5 for _, level, _ in body))
     domains = (_risk_of_bias(body), _inconsistency(body), _imprecision(body), _indirectness(body))
     steps = sum(CONCERNS.index(domain.concern) for domain in domains)
-    computed = CERTAINTIES[max(0, CERTAINTIES.index(start) - steps)]
-    counted = tuple(sorted(study.id for study, _, _ in body))
-    return ClaimCertainty(start, computed, domains, counted, curated, rationale)
+    return start, CERTAINTIES[max(0, CERTAINTIES.index(start) - steps)], domains
 
 
 def _risk_of_bias(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
@@ -278,7 +301,9 @@ def check(
     kb: KnowledgeBase,
     context: Context,
     graph: nx.MultiDiGraph | None = None,
+    excluded: Mapping[str, str] | None = None,
 ) -> Iterator[Problem]:
+    """KB501-KB503; claims are rated without the `excluded` studies (study id -> reason)."""
     graph = build_graph(kb) if graph is None else graph
     for study, loaded in kb.studies.values():
         adjustment = study.level_adjustment
@@ -294,7 +319,7 @@ def check(
                 "remove the adjustment",
             )
     for claim, loaded in kb.claims.values():
-        certainty = claim_certainty(kb, graph, claim)
+        certainty = claim_certainty(kb, graph, claim, excluded)
         if certainty.curated is None:
             continue
         line, col = loaded.source.value(("certainty", "rating"))

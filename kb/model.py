@@ -114,12 +114,18 @@ class Frozen(BaseModel):
 
 
 class Identifier(Frozen):
-    """An identifier and how it was verified: read on a named source page, or not."""
+    """An identifier and how a curator verified it: read on a named source page, or not. The
+    registry's verification (kb resolve) is kept apart, in sources.lock.json."""
 
     value: str
     status: Verification
     source: Url | None = Field(None, description="page the identifier was read on")
     checked: PartialDate | None = Field(None, description="date it was read there")
+    registry_title: Text | None = Field(
+        None,
+        description="the title the registry gives when the identifier names a larger work on "
+        "purpose (a journal supplement, a registry entry); checks compare against it",
+    )
     note: str | None = None
 
 

@@ -96,6 +96,17 @@ CATALOGUE: dict[str, Code] = {
         Code("KB805", _W, "reference looks like an existing study"),
         Code("KB806", _W, "malformed identifier left out"),
         Code("KB807", _E, "references.bib or a stub could not be written"),
+        # KB9xx: identifiers checked against the registries (sources.lock.json)
+        Code("KB901", _E, "sources.lock.json cannot be read"),
+        Code("KB902", _I, "identifier not resolved"),
+        Code("KB903", _E, "identifier names another work"),
+        Code("KB904", _W, "metadata differs from the registry"),
+        Code("KB905", _W, "identifier not found in the registry"),
+        Code("KB906", _W, "retracted study still counted"),
+        Code("KB907", _W, "claim rests on a retracted study"),
+        Code("KB908", _I, "correction or other notice"),
+        Code("KB909", _W, "trial status differs from the registry"),
+        Code("KB910", _W, "trial dates differ from the registry"),
     ]
 }
 

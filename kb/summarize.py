@@ -107,15 +107,22 @@ def claim_summary(
 ) -> str:
     """The plain-language paragraph shown under a claim."""
     studies = kb.studies
+    left_out = {study_id for study_id, _ in certainty.excluded}
     by_relation: dict[str, list[Study]] = defaultdict(list)
     ungraded: list[Study] = []
+    retracted: list[Study] = []
     for study_id, link in evidence_for(graph, claim_id):
         study = studies[study_id][0]
-        if study_level(study).level is None:
+        if study_id in left_out:
+            retracted.append(study)
+        elif study_level(study).level is None:
             ungraded.append(study)
         else:
             by_relation[link.relation].append(study)
     sentences = [_support_sentence(by_relation)]
+    if retracted:
+        phrase = count_phrase(len(retracted), "retracted study is", "retracted studies are")
+        sentences.append(f"{phrase} not counted ({designs_phrase(retracted)}).".capitalize())
     if by_relation["qualifies"]:
         count = len(by_relation["qualifies"])
         sentences.append(f"{count_phrase(count, 'study qualifies', 'studies qualify')} it "

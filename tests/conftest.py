@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Mapping
+import ipaddress
+import socket
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -241,3 +244,34 @@ def check_tree(root: Path, today: dt.date = TODAY) -> list[Problem]:
 def kb_root(tmp_path: Path) -> Path:
     """A folder holding the minimal valid knowledge base."""
     return write_tree(tmp_path / "kb", minimal_kb())
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test may connect to this machine only: the registries are served from 127.0.0.1."""
+    connect = socket.socket.connect
+
+    def local_only(self: socket.socket, address: Any) -> None:
+        if self.family in {socket.AF_INET, socket.AF_INET6}:
+            host = address[0]
+            if host != "localhost" and not _is_loopback(host):
+                raise OSError(f"test tried to reach {host}: tests stay off the internet")
+        connect(self, address)
+
+    resolve = socket.getaddrinfo
+
+    def local_names_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in {None, "localhost"} and not _is_loopback(host):
+            raise OSError(f"test tried to look up {host}: tests stay off the internet")
+        return resolve(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", local_only)
+    monkeypatch.setattr(socket, "getaddrinfo", local_names_only)
+    yield
+
+
+def _is_loopback(host: Any) -> bool:
+    try:
+        return ipaddress.ip_address(host if isinstance(host, str) else host.decode()).is_loopback
+    except ValueError:
+        return False

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import locks
 import pytest
 from conftest import TODAY, FileText, check_tree, minimal_kb, write_tree
 
@@ -38,6 +39,7 @@ LIVER = "claims/liver-metastases-predict-survival.yaml"
 TRIAL = "trials/drug-x-trial.yaml"
 CONCEPT = "concepts/hazard-ratio.yaml"
 BROKEN = "studies/broken.yaml"
+LOCK = "sources.lock.json"
 STUDY_LINE = modeline("study") + "\n"
 
 
@@ -637,6 +639,111 @@ ROWS: tuple[Row, ...] = (
             (SMITH, "start: 2015-03", "start: 2019-01"),
             (TRIAL, "date: 2015-03", "date: 2019-07"),
         ),
+    ),
+
+    # ---- KB9xx: identifiers checked against the registries
+    Row(
+        "lockfile-not-json",
+        (E("KB901", LOCK, 1, 2),),
+        files={LOCK: "{not json\n"},
+    ),
+    Row(
+        "lockfile-entry-key-malformed",
+        (E("KB901", LOCK, 1, 1),),
+        files={LOCK: '{"entries": {"doi:not-a-doi": {"registry": "crossref"}}, "format": 1}\n'},
+    ),
+    Row(
+        "lockfile-from-a-newer-kb",
+        (E("KB901", LOCK, 1, 1),),
+        files={LOCK: '{"entries": {}, "format": 2}\n'},
+    ),
+    Row(
+        "nothing-resolved-yet",
+        (E("KB902", LOCK, 1, 1),),
+        files={LOCK: '{\n  "entries": {},\n  "format": 1\n}\n'},
+    ),
+    Row(
+        "identifier-added-after-the-last-resolve",
+        (E("KB902", SMITH, 11, 12, '"31818843"'),),
+        files={LOCK: locks.resolved(pmid=None)},
+    ),
+    Row(
+        "identifier-whose-last-attempt-failed",
+        (E("KB902", TRIAL, 7, 12, "NCT01234567"),),
+        files={LOCK: locks.resolved(nct=locks.failed("clinicaltrials.gov"))},
+    ),
+    Row(
+        "doi-of-another-paper",
+        (E("KB903", SMITH, 6, 12, "10.1000/jt.2020.1"),),
+        files={LOCK: locks.resolved(doi=locks.crossref("crossref-other-work.json"))},
+    ),
+    Row(
+        "doi-of-a-retraction-notice",
+        (E("KB903", SMITH, 6, 12, "10.1000/jt.2020.1"),),
+        files={LOCK: locks.resolved(doi=locks.crossref("crossref-notice.json"))},
+    ),
+    Row(
+        "nct-of-another-trial",
+        (E("KB903", TRIAL, 7, 12, "NCT01234567"),),
+        edits=((TRIAL, "title: Drug X versus placebo after resection",
+                "title: Exercise after hip replacement in older adults"),),
+        files={LOCK: locks.resolved()},
+    ),
+    Row(
+        "year-differs-from-the-registries",
+        (E("KB904", SMITH, 6, 12, "10.1000"), E("KB904", SMITH, 11, 12, '"31818843"')),
+        edits=((BIB, "  year    = {2020},", "  year    = {2019},"),),
+        files={LOCK: locks.resolved()},
+    ),
+    Row(
+        "journal-and-first-author-differ",
+        (E("KB904", JONES, 6, 12, "PMC6924808"),),
+        files={LOCK: locks.resolved(
+            pmcid=locks.pmc(fulljournalname="Annals of Cohorts", source="Ann Cohorts",
+                            authors=[{"name": "Jonas M", "authtype": "Author"}]))},
+    ),
+    Row(
+        "doi-unknown-to-crossref",
+        (E("KB905", SMITH, 6, 12, "10.1000/jt.2020.1"),),
+        files={LOCK: locks.resolved(doi=locks.not_found("crossref"))},
+    ),
+    Row(
+        "retracted-study-still-counted",
+        (
+            E("KB906", SMITH, 2, 5, "smith-2020"),
+            E("KB907", DRUG, 2, 5, "drug-x-improves-survival"),
+            E("KB907", LIVER, 2, 5, "liver-metastases-predict-survival"),
+            E("KB908", SMITH, 2, 5, "smith-2020"),
+        ),
+        files={LOCK: locks.resolved(doi=locks.crossref("crossref-retracted.json"))},
+    ),
+    Row(
+        "study-retracted-in-pubmed",
+        (
+            E("KB906", SMITH, 2, 5, "smith-2020"),
+            E("KB907", DRUG, 2, 5, "drug-x-improves-survival"),
+            E("KB907", LIVER, 2, 5, "liver-metastases-predict-survival"),
+        ),
+        files={LOCK: locks.resolved(pmid=locks.pubmed(
+            pubtype=["Journal Article", "Retracted Publication"]))},
+    ),
+    Row(
+        "correction-notice",
+        (E("KB908", SMITH, 2, 5, "smith-2020"),),
+        files={LOCK: locks.resolved(doi=locks.crossref(**{"updated-by": [
+            {"updated": {"date-parts": [[2021, 6, 1]]}, "DOI": "10.1000/jt.2021.44",
+             "type": "correction", "source": "publisher", "label": "Correction"}]}))},
+    ),
+    Row(
+        "trial-status-changed-in-the-registry",
+        (E("KB909", TRIAL, 32, 12, "completed"), E("KB910", TRIAL, 29, 11, "2019-06")),
+        files={LOCK: locks.resolved(nct=locks.clinicaltrials("ctgov-study-terminated.json"))},
+    ),
+    Row(
+        "trial-start-date-differs",
+        (E("KB910", TRIAL, 26, 11, "2015-04"),),
+        edits=((TRIAL, "date: 2015-03", "date: 2015-04"),),
+        files={LOCK: locks.resolved()},
     ),
 )
 

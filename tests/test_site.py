@@ -18,6 +18,7 @@ from kb.corpus import load_kb
 from kb.graph import build_graph
 from kb.render.common import Site
 from kb.render.site import render_site
+from kb.verification import identifier_uses
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site-kb"
@@ -95,6 +96,42 @@ def test_shipped_knowledge_base_builds_strictly(built: Path) -> None:
     assert "application/ld+json" in study
     home = (site / "index.html").read_text()
     assert "overdue as of 2026-11-28" in home
+
+
+def test_every_identifier_of_the_shipped_knowledge_base_shows_its_verification(
+    built: Path,
+) -> None:
+    uses = identifier_uses(load_kb(built / "evidence"))
+    assert len(uses) >= 20
+    page = (built / "site" / "verification" / "index.html").read_text()
+    assert f"{len(uses)} identifiers:" in page
+    rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
+    assert len(rows) == len(uses)
+    for use in uses:
+        row = next((r for r in rows if f">{use.value.replace('.', '&#46;', 1)}<" in r
+                    or f">{use.value}<" in r), None)
+        assert row is not None, use
+        assert "not resolved yet" in row, "the shipped lockfile is empty until the first resolve"
+        status = "verified by curator" if use.curator_verified else "unverified"
+        assert status in row, (use, row)
+    study = (built / "site" / "studies" / "wei-2019-cspac-1-protocol" / "index.html").read_text()
+    assert "verified by curator" in study and "Registry: not resolved yet" in study
+
+
+def test_retraction_banners_and_registry_status_reach_the_built_pages(tmp_path: Path) -> None:
+    project = copy_project(tmp_path, FIXTURE)
+    build(options(project), TODAY)
+    site = project / "site"
+    study = (site / "studies" / "beta-case" / "index.html").read_text()
+    assert re.search(r'<div class="admonition danger">\s*<p class="admonition-title">Retracted',
+                     study)
+    claim = (site / "claims" / "claim-b" / "index.html").read_text()
+    assert re.search(r'<p class="admonition-title">Rests on a retracted study', claim)
+    assert "retracted, not counted" in claim
+    trial = (site / "trials" / "widget-1" / "index.html").read_text()
+    assert re.search(r'<p class="admonition-title">The registry says otherwise', trial)
+    page = (site / "verification" / "index.html").read_text()
+    assert "<strong>mismatch</strong>" in page and "<strong>unverified</strong>" in page
 
 
 def test_two_builds_of_the_same_evidence_are_byte_identical(built: Path) -> None:

@@ -14,6 +14,7 @@ from kb.render.common import (
     record_page,
 )
 from kb.render.figure import figure
+from kb.render.verification import claim_banners
 from kb.rules.trials import is_overdue, results_due
 from kb.summarize import DOMAIN_WORDS, claim_summary, design_name, patients
 
@@ -29,6 +30,7 @@ def render_claim(site: Site, claim: Claim) -> str:
         markup.front_matter({"title": markup.plain_title(claim.statement, 90),
                              "tags": claim_tags(claim), "search": {"boost": 2}}),
         f"# {markup.text(claim.statement)}",
+        *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),
         "## In plain words",
         markup.text(claim_summary(site.kb, site.graph, claim.id, certainty, site.today)),
@@ -72,7 +74,14 @@ def _verdict(site: Site, claim: Claim) -> str:
     if not certainty.domains:
         body.append("No study with results supports or refutes this claim yet, so it has no "
                     "rating.")
-    relations = {link.relation for _, link in evidence_for(site.graph, claim.id)}
+    page = record_page("claim", claim.id)
+    for study_id, reason in certainty.excluded:
+        body.append(f"**Left out**: {record_link(site, 'study', study_id, page)}, "
+                    f"{markup.text(reason)}. With it, the computed certainty would be "
+                    f"{certainty_badge(certainty.computed_with_excluded)}.")
+    left_out = {study_id for study_id, _ in certainty.excluded}
+    relations = {link.relation for study_id, link in evidence_for(site.graph, claim.id)
+                 if study_id not in left_out}
     if {"supports", "refutes"} <= relations:
         body.append("**Contested**: studies both support and refute this claim.")
     lines += ["    " + line for line in "\n\n".join(body).split("\n")]
@@ -95,6 +104,7 @@ def _evidence_table(site: Site, claim: Claim, page: str) -> str:
     evidence = evidence_for(site.graph, claim.id)
     if not evidence:
         return "No study is linked to this claim yet."
+    retracted = site.verification.retracted
     rows = []
     for study_id, link in evidence:
         study = site.kb.studies[study_id][0]
@@ -105,7 +115,8 @@ def _evidence_table(site: Site, claim: Claim, page: str) -> str:
             markup.text(design_name(study.design)),
             str(level) if level else "not graded",
             f"{size:,}" if size is not None else "",
-            markup.text(link.relation),
+            markup.text(link.relation) + (" (retracted, not counted)" if study_id in retracted
+                                          else ""),
             markup.text(key_result(study)),
             markup.text(link.locator or ""),
         ))

@@ -13,6 +13,7 @@ from kb import markup
 from kb.corpus import KnowledgeBase
 from kb.grade import ClaimCertainty, StudyLevel, claim_certainty, study_level
 from kb.model import Finding, Identifier, Identifiers, Study
+from kb.verification import Verification, verify_kb
 
 FOLDERS = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
@@ -42,13 +43,20 @@ class Site:
     today: dt.date
     evidence_date: dt.date
     directory_urls: bool = True
+    verification: Verification = field(init=False)
+    """Both verifications of every identifier, and the retracted studies left out."""
     _certainty: dict[str, ClaimCertainty] = field(default_factory=dict)
     _level: dict[str, StudyLevel] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.verification = verify_kb(self.kb)
+
     def certainty(self, claim_id: str) -> ClaimCertainty:
+        """The claim's certainty, computed without retracted studies."""
         if claim_id not in self._certainty:
             claim = self.kb.claims[claim_id][0]
-            self._certainty[claim_id] = claim_certainty(self.kb, self.graph, claim)
+            self._certainty[claim_id] = claim_certainty(self.kb, self.graph, claim,
+                                                        self.verification.excluded)
         return self._certainty[claim_id]
 
     def level(self, study_id: str) -> StudyLevel:
@@ -147,19 +155,6 @@ def key_result(study: Study) -> str:
 def identifier_items(identifiers: Identifiers) -> list[tuple[str, Identifier]]:
     return [(name, getattr(identifiers, name)) for name in IDENTIFIER_URLS
             if getattr(identifiers, name) is not None]
-
-
-def identifier_markdown(name: str, identifier: Identifier) -> str:
-    """'DOI [10.x/y](https://doi.org/10.x/y) — verified (source)' with the status in words."""
-    url = IDENTIFIER_URLS[name](identifier.value)
-    status = "verified" if identifier.status == "verified" else "**unverified**"
-    detail = f"{IDENTIFIER_NAMES[name]} {markup.link(identifier.value, url)} — {status}"
-    if identifier.source:
-        detail += f" ({markup.link('source', identifier.source)}"
-        detail += f", {markup.text(identifier.checked)})" if identifier.checked else ")"
-    if identifier.note:
-        detail += f": {markup.text(identifier.note)}"
-    return detail
 
 
 def certainty_badge(rating: str | None) -> str:

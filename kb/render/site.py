@@ -8,6 +8,7 @@ from kb.render.claims import render_claim
 from kb.render.common import Site, record_page
 from kb.render.studies import DOWNLOADS, render_study
 from kb.render.trials import render_concept, render_trial
+from kb.render.verification import render_verification_page
 
 ABBREVIATIONS = "includes/abbreviations.md"
 
@@ -24,6 +25,7 @@ def render_site(site: Site) -> dict[str, bytes]:
         "graph.md": overview.render_graph_page(site),
         "bibliography.md": overview.render_bibliography(site),
         "downloads.md": overview.render_downloads(site),
+        "verification.md": render_verification_page(site),
         ABBREVIATIONS: overview.render_abbreviations(site),
     }
     for claim_id, (claim, _) in kb.claims.items():

@@ -10,12 +10,12 @@ from kb.render.common import (
     Site,
     finding_text,
     identifier_items,
-    identifier_markdown,
     record_link,
     record_page,
     study_label,
 )
 from kb.render.figure import figure
+from kb.render.verification import identifier_list, study_banners
 from kb.summarize import design_name
 from kb.vancouver import format_reference
 
@@ -35,8 +35,9 @@ def render_study(site: Site, study: Study) -> str:
         markup.front_matter({"title": markup.plain_title(study_label(site, study.id), 90),
                              "tags": study_tags(study)}),
         f"# {markup.text(study_label(site, study.id))}",
+        *study_banners(site, study.id),
         markup.text(reference) if reference else "",
-        *_identifiers(study),
+        *_identifiers(site, study),
         *_design(site, study),
         *_pico(study),
         *_findings(study),
@@ -51,11 +52,11 @@ def render_study(site: Site, study: Study) -> str:
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
-def _identifiers(study: Study) -> list[str]:
-    items = identifier_items(study.identifiers)
-    if not items:
+def _identifiers(site: Site, study: Study) -> list[str]:
+    listed = identifier_list(site, "study", study.id, study.identifiers)
+    if not listed:
         return ["No identifier (DOI, PMID, PMCID) is recorded for this study."]
-    return ["## Identifiers", "\n".join(f"- {identifier_markdown(n, i)}" for n, i in items)]
+    return ["## Identifiers", listed]
 
 
 def _design(site: Site, study: Study) -> list[str]:

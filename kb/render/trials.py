@@ -7,10 +7,10 @@ from kb.model import Concept, Trial
 from kb.render.common import (
     Site,
     identifier_items,
-    identifier_markdown,
     record_link,
     record_page,
 )
+from kb.render.verification import identifier_list, trial_registry
 from kb.rules.trials import has_results, is_overdue, results_due
 from kb.summarize import trial_name
 
@@ -18,17 +18,20 @@ from kb.summarize import trial_name
 def render_trial(site: Site, trial: Trial) -> str:
     page = record_page("trial", trial.id)
     title = trial.acronym or trial.id
+    registry_warning, registry_section = trial_registry(site, trial.id)
     parts = [
         markup.front_matter({"title": markup.plain_title(title, 90),
                              "tags": ["trial", markup.plain_title(trial.phase)]}),
         f"# {markup.text(trial_name(trial))}",
         markup.text(trial.title),
         *_overdue(site, trial),
+        *registry_warning,
         "## Registry",
-        "\n".join(f"- {identifier_markdown(n, i)}" for n, i in identifier_items(trial.identifiers))
+        identifier_list(site, "trial", trial.id, trial.identifiers)
         or "No registry identifier is recorded.",
         "## Status",
         _status(trial),
+        *registry_section,
         "## Design",
         markup.table(["Item", "Value"], _design_rows(trial)),
         *_arms(trial),
