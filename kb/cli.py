@@ -14,8 +14,8 @@ from kb.clock import resolve_today
 from kb.corpus import display_path
 from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
-from kb.templates import OPTIONS, TemplateError, create_record, render_record
 from kb.sources.resolve import GROUPS, Endpoints
+from kb.templates import OPTIONS, TemplateError, create_record, render_record
 
 _DEFAULTS = Endpoints()
 
