@@ -36,7 +36,7 @@ def test_it_resolves_then_proposes_only_the_lockfile() -> None:
     assert any(run.startswith("kb resolve evidence") for run in runs)
     resolve = next(step for step in job["steps"] if "kb resolve" in step.get("run", ""))
     assert resolve["env"] == {"KB_CONTACT_EMAIL": "${{ vars.KB_CONTACT_EMAIL }}"}
-    pull = next(step for step in job["steps"]
-                if step.get("uses", "").startswith("peter-evans/create-pull-request@"))
-    assert pull["with"]["add-paths"] == "evidence/sources.lock.json"
+    pull = next(step for step in job["steps"] if "gh pr create" in step.get("run", ""))
+    assert "git add evidence/sources.lock.json\n" in pull["run"]
+    assert pull["run"].count("git add") == 1  # nothing but the lockfile is committed
     assert job["steps"].index(pull) == len(job["steps"]) - 1
