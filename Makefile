@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: site serve offline test check lint schema clean browser
+.PHONY: site serve offline test check lint schema clean browser bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check kb tests
 	$(BIN)/mypy kb
+
+# Benchmarks on synthetic knowledge bases of 1,000 and 10,000 studies (several minutes).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 schema: $(STAMP)
 	$(BIN)/kb schema

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from kb import grade, graph
 from kb.cache import CheckCache, content_key
 from kb.corpus import KnowledgeBase, file_key, input_files, load_kb
 from kb.problems import Problem, sort_problems
@@ -21,6 +20,10 @@ RULES: tuple[Rule, ...] = (
 
 
 def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
+    # networkx is imported here, not at the top: a re-check answered from the cache never
+    # needs it, and its import is a tenth of a second of every `kb check`
+    from kb import grade, graph
+
     context = Context(today=today)
     problems = list(kb.problems)
     for rule in RULES:
