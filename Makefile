@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install site serve offline test check lint schema clean browser
+.PHONY: install site serve offline test check lint schema clean browser bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check kb tests
 	$(BIN)/mypy kb
+
+# Benchmarks on synthetic knowledge bases of 1,000 and 10,000 studies (several minutes).
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
 
 schema: $(STAMP)
 	$(BIN)/kb schema

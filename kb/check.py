@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from kb import grade, graph
-from kb.corpus import KnowledgeBase, load_kb
+from kb.cache import CheckCache, content_key
+from kb.corpus import KnowledgeBase, file_key, input_files, load_kb
 from kb.problems import Problem, sort_problems
 from kb.rules import Context, Rule, citations, duplicates, ids, numbers, sources, trials
 from kb.verification import verify_kb
@@ -21,6 +21,10 @@ RULES: tuple[Rule, ...] = (
 
 
 def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
+    # networkx is imported here, not at the top: a re-check answered from the cache never
+    # needs it, and its import is a tenth of a second of every `kb check`
+    from kb import grade, graph
+
     context = Context(today=today)
     problems = list(kb.problems)
     for rule in RULES:
@@ -33,5 +37,27 @@ def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
     return sort_problems(problems)
 
 
-def check_path(root: Path, today: dt.date) -> list[Problem]:
-    return check_kb(load_kb(root), today)
+_RESULTS_KEPT = 8
+
+
+def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> list[Problem]:
+    """Check the knowledge base at `root`. With a cache, a run whose inputs (every file's bytes,
+    the date and kb's code) were all seen before returns the problems found then, and a run
+    after a small change re-reads only the changed files."""
+    if cache is None:
+        return check_kb(load_kb(root), today)
+    files, _ = input_files(root)
+    keys = [file_key(file, kind) for file, kind in files]
+    run_key = None if None in keys else content_key(
+        cache.version, today.isoformat(), *(key or "" for key in keys))
+    results = cache.store("results")
+    hit = results.load().get(run_key) if run_key else None
+    if isinstance(hit, list):
+        return hit
+    problems = check_kb(load_kb(root, cache), today)
+    if run_key:
+        kept = list(results.load().items())[-(_RESULTS_KEPT - 1):]
+        results.entries = dict(kept)
+        results.put(run_key, problems)
+    cache.save()
+    return problems

@@ -185,10 +185,12 @@ def _entry_starts(text: str) -> dict[str, list[tuple[int, int, tuple[int, int]]]
     """Line, column and text span of every '@type{key,' by folded key, in file order."""
     matches = list(_ENTRY_START.finditer(text))
     starts: dict[str, list[tuple[int, int, tuple[int, int]]]] = {}
+    line, counted = 1, 0  # lines are counted once through the file, not from its start each time
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
         offset = match.start(2)
-        line = text.count("\n", 0, offset) + 1
+        line += text.count("\n", counted, offset)
+        counted = offset
         col = offset - text.rfind("\n", 0, offset)
         starts.setdefault(match.group(2).casefold(), []).append((line, col, (match.start(), end)))
     return starts

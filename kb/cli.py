@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from kb.cache import DEFAULT_FOLDER as DEFAULT_CACHE
+from kb.cache import CheckCache
 from kb.check import check_path
 from kb.clock import resolve_today
 from kb.corpus import display_path
@@ -46,7 +48,22 @@ def main() -> None:
     help="Judge 'overdue' and 'in the future' as of this date (YYYY-MM-DD); "
     "default: SOURCE_DATE_EPOCH, else today.",
 )
-def check(path: Path, fmt: str, strict: bool, today: dt.datetime | None) -> None:
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_CACHE,
+    show_default=True,
+    help="Where to keep results of unchanged files between runs.",
+)
+@click.option("--no-cache", is_flag=True, help="Read and check every file afresh.")
+def check(
+    path: Path,
+    fmt: str,
+    strict: bool,
+    today: dt.datetime | None,
+    cache_dir: Path,
+    no_cache: bool,
+) -> None:
     """Check the knowledge base at PATH (default: evidence) and report every problem.
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 problems, 2 usage error.
@@ -55,7 +72,7 @@ def check(path: Path, fmt: str, strict: bool, today: dt.datetime | None) -> None
         day = resolve_today(today.date() if today else None)
     except (ValueError, OverflowError, OSError) as error:  # not a number, or out of range
         raise click.UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {error}") from None
-    problems = check_path(path, day)
+    problems = check_path(path, day, None if no_cache else CheckCache(cache_dir))
     click.echo(render(problems, fmt))
     sys.exit(exit_code(problems, strict))
 

@@ -9,8 +9,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kb.cache import CheckCache, content_key
 from kb.cite import Bibliography, load_bibliography
-from kb.load import SourceMap, load_yaml_file
+from kb.load import MAX_FILE_BYTES, SourceMap, load_yaml_file
 from kb.model import (
     FOLDERS,
     KINDS,
@@ -89,6 +90,19 @@ class KnowledgeBase:
     def concepts(self) -> dict[str, tuple[Concept, LoadedRecord]]:
         return self.of_kind(Concept)
 
+    @cached_property
+    def citing(self) -> dict[str, list[Study | Trial]]:
+        """Studies, then trials, by id, grouped by the key (as written in references.bib) of the
+        entry they cite."""
+        out: dict[str, list[Study | Trial]] = {}
+        records: list[Study | Trial] = [s for _, (s, _) in sorted(self.studies.items())]
+        records += [t for _, (t, _) in sorted(self.trials.items())]
+        for record in records:
+            entry = self.bibliography.get(record.cite) if record.cite else None
+            if entry is not None:
+                out.setdefault(entry.key, []).append(record)
+        return out
+
     def known_ids(self, kind: str) -> set[str]:
         """Ids of every record of `kind`, including records that failed their schema check,
         so one broken record does not cascade into 'unknown record' problems elsewhere."""
@@ -103,21 +117,24 @@ def display_path(file: Path) -> str:
         return file.as_posix()
 
 
-def load_kb(root: Path) -> KnowledgeBase:
+def load_kb(root: Path, cache: CheckCache | None = None) -> KnowledgeBase:
+    """Load every record and references.bib; with a cache, unchanged files are not parsed."""
     root = root.absolute()
     problems: list[Problem] = []
     records: list[LoadedRecord] = []
     for file, kind in _record_files(root, problems):
-        loaded, found = load_record(file, kind, root)
+        loaded, found = _load_record_cached(file, kind, root, cache)
         problems.extend(found)
         if loaded is not None:
             records.append(loaded)
-    bibliography = load_bibliography(root / BIB_NAME, display_path(root / BIB_NAME))
+    bibliography = _load_bibliography_cached(root / BIB_NAME, cache)
     problems.extend(bibliography.problems)
     question = None
     if (root / QUESTION_FILE).is_file():
-        question, found = load_question(root / QUESTION_FILE, root)
+        loaded, found = _load_record_cached(root / QUESTION_FILE, "question", root, cache)
         problems.extend(found)
+        record = loaded.record if loaded else None
+        question = record if isinstance(record, ClinicalQuestion) else None
     lock_path = display_path(root / LOCK_NAME)
     lock, found = read_lockfile(root / LOCK_NAME, lock_path)
     problems.extend(found)
@@ -125,11 +142,79 @@ def load_kb(root: Path) -> KnowledgeBase:
     return KnowledgeBase(root, records, bibliography, problems, question, lock, lock_path, usable)
 
 
-def load_question(file: Path, root: Path) -> tuple[ClinicalQuestion | None, list[Problem]]:
-    """evidence/question.yaml: the clinical question, checked like a record."""
-    loaded, problems = load_record(file, "question", root)
-    record = loaded.record if loaded else None
-    return (record if isinstance(record, ClinicalQuestion) else None), problems
+def input_files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
+    """Every file a check reads, with its kind ('bib' for references.bib), in a fixed order,
+    and the problems of files that are not records."""
+    root = root.absolute()
+    problems: list[Problem] = []
+    files = list(_record_files(root, problems))
+    files += [(root / name, kind) for name, kind in
+              ((BIB_NAME, "bib"), (QUESTION_FILE, "question"), (LOCK_NAME, "lock"))]
+    return files, problems
+
+
+def file_key(file: Path, kind: str) -> str | None:
+    """The cache key of one input file: its kind, how it is shown and resolved, its bytes."""
+    try:
+        if file.stat().st_size > MAX_FILE_BYTES * 16:
+            return None  # too large to be a record or a bibliography: never cached
+        raw = file.read_bytes()
+    except OSError:
+        return "missing:" + display_path(file)
+    return content_key(kind, display_path(file), str(file.resolve()), raw)
+
+
+def _load_record_cached(
+    file: Path, kind: str, root: Path, cache: CheckCache | None
+) -> tuple[LoadedRecord | None, list[Problem]]:
+    key = file_key(file, kind) if cache is not None else None
+    if cache is None or key is None:
+        return load_record(file, kind, root)
+    store = cache.store("records")
+    cache.used.add(key)
+    hit = store.load().get(key)
+    if hit is not None:
+        return _thaw(hit)
+    result = load_record(file, kind, root)
+    store.put(key, _freeze(*result))
+    return result
+
+
+# Cached load results are kept as plain data (dicts, lists, tuples), which unpickle several
+# times faster than pydantic models; the model is rebuilt by pydantic's compiled validator.
+_Frozen = tuple[str | None, str, str | None, dict[str, Any] | None, dict[Any, Any],
+                dict[Any, Any], list[Problem]]
+
+
+def _freeze(loaded: LoadedRecord | None, problems: list[Problem]) -> _Frozen | tuple[None, ...]:
+    if loaded is None:
+        return (None, "", None, None, {}, {}, problems)
+    dump = loaded.record.model_dump(mode="python") if loaded.record is not None else None
+    return (loaded.kind, loaded.path, loaded.raw_id, dump, loaded.source.values,
+            loaded.source.keys, problems)
+
+
+def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]]:
+    kind, path, raw_id, dump, values, keys, problems = frozen
+    if kind is None:
+        return None, problems
+    model = ClinicalQuestion if kind == "question" else KINDS[kind]
+    record = model.model_validate(dump) if dump is not None else None
+    return LoadedRecord(kind, path, raw_id, record, SourceMap(values, keys)), problems
+
+
+def _load_bibliography_cached(file: Path, cache: CheckCache | None) -> Bibliography:
+    key = file_key(file, "bib") if cache is not None else None
+    if cache is None or key is None:
+        return load_bibliography(file, display_path(file))
+    store = cache.store("bibliography")
+    hit = store.load().get(key)
+    if isinstance(hit, Bibliography):
+        return hit
+    bibliography = load_bibliography(file, display_path(file))
+    store.entries = {}  # one bibliography per knowledge base: keep only the current one
+    store.put(key, bibliography)
+    return bibliography
 
 
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:

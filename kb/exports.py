@@ -279,18 +279,6 @@ def _latex(text: str) -> str:
     return str(codecs.encode(text, "ulatex+utf8"))
 
 
-def _citing(kb: KnowledgeBase) -> dict[str, list[Study | Trial]]:
-    """Records by the key (as written in references.bib) of the entry they cite."""
-    out: dict[str, list[Study | Trial]] = {}
-    records: list[Study | Trial] = [s for _, (s, _) in sorted(kb.studies.items())]
-    records += [t for _, (t, _) in sorted(kb.trials.items())]
-    for record in records:
-        entry = kb.bibliography.get(record.cite) if record.cite else None
-        if entry is not None:
-            out.setdefault(entry.key, []).append(record)
-    return out
-
-
 def _bib_fields(entry: BibEntry, records: Iterable[Study | Trial]) -> dict[str, str]:
     """The entry's fields, in their order, with only verified identifiers in identifier
     fields: the records' values win, unverified ones move to the note."""
@@ -317,7 +305,7 @@ def _bib_fields(entry: BibEntry, records: Iterable[Study | Trial]) -> dict[str, 
 
 
 def _bibliography(kb: KnowledgeBase, keys: Iterable[str]) -> str:
-    citing = _citing(kb)
+    citing = kb.citing
     data = BibliographyData()
     for key in sorted(keys, key=lambda k: (k.casefold(), k)):
         entry = kb.bibliography.entries[key]
@@ -327,7 +315,7 @@ def _bibliography(kb: KnowledgeBase, keys: Iterable[str]) -> str:
 
 def bibtex(kb: KnowledgeBase) -> str:
     """Every entry cited by a study or trial, by key, written with pybtex's BibTeX writer."""
-    return _bibliography(kb, _citing(kb))
+    return _bibliography(kb, kb.citing)
 
 
 def _study(kb: KnowledgeBase, study_id: str) -> Study:

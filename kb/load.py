@@ -33,6 +33,7 @@ Loc = tuple[int | str, ...]
 Position = tuple[int, int]
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
 
 
 @dataclass
@@ -215,8 +216,10 @@ class _Walker:
         return result
 
     def _scalar(self, node: yaml.Node) -> Any:
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            value: Any = node.value  # kept as written; models parse dates themselves
+        # Plain text is most of a record: take it as it is, without the constructor's dispatch.
+        # Timestamps are kept as written too; models parse dates themselves.
+        if node.tag in _TEXT_TAGS:
+            value: Any = node.value
         else:
             try:
                 value = _SCALAR_CONSTRUCTOR.construct_object(node)

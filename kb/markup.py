@@ -21,6 +21,11 @@ _ENTITIES = {ord(c): f"&#{ord(c)};" for c in _MARKDOWN_SIGNIFICANT}
 _SAFE_TITLE = re.compile(r"[^\w\s.,;()/%+\-\u2013\u2014\u00b1\u2264\u2265]", re.UNICODE)
 
 
+NOT_SEARCHED = " { data-search-exclude }"
+"""Appended to a heading, keeps its section out of the search index that every reader downloads:
+tables, quotes and figures repeat what the searchable parts of the page already say."""
+
+
 def text(value: object) -> str:
     """Inline text: one line, every Markdown/HTML-significant character neutralised."""
     flat = " ".join(str(value).split())

@@ -202,3 +202,20 @@ def test_zensical_builds_the_same_configuration(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "site" / "index.html").is_file()
     assert (project / "site" / "claims" / "index.html").is_file()
+
+
+def test_search_index_leaves_out_tables_quotes_and_figures(built: Path) -> None:
+    index = (built / "site" / "search" / "search_index.json").read_text()
+    assert "27048934" in index  # Tachezy's PMID, in the searchable identifiers
+    # a quote from Tachezy's findings table, which every reader would otherwise download
+    assert "only independent prognosticator" not in index
+
+
+def test_the_whole_graph_is_not_drawn_above_the_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kb.render import overview
+
+    assert "<svg" in fixture_files()["graph.md"].decode()
+    monkeypatch.setattr(overview, "GRAPH_FIGURE_LIMIT", 2)
+    page = fixture_files()["graph.md"].decode()
+    assert "<svg" not in page and "too many to draw legibly" in page
+    assert "claims/claim-a.md" in page  # the links are still all there, as text

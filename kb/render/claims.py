@@ -35,18 +35,18 @@ def render_claim(site: Site, claim: Claim) -> str:
         "## In plain words",
         markup.text(claim_summary(site.kb, site.graph, claim.id, certainty, site.today)),
         *_scope(claim),
-        "## Evidence",
+        "## Evidence" + markup.NOT_SEARCHED,
         _evidence_table(site, claim, page),
         *_quotes(site, claim, page),
         *_trials(site, claim, page),
         *_dependencies(site, claim, page),
-        "## Where it sits in the evidence graph",
+        "## Where it sits in the evidence graph" + markup.NOT_SEARCHED,
         figure(figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
                 "Claim neighbourhood: the studies, trials and claims linked to this claim; "
                 "the same links are listed in the tables above."),
     ]
     if claim.note:
-        parts += ["## Notes", markup.paragraphs(claim.note)]
+        parts += ["## Notes" + markup.NOT_SEARCHED, markup.paragraphs(claim.note)]
     parts.append(markup.json_ld({
         "@context": "https://schema.org", "@type": "Claim", "identifier": claim.id,
         "text": claim.statement, "about": claim.topic,
@@ -137,7 +137,7 @@ def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
         if link.note:
             entry += f"\n    - *Note*: {markup.text(link.note)}"
         items.append(entry)
-    return ["### What each study says", "\n".join(items)] if items else []
+    return ["### What each study says" + markup.NOT_SEARCHED, "\n".join(items)] if items else []
 
 
 def _trials(site: Site, claim: Claim, page: str) -> list[str]:

@@ -149,9 +149,23 @@ def _rests_on_weak_designs(site: Site, claim_id: str) -> bool:
     return all(design in WEAK_DESIGNS for design in counted)
 
 
+GRAPH_FIGURE_LIMIT = 400
+"""Above this many studies, claims and trials, the whole graph is not drawn: one figure of
+thousands of nodes is unreadable and would make the page megabytes long."""
+
+
 def render_graph_page(site: Site) -> str:
     page = "graph.md"
-    svg = figures.knowledge_graph(site.graph, site.url_from(page))
+    drawn = len(site.kb.studies) + len(site.kb.claims) + len(site.kb.trials)
+    if drawn <= GRAPH_FIGURE_LIMIT:
+        shown = figure(figures.knowledge_graph(site.graph, site.url_from(page)),
+                       "The claim-evidence graph: studies (left) linked to the claims (middle) "
+                       "they support, refute or qualify, and the trials (right) that test them. "
+                       "The list below gives the same links as text.")
+    else:
+        shown = (f"The knowledge base holds {drawn:,} studies, claims and trials, too many to "
+                 "draw legibly as one figure: each claim's page shows its own part of the "
+                 "graph, and the list below gives every link as text.")
     items = []
     for claim_id, (claim, _) in sorted(site.kb.claims.items()):
         studies = ", ".join(f"{record_link(site, 'study', s, page)} ({markup.text(link.relation)})"
@@ -160,11 +174,8 @@ def render_graph_page(site: Site) -> str:
                            for t in trials_testing(site.graph, claim_id))
         line = f"- {record_link(site, 'claim', claim_id, page, claim.statement)}: {studies}"
         items.append(line + (f"; tested by {trials}" if trials else ""))
-    body = ["# Evidence graph",
-            figure(svg, "The claim-evidence graph: studies (left) linked to the claims (middle) "
-                        "they support, refute or qualify, and the trials (right) that test them. "
-                        "The list below gives the same links as text."),
-            "## The same graph as text", "\n".join(items)]
+    body = ["# Evidence graph", shown,
+            "## The same graph as text" + markup.NOT_SEARCHED, "\n".join(items)]
     return _page("Evidence graph", body)
 
 

@@ -76,7 +76,7 @@ def _design(site: Site, study: Study) -> list[str]:
     if study.period and (study.period.start or study.period.end):
         rows.append(("Period", markup.text(
             f"{study.period.start or '?'} to {study.period.end or '?'}")))
-    return ["## Design and level", markup.table(["Item", "Value"], rows)]
+    return ["## Design and level" + markup.NOT_SEARCHED, markup.table(["Item", "Value"], rows)]
 
 
 def _pico(study: Study) -> list[str]:
@@ -84,13 +84,13 @@ def _pico(study: Study) -> list[str]:
         ("Population", study.pico.population), ("Intervention or exposure",
                                                 study.pico.intervention),
         ("Comparator", study.pico.comparator), ("Outcome", study.pico.outcome)) if value]
-    return ["## Population, intervention, comparator, outcome",
+    return ["## Population, intervention, comparator, outcome" + markup.NOT_SEARCHED,
             markup.table(["Element", "Study"], rows)] if rows else []
 
 
 def _findings(study: Study) -> list[str]:
     if not study.findings:
-        return ["## Findings", "This record holds no numeric findings."]
+        return ["## Findings" + markup.NOT_SEARCHED, "This record holds no numeric findings."]
     rows = []
     for finding in study.findings:
         groups = "; ".join(
@@ -102,17 +102,19 @@ def _findings(study: Study) -> list[str]:
                      markup.text(f"“{finding.quote}”" if finding.quote else "")))
     notes = [f"- {markup.text(f.outcome)}: {markup.text(f.note)}" for f in study.findings
              if f.note]
-    return ["## Findings", markup.table(["Outcome", "Result", "Groups", "Locator", "Source text"],
-                                        rows), *(["\n".join(notes)] if notes else [])]
+    headers = ["Outcome", "Result", "Groups", "Locator", "Source text"]
+    return ["## Findings" + markup.NOT_SEARCHED, markup.table(headers, rows),
+            *(["\n".join(notes)] if notes else [])]
 
 
 def _risk_of_bias(study: Study) -> list[str]:
     risk = study.risk_of_bias
     if risk is None:
-        return ["## Risk of bias", "Not recorded."]
+        return ["## Risk of bias" + markup.NOT_SEARCHED, "Not recorded."]
     line = f"{markup.text(risk.judgement.replace('-', ' '))} (tool: {markup.text(risk.tool)})"
-    return ["## Risk of bias", line + (f". {markup.text(risk.rationale)}" if risk.rationale
-                                       else "")]
+    if risk.rationale:
+        line += f". {markup.text(risk.rationale)}"
+    return ["## Risk of bias" + markup.NOT_SEARCHED, line]
 
 
 def _claims(site: Site, study: Study, page: str) -> list[str]:
@@ -133,7 +135,7 @@ def _claims(site: Site, study: Study, page: str) -> list[str]:
         if link.note:
             entry += f"\n    - *Note*: {markup.text(link.note)}"
         items.append(entry)
-    return ["## Claims it informs", "\n".join(items)]
+    return ["## Claims it informs" + markup.NOT_SEARCHED, "\n".join(items)]
 
 
 def _summary(study: Study) -> list[str]:
@@ -141,7 +143,7 @@ def _summary(study: Study) -> list[str]:
     if study.summary:
         parts += ["## Summary", markup.paragraphs(study.summary)]
     if study.note:
-        parts += ["## Notes", markup.paragraphs(study.note)]
+        parts += ["## Notes" + markup.NOT_SEARCHED, markup.paragraphs(study.note)]
     return parts
 
 
@@ -150,7 +152,7 @@ def _cite_this(study: Study, reference: str, page: str) -> list[str]:
     ris = markup.page_link("RIS", f"{DOWNLOADS}/studies/{study.id}.ris", page)
     block = (f'<pre class="kb-cite"><code>{html.escape(reference)}</code></pre>'
              if reference else "")
-    return ["## Cite this", block, f"Download: {bib} · {ris}"]
+    return ["## Cite this" + markup.NOT_SEARCHED, block, f"Download: {bib} · {ris}"]
 
 
 def _json_ld(site: Site, study: Study, reference: str) -> dict[str, object]:
