@@ -10,6 +10,7 @@ from kb.render.common import (
     Site,
     certainty_badge,
     key_result,
+    link_details,
     record_link,
     record_page,
 )
@@ -132,11 +133,7 @@ def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
             entry += f": “{markup.text(link.quote)}”"
         if link.locator:
             entry += f" — {markup.text(link.locator)}"
-        if link.indirectness:
-            entry += f"\n    - *Indirect*: {markup.text(link.indirectness)}"
-        if link.note:
-            entry += f"\n    - *Note*: {markup.text(link.note)}"
-        items.append(entry)
+        items.append(entry + link_details(link))
     return ["### What each study says" + markup.NOT_SEARCHED, "\n".join(items)] if items else []
 
 

@@ -12,7 +12,7 @@ import networkx as nx
 from kb import markup
 from kb.corpus import KnowledgeBase
 from kb.grade import ClaimCertainty, StudyLevel, claim_certainty, study_level
-from kb.model import Finding, Identifier, Identifiers, Study
+from kb.model import Finding, Identifier, Identifiers, Link, Study
 from kb.verification import Verification, verify_kb
 
 FOLDERS = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
@@ -155,6 +155,16 @@ def key_result(study: Study) -> str:
 def identifier_items(identifiers: Identifiers) -> list[tuple[str, Identifier]]:
     return [(name, getattr(identifiers, name)) for name in IDENTIFIER_URLS
             if getattr(identifiers, name) is not None]
+
+
+def link_details(link: Link) -> str:
+    """A link's indirectness and note as nested list items (empty when it has neither)."""
+    details = ""
+    if link.indirectness:
+        details += f"\n    - *Indirect*: {markup.text(link.indirectness)}"
+    if link.note:
+        details += f"\n    - *Note*: {markup.text(link.note)}"
+    return details
 
 
 def certainty_badge(rating: str | None) -> str:

@@ -10,6 +10,7 @@ from kb.render.common import (
     Site,
     finding_text,
     identifier_items,
+    link_details,
     record_link,
     record_page,
     study_label,
@@ -130,11 +131,7 @@ def _claims(site: Site, study: Study, page: str) -> list[str]:
             entry += f"\n    - “{markup.text(link.quote)}”"
         if link.locator:
             entry += f" ({markup.text(link.locator)})"
-        if link.indirectness:
-            entry += f"\n    - *Indirect*: {markup.text(link.indirectness)}"
-        if link.note:
-            entry += f"\n    - *Note*: {markup.text(link.note)}"
-        items.append(entry)
+        items.append(entry + link_details(link))
     return ["## Claims it informs" + markup.NOT_SEARCHED, "\n".join(items)]
 
 
