@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from site_project import copy_project, external_requests, files, options
 
-from kb.build import build, generate
+from kb import build as kb_build
+from kb.build import BuildError, BuildOptions, build, generate
 from kb.corpus import load_kb
 from kb.graph import build_graph
 from kb.render.common import Site
@@ -165,3 +166,94 @@ def test_zensical_builds_the_same_configuration(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert (project / "site" / "index.html").is_file()
     assert (project / "site" / "claims" / "index.html").is_file()
+
+
+def _previous_site(tmp_path: Path) -> tuple[BuildOptions, dict[str, bytes]]:
+    site = tmp_path / "site"
+    (site / "claims").mkdir(parents=True)
+    (site / "index.html").write_text("previous")
+    (site / "claims" / "a.html").write_text("previous claim")
+    return BuildOptions(site=site, config=tmp_path / "mkdocs.yml"), files(site)
+
+
+def _leftovers(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site"))
+
+
+def test_an_interrupted_engine_leaves_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options, before = _previous_site(tmp_path)
+
+    def half_a_build(command: list[str], **_: object) -> None:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kb_build.subprocess, "run", half_a_build)
+    with pytest.raises(KeyboardInterrupt):
+        kb_build.run_mkdocs(options)
+    assert files(options.site) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_engine_that_fails_half_way_leaves_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options, before = _previous_site(tmp_path)
+
+    def failing_build(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("half")
+        return subprocess.CompletedProcess(command, 1, "", "Aborted with a BuildError")
+
+    monkeypatch.setattr(kb_build.subprocess, "run", failing_build)
+    with pytest.raises(BuildError, match="Aborted with a BuildError"):
+        kb_build.run_mkdocs(options)
+    assert files(options.site) == before
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("failure", [OSError, KeyboardInterrupt])
+def test_a_swap_that_fails_after_moving_the_old_site_puts_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+) -> None:
+    options, before = _previous_site(tmp_path)
+    real_replace = os.replace
+
+    def built(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("new")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    def replace(source: Path, target: Path) -> None:
+        if Path(source).name.startswith(".site.build-"):  # the new site moving in
+            raise failure("disk full")
+        real_replace(source, target)
+
+    monkeypatch.setattr(kb_build.subprocess, "run", built)
+    monkeypatch.setattr(kb_build.os, "replace", replace)
+    with pytest.raises(failure):
+        kb_build.run_mkdocs(options)
+    assert files(options.site) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_site_that_is_a_link_is_replaced_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not the site's")
+    (tmp_path / "site").symlink_to(elsewhere, target_is_directory=True)
+
+    def built(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("new")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(kb_build.subprocess, "run", built)
+    kb_build.run_mkdocs(BuildOptions(site=tmp_path / "site", config=tmp_path / "mkdocs.yml"))
+    assert (tmp_path / "site" / "index.html").read_text() == "new"
+    assert not (tmp_path / "site").is_symlink()
+    assert (elsewhere / "keep.txt").read_text() == "not the site's"
