@@ -43,7 +43,8 @@ class LoadedRecord:
     kind: str
     path: str
     raw_id: str | None
-    """The id as written, even when the record failed its schema check."""
+    """The id as written, even when the record failed its schema check; the file name when no
+    id could be read."""
     record: Record | None
     source: SourceMap
 
@@ -104,10 +105,10 @@ def load_kb(root: Path) -> KnowledgeBase:
         problems.extend(found)
         if loaded is not None:
             records.append(loaded)
-    bibliography = load_bibliography(root / BIB_NAME, display_path(root / BIB_NAME))
+    bibliography = load_bibliography(root / BIB_NAME, display_path(root / BIB_NAME), root)
     problems.extend(bibliography.problems)
     question = None
-    if (root / QUESTION_FILE).is_file():
+    if (root / QUESTION_FILE).exists() or (root / QUESTION_FILE).is_symlink():
         question, found = load_question(root / QUESTION_FILE, root)
         problems.extend(found)
     return KnowledgeBase(root, records, bibliography, problems, question)
@@ -122,18 +123,7 @@ def load_question(file: Path, root: Path) -> tuple[ClinicalQuestion | None, list
 
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:
     path = display_path(file)
-    if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-        return None, [
-            Problem(
-                path,
-                1,
-                1,
-                "KB101",
-                "symbolic link to a file outside the knowledge base",
-                "copy the record into the folder instead",
-            )
-        ]
-    doc = load_yaml_file(file, path)
+    doc = load_yaml_file(file, path, root)
     problems = list(doc.problems)
     expected = modeline(kind)
     unread = any(p.code in {"KB101", "KB106"} for p in problems)  # first line never seen
@@ -148,10 +138,13 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
                 f"make the first line '{expected}'",
             )
         )
+    # the file name stands for an id that cannot be read, so that records referring to this
+    # one are not also told that it does not exist
+    stem = file.name.removesuffix(".yaml")
     if not isinstance(doc.data, dict):
-        return None, problems
+        return LoadedRecord(kind, path, stem, None, doc.source), problems
     data: dict[str, Any] = doc.data
-    raw_id = data.get("id") if isinstance(data.get("id"), str) else None
+    raw_id = data["id"] if isinstance(data.get("id"), str) else stem
     model = ClinicalQuestion if kind == "question" else KINDS[kind]
     record, schema_problems = validate_record(model, data, doc.source, path)
     problems.extend(schema_problems)
@@ -166,6 +159,18 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
             continue
         for dirpath, dirnames, filenames in os.walk(directory):
             dirnames.sort()
+            for name in [n for n in dirnames if (Path(dirpath) / n).is_symlink()]:
+                # os.walk does not follow these; say so rather than skip their records silently
+                problems.append(
+                    Problem(
+                        display_path(Path(dirpath) / name),
+                        1,
+                        1,
+                        "KB113",
+                        f"'{name}' is a symbolic link to a folder, which is not followed",
+                        "move the records into the folder itself",
+                    )
+                )
             for name in sorted(filenames):
                 file = Path(dirpath) / name
                 if name.endswith(".yaml"):
