@@ -249,8 +249,9 @@ def _bib_error(
 ) -> Problem:
     message = str(error)
     if isinstance(error, PybtexSyntaxError):
-        _, lineno, pos = error.error_context_info
-        col = pos - text.rfind("\n", 0, pos)
+        # pybtex's own line number also counts a lone '\r' as a line break; editors, git and
+        # the rest of kb count '\n' only, so the place comes from the offset
+        pos = min(max(error.error_context_info[2], 0), len(text))
         detail = message.split(": ", 1)[-1]
         if isinstance(error, UndefinedMacro):
             start = pos - len(detail) if text[max(0, pos - len(detail)) : pos] == detail else pos
@@ -263,10 +264,11 @@ def _bib_error(
                 f"undefined string macro '{detail}'",
                 "put the value in braces, or define it with @string",
             )
+        line, col = lines.position(pos)
         return Problem(
             path,
-            lineno or 1,
-            max(col, 1),
+            line,
+            col,
             "KB408",
             f"BibTeX syntax error: {detail}",
             "check braces and commas around this point",
