@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 from rapidfuzz import process
 
 from kb.load import Loc, SourceMap
-from kb.model import PARTIAL_DATE_PATTERN, Record
+from kb.model import PARTIAL_DATE_PATTERN, URL_PATTERN, Record
 from kb.problems import Problem
 
 _IDENTIFIER_FORMATS = {
@@ -133,7 +133,10 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             f"'{where}' should be {expected}, got {_describe(given)}",
             _type_hint(kind, given),
         )
-    if kind == "string_pattern_mismatch" and len(loc) >= 3 and loc[0] == "identifiers":
+    if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == URL_PATTERN:
+        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a web address",
+                       "links are http:// or https:// addresses, without spaces")
+    if kind == "string_pattern_mismatch" and loc[:1] == ("identifiers",) and loc[-1:] == ("value",):
         name = str(loc[1])
         return Problem(
             path,

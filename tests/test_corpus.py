@@ -61,6 +61,7 @@ FAMILIES = {
     "missing-records",
     "bibtex",
     "numbers",
+    "urls",
 }
 
 
