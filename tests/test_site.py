@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import minimal_kb, write_tree
 from site_project import copy_project, external_requests, files, options
 
 from kb import build as kb_build
@@ -257,3 +258,26 @@ def test_a_site_that_is_a_link_is_replaced_not_followed(
     assert (tmp_path / "site" / "index.html").read_text() == "new"
     assert not (tmp_path / "site").is_symlink()
     assert (elsewhere / "keep.txt").read_text() == "not the site's"
+
+
+@pytest.mark.parametrize(
+    ("abbreviation", "term", "defined"),
+    [
+        ("HR", "hazard ratio", "*[HR]: hazard ratio"),
+        ("0", "zero", None),  # would match inside the placeholders of escaped characters
+        ("wzxhzdk", "placeholder", None),
+        ("HR", "\u00f7 <>", None),  # no title left: the line would show on every page
+    ],
+)
+def test_abbreviations_that_would_garble_pages_are_not_defined(
+    tmp_path: Path, abbreviation: str, term: str, defined: str | None
+) -> None:
+    files = minimal_kb()
+    concept = str(files["concepts/hazard-ratio.yaml"])
+    concept = concept.replace("abbreviation: HR", f'abbreviation: "{abbreviation}"')
+    files["concepts/hazard-ratio.yaml"] = concept.replace("term: hazard ratio", f'term: "{term}"')
+    root = write_tree(tmp_path, files)
+    kb = load_kb(root)
+    site = render_site(Site(kb, build_graph(kb), TODAY, TODAY))
+    lines = site["includes/abbreviations.md"].decode().split("\n")
+    assert [line for line in lines if line] == ([defined] if defined else [])
