@@ -121,6 +121,21 @@ def open_page(browser: Any, url: str, dialogs: list[str]) -> Any:
     return page
 
 
+@pytest.fixture(scope="module")
+def visits(served: str, browser: Any) -> dict[str, tuple[dict[str, Any], list[str]]]:
+    """Every page once: what the page holds after loading, and the dialogs it opened."""
+    found = {}
+    for path in PAGES:
+        dialogs: list[str] = []
+        page = open_page(browser, f"{served}/{path}", dialogs)
+        try:
+            page.wait_for_timeout(100)  # let any injected timer or handler fire
+            found[path] = (page.evaluate(INJECTED), dialogs)
+        finally:
+            page.close()
+    return found
+
+
 def assert_inert(found: dict[str, Any], where: str, dialogs: list[str]) -> None:
     assert dialogs == [], where
     assert found["pwned"] is None, where
@@ -133,26 +148,16 @@ def assert_inert(found: dict[str, Any], where: str, dialogs: list[str]) -> None:
 
 @pytest.mark.parametrize("path", PAGES)
 def test_no_injected_script_runs_and_no_injected_element_exists(
-    served: str, browser: Any, path: str
+    visits: dict[str, tuple[dict[str, Any], list[str]]], path: str
 ) -> None:
-    dialogs: list[str] = []
-    page = open_page(browser, f"{served}/{path}", dialogs)
-    try:
-        page.wait_for_timeout(200)  # let any injected timer or handler fire
-        assert_inert(page.evaluate(INJECTED), path or "home", dialogs)
-    finally:
-        page.close()
+    found, dialogs = visits[path]
+    assert_inert(found, path or "home", dialogs)
 
 
-def test_every_payload_is_on_the_site_as_text(served: str, browser: Any) -> None:
-    texts = []
-    for path in PAGES:
-        page = open_page(browser, f"{served}/{path}", [])
-        try:
-            texts.append(page.evaluate(INJECTED)["text"])
-        finally:
-            page.close()
-    shown = " ".join(" ".join(texts).split())
+def test_every_payload_is_on_the_site_as_text(
+    visits: dict[str, tuple[dict[str, Any], list[str]]],
+) -> None:
+    shown = " ".join(" ".join(found["text"] for found, _ in visits.values()).split())
     for i, (record, loc) in enumerate(TEXT_SLOTS):
         if loc[0] not in NOT_ON_THE_PAGE:
             assert " ".join(slot_text(i, block=i % 2 == 0).split()) in shown, (record, loc)
