@@ -123,11 +123,18 @@ def run_mkdocs(options: BuildOptions) -> None:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    """Replace `target` by `staging` with two renames; the old site is removed last."""
+    """Replace `target` by `staging` with two renames; the old site is removed last, and put
+    back if the second rename fails or is interrupted."""
     retired = None
-    if target.exists():
+    if target.exists() or target.is_symlink():
         retired = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         os.replace(target, retired / target.name)
-    os.replace(staging, target)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if retired is not None:
+            os.replace(retired / target.name, target)
+            retired.rmdir()
+        raise
     if retired is not None:
         shutil.rmtree(retired, ignore_errors=True)

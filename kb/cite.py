@@ -6,18 +6,22 @@ starts; pybtex remains the parser of record for keys, fields and names.
 
 from __future__ import annotations
 
+import ast
+import bisect
 import functools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pybtex.errors
 from pybtex.backends.plaintext import Backend as PlainText
-from pybtex.database import BibliographyData, Entry
-from pybtex.database.input.bibtex import Parser
+from pybtex.database import BibliographyData, Entry, InvalidNameString
+from pybtex.database.input.bibtex import Parser, UndefinedMacro
 from pybtex.richtext import Text
 from pybtex.scanner import PybtexError, PybtexSyntaxError
 
+from kb.files import decode_utf8, read_bounded
 from kb.problems import Problem
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -38,8 +42,12 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "unpublished": ("author", "title", "note"),
 }
 IDENTIFIER_FIELDS = ("doi", "pmid", "pmcid")
+MAX_BIB_BYTES = 2_097_152
+"""Largest references.bib read (2 MiB: a thousand entries with abstracts); a bigger one is
+reported, never read. pybtex takes about 50 microseconds an entry, so this bounds the time too."""
 
-_ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*[{(]\s*([^\s,{}()]+)\s*,")
+# a key as pybtex reads it: anything up to a space, a comma or a closing brace
+_ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*[{(]\s*([^\s,}]+)")
 _FIELD_START = re.compile(r"^[ \t]*([A-Za-z][\w-]*)[ \t]*=", re.MULTILINE)
 _UNVERIFIED = re.compile(r"UNVERIFIED\b([^.;]*)")
 
@@ -108,39 +116,25 @@ def latex_to_text(value: str) -> str:
         return value
 
 
-def load_bibliography(file: Path, display_path: str) -> Bibliography:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return Bibliography(
+def load_bibliography(file: Path, display_path: str, root: Path | None = None) -> Bibliography:
+    """Read and parse references.bib; like a record, it is read only within `MAX_BIB_BYTES`,
+    as a regular file inside `root`."""
+    if not file.exists() and not file.is_symlink():
+        missing = Problem(
             display_path,
-            {},
-            [
-                Problem(
-                    display_path,
-                    1,
-                    1,
-                    "KB411",
-                    "references.bib not found",
-                    "create it; every study's 'cite' key must be an entry there",
-                )
-            ],
+            1,
+            1,
+            "KB411",
+            "references.bib not found",
+            "create it; every study's 'cite' key must be an entry there",
         )
-    except (OSError, UnicodeDecodeError) as error:
-        return Bibliography(
-            display_path,
-            {},
-            [
-                Problem(
-                    display_path,
-                    1,
-                    1,
-                    "KB101",
-                    f"cannot read references.bib: {error}",
-                    "save it as UTF-8",
-                )
-            ],
-        )
+        return Bibliography(display_path, {}, [missing])
+    raw = read_bounded(
+        file, display_path, MAX_BIB_BYTES, root, "keep only the entries the records cite"
+    )
+    text = raw if isinstance(raw, Problem) else decode_utf8(raw, display_path)
+    if isinstance(text, Problem):
+        return Bibliography(display_path, {}, [text])
     return parse_bibliography(text, display_path)
 
 
@@ -152,25 +146,42 @@ def parse_bibliography(text: str, display_path: str) -> Bibliography:
         except PybtexError as error:  # errors the parser does not route to the handler
             errors.append(error)
             data = BibliographyData()
-    starts = _entry_starts(text)
-    problems.extend(_bib_error(found, text, starts, display_path) for found in errors)
+    lines = _LineIndex(text)
+    starts = _entry_starts(text, lines)
+    problems.extend(_bib_error(found, text, lines, starts, display_path) for found in errors)
     entries: dict[str, BibEntry] = {}
     for key, entry in data.entries.items():
+        if key.startswith("unnamed-") and key.casefold() not in starts:
+            continue  # pybtex's name for an entry without a key, which it has reported
         line, col, span = starts.get(key.casefold(), [(1, 1, (0, 0))])[0]
-        entries[key] = _entry(key, entry, line, col, text[span[0] : span[1]])
+        entries[key] = _entry(key, entry, line, col, span, text, lines)
+        problems.extend(_early_end(key, span, text, lines, display_path))
     return Bibliography(display_path, entries, problems)
 
 
-def _entry(key: str, entry: Entry, line: int, col: int, body: str) -> BibEntry:
+class _LineIndex:
+    """Line and column (1-based) of any offset in a text, in logarithmic time."""
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0, *(match.end() for match in re.finditer("\n", text))]
+
+    def position(self, offset: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+def _entry(
+    key: str,
+    entry: Entry,
+    line: int,
+    col: int,
+    span: tuple[int, int],
+    text: str,
+    lines: _LineIndex,
+) -> BibEntry:
     positions: dict[str, tuple[int, int]] = {}
-    for match in _FIELD_START.finditer(body):
-        name = match.group(1).lower()
-        if name not in positions:
-            offset = match.start(1)
-            positions[name] = (
-                line + body.count("\n", 0, offset),
-                offset - body.rfind("\n", 0, offset),
-            )
+    for match in _FIELD_START.finditer(text, span[0], span[1]):
+        positions.setdefault(match.group(1).lower(), lines.position(match.start(1)))
     fields = {name.lower(): str(value) for name, value in entry.fields.items()}
     authors = [
         latex_to_text(" ".join(person.prelast_names + person.last_names))
@@ -181,36 +192,83 @@ def _entry(key: str, entry: Entry, line: int, col: int, body: str) -> BibEntry:
     return BibEntry(key, entry.type.lower(), fields, authors, line, col, positions)
 
 
-def _entry_starts(text: str) -> dict[str, list[tuple[int, int, tuple[int, int]]]]:
+def _entry_starts(
+    text: str, lines: _LineIndex
+) -> dict[str, list[tuple[int, int, tuple[int, int]]]]:
     """Line, column and text span of every '@type{key,' by folded key, in file order."""
     matches = list(_ENTRY_START.finditer(text))
     starts: dict[str, list[tuple[int, int, tuple[int, int]]]] = {}
-    line, counted = 1, 0  # lines are counted once through the file, not from its start each time
     for i, match in enumerate(matches):
         end = matches[i + 1].start() if i + 1 < len(matches) else len(text)
-        offset = match.start(2)
-        line += text.count("\n", counted, offset)
-        counted = offset
-        col = offset - text.rfind("\n", 0, offset)
+        line, col = lines.position(match.start(2))
         starts.setdefault(match.group(2).casefold(), []).append((line, col, (match.start(), end)))
     return starts
+
+
+_BRACE = re.compile("[{}]")
+_STRAY_FIELD = re.compile(r"\s*,?\s*([A-Za-z][\w-]*)\s*=")
+
+
+def _early_end(
+    key: str, span: tuple[int, int], text: str, lines: _LineIndex, path: str
+) -> Iterator[Problem]:
+    """An entry whose braces close before its last field: BibTeX reads the fields after the
+    closing brace as a comment and drops them without a word, so say where the entry ended."""
+    opening = text.find("{", span[0], span[1])
+    if opening < 0 or "(" in text[span[0] : opening]:
+        return
+    depth = 0
+    for brace in _BRACE.finditer(text, opening, span[1]):
+        depth += 1 if brace.group() == "{" else -1
+        if depth == 0:
+            offset = brace.start()
+            after = text.find("@", offset, span[1])  # what follows up to the next command
+            end = span[1] if after < 0 else after
+            stray = _STRAY_FIELD.match(text, offset + 1, end) or _FIELD_START.search(
+                text, offset + 1, end
+            )
+            if stray:
+                line, col = lines.position(offset)
+                yield Problem(
+                    path,
+                    line,
+                    col,
+                    "KB408",
+                    f"entry '{key}' ends here, so its field '{stray.group(1)}' after it is lost",
+                    "one '}' too many before this point?",
+                )
+            return
 
 
 def _bib_error(
     error: Exception,
     text: str,
+    lines: _LineIndex,
     starts: dict[str, list[tuple[int, int, tuple[int, int]]]],
     path: str,
 ) -> Problem:
     message = str(error)
     if isinstance(error, PybtexSyntaxError):
-        _, lineno, pos = error.error_context_info
-        col = pos - text.rfind("\n", 0, pos)
+        # pybtex's own line number also counts a lone '\r' as a line break; editors, git and
+        # the rest of kb count '\n' only, so the place comes from the offset
+        pos = min(max(error.error_context_info[2], 0), len(text))
         detail = message.split(": ", 1)[-1]
+        if isinstance(error, UndefinedMacro):
+            start = pos - len(detail) if text[max(0, pos - len(detail)) : pos] == detail else pos
+            line, col = lines.position(start)
+            return Problem(
+                path,
+                line,
+                col,
+                "KB408",
+                f"undefined string macro '{detail}'",
+                "put the value in braces, or define it with @string",
+            )
+        line, col = lines.position(pos)
         return Problem(
             path,
-            lineno or 1,
-            max(col, 1),
+            line,
+            col,
             "KB408",
             f"BibTeX syntax error: {detail}",
             "check braces and commas around this point",
@@ -236,4 +294,26 @@ def _bib_error(
         return Problem(
             path, line, col, "KB408", f"entry '{key}' has the field '{name}' twice", "keep one"
         )
+    if isinstance(error, InvalidNameString):
+        name = _quoted_name(str(error.args[0]))
+        found = text.find(name)
+        line, col = lines.position(found) if found >= 0 else (1, 1)
+        return Problem(
+            path,
+            line,
+            col,
+            "KB408",
+            f"name '{name}' has too many commas",
+            "write 'Last, First' or 'Last, Jr, First', and join names with 'and'",
+        )
     return Problem(path, 1, 1, "KB408", f"BibTeX error: {message}", None)
+
+
+def _quoted_name(message: str) -> str:
+    """The name in pybtex's "Too many commas in 'name'" (a Python repr of the string)."""
+    shown = message.partition(" in ")[2]
+    try:
+        value = ast.literal_eval(shown)
+    except (ValueError, SyntaxError):
+        return shown
+    return value if isinstance(value, str) else shown

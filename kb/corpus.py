@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -45,7 +46,8 @@ class LoadedRecord:
     kind: str
     path: str
     raw_id: str | None
-    """The id as written, even when the record failed its schema check."""
+    """The id as written, even when the record failed its schema check; the file name when no
+    id could be read."""
     record: Record | None
     source: SourceMap
     raw_cite: str | None = None
@@ -127,10 +129,10 @@ def load_kb(root: Path, cache: CheckCache | None = None) -> KnowledgeBase:
         problems.extend(found)
         if loaded is not None:
             records.append(loaded)
-    bibliography = _load_bibliography_cached(root / BIB_NAME, cache)
+    bibliography = _load_bibliography_cached(root / BIB_NAME, root, cache)
     problems.extend(bibliography.problems)
     question = None
-    if (root / QUESTION_FILE).is_file():
+    if (root / QUESTION_FILE).exists() or (root / QUESTION_FILE).is_symlink():
         loaded, found = _load_record_cached(root / QUESTION_FILE, "question", root, cache)
         problems.extend(found)
         record = loaded.record if loaded else None
@@ -154,13 +156,19 @@ def input_files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
 
 
 def file_key(file: Path, kind: str) -> str | None:
-    """The cache key of one input file: its kind, how it is shown and resolved, its bytes."""
+    """The cache key of one input file: its kind, how it is shown and resolved, its bytes. Only
+    regular files are cached; a symbolic link, a device or a pipe always takes the guarded path
+    of the loader, which is never made to read what it must not."""
     try:
-        if file.stat().st_size > MAX_FILE_BYTES * 16:
-            return None  # too large to be a record or a bibliography: never cached
-        raw = file.read_bytes()
+        status = file.lstat()
     except OSError:
         return "missing:" + display_path(file)
+    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES * 16:
+        return None
+    try:
+        raw = file.read_bytes()
+    except OSError:
+        return None
     return content_key(kind, display_path(file), str(file.resolve()), raw)
 
 
@@ -203,15 +211,15 @@ def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]]:
     return LoadedRecord(kind, path, raw_id, record, SourceMap(values, keys)), problems
 
 
-def _load_bibliography_cached(file: Path, cache: CheckCache | None) -> Bibliography:
+def _load_bibliography_cached(file: Path, root: Path, cache: CheckCache | None) -> Bibliography:
     key = file_key(file, "bib") if cache is not None else None
     if cache is None or key is None:
-        return load_bibliography(file, display_path(file))
+        return load_bibliography(file, display_path(file), root)
     store = cache.store("bibliography")
     hit = store.load().get(key)
     if isinstance(hit, Bibliography):
         return hit
-    bibliography = load_bibliography(file, display_path(file))
+    bibliography = load_bibliography(file, display_path(file), root)
     store.entries = {}  # one bibliography per knowledge base: keep only the current one
     store.put(key, bibliography)
     return bibliography
@@ -219,18 +227,7 @@ def _load_bibliography_cached(file: Path, cache: CheckCache | None) -> Bibliogra
 
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:
     path = display_path(file)
-    if file.is_symlink() and not file.resolve().is_relative_to(root.resolve()):
-        return None, [
-            Problem(
-                path,
-                1,
-                1,
-                "KB101",
-                "symbolic link to a file outside the knowledge base",
-                "copy the record into the folder instead",
-            )
-        ]
-    doc = load_yaml_file(file, path)
+    doc = load_yaml_file(file, path, root)
     problems = list(doc.problems)
     expected = modeline(kind)
     unread = any(p.code in {"KB101", "KB106"} for p in problems)  # first line never seen
@@ -245,10 +242,13 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
                 f"make the first line '{expected}'",
             )
         )
+    # the file name stands for an id that cannot be read, so that records referring to this
+    # one are not also told that it does not exist
+    stem = file.name.removesuffix(".yaml")
     if not isinstance(doc.data, dict):
-        return None, problems
+        return LoadedRecord(kind, path, stem, None, doc.source), problems
     data: dict[str, Any] = doc.data
-    raw_id = data.get("id") if isinstance(data.get("id"), str) else None
+    raw_id = data["id"] if isinstance(data.get("id"), str) else stem
     model = ClinicalQuestion if kind == "question" else KINDS[kind]
     record, schema_problems = validate_record(model, data, doc.source, path)
     problems.extend(schema_problems)
@@ -264,6 +264,18 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
             continue
         for dirpath, dirnames, filenames in os.walk(directory):
             dirnames.sort()
+            for name in [n for n in dirnames if (Path(dirpath) / n).is_symlink()]:
+                # os.walk does not follow these; say so rather than skip their records silently
+                problems.append(
+                    Problem(
+                        display_path(Path(dirpath) / name),
+                        1,
+                        1,
+                        "KB113",
+                        f"'{name}' is a symbolic link to a folder, which is not followed",
+                        "move the records into the folder itself",
+                    )
+                )
             for name in sorted(filenames):
                 file = Path(dirpath) / name
                 if name.endswith(".yaml"):

@@ -66,63 +66,98 @@ def create_atomic(target: Path, data: bytes) -> None:
         Path(temporary).unlink(missing_ok=True)
 
 
-def _load_manifest(docs: Path) -> dict[str, str]:
+def _load_manifest(docs: Path) -> dict[str, set[str]]:
+    """Path -> the digests of what kb wrote there. A path can have two: the run that wrote the
+    manifest may have been stopped between writing the old and the new text."""
     try:
         data = json.loads((docs / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     files = data.get("files", {}) if isinstance(data, dict) else {}
-    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+    if not isinstance(files, dict):
+        return {}
+    known: dict[str, set[str]] = {}
+    for name, value in files.items():
+        digests = value if isinstance(value, list) else [value]
+        known[str(name)] = {str(d) for d in digests}
+    return known
 
 
-def _safe_relative(name: str) -> PurePosixPath:
+def _write_manifest(docs: Path, files: dict[str, set[str]], kept: list[str]) -> None:
+    entries = {n: sorted(d)[0] if len(d) == 1 else sorted(d) for n, d in sorted(files.items())}
+    manifest: dict[str, object] = {"files": entries}
+    manifest.update({"kept": sorted(kept)} if kept else {})
+    text = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
+    target = docs / MANIFEST
+    if not target.is_file() or target.read_bytes() != text:  # an unchanged build touches nothing
+        write_atomic(target, text)
+
+
+def _target(docs: Path, name: str) -> Path | None:
+    """Where `name` lives under `docs`, or None when it would be outside: a path with '..', an
+    absolute one, or one through a symbolic link that leads out of the docs folder."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts:
-        raise GenerationError(f"refusing to write outside the docs folder: {name!r}")
-    return path
+        return None
+    target = docs / path
+    return target if target.resolve().is_relative_to(docs.resolve()) else None
 
 
 def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
-    """Make the generated files under `docs` exactly `files` (relative path -> bytes)."""
+    """Make the generated files under `docs` exactly `files` (relative path -> bytes).
+
+    Every file is checked before any is written, so a refusal changes nothing. Before writing,
+    the manifest records the digests about to be written as well as the old ones, so a run that
+    is stopped half-way leaves files that the next run still recognises as its own."""
     previous = _load_manifest(docs)
     report = GenerationReport()
+    writes: list[tuple[str, Path]] = []
     for name in sorted(files):
-        target = docs / _safe_relative(name)
-        data = files[name]
+        target = _target(docs, name)
+        if target is None:
+            raise GenerationError(f"refusing to write outside the docs folder: {name!r}")
         current = target.read_bytes() if target.is_file() else None
         if current is not None and name not in previous:
             raise GenerationError(
                 f"{target} exists and was not written by kb; move it, or rename the record "
                 "that generates it"
             )
-        if current is not None and digest(current) != previous.get(name):
+        if current is not None and digest(current) not in previous[name]:
             raise GenerationError(f"{target} was edited by hand since kb generated it; move the "
                                   "edits into the records or a hand-written page, then delete it")
-        if current == data:
+        if current == files[name]:
             report.unchanged.append(name)
-            continue
-        write_atomic(target, data)
+        else:
+            writes.append((name, target))
+    stale = sorted(set(previous) - set(files))
+    if writes or stale:
+        intent = {name: set(digests) for name, digests in previous.items()}
+        for name, _ in writes:
+            intent.setdefault(name, set()).add(digest(files[name]))
+        _write_manifest(docs, intent, [])
+    for name, target in writes:
+        write_atomic(target, files[name])
         report.written.append(name)
-    for name in sorted(set(previous) - set(files)):
-        target = docs / _safe_relative(name)
-        if not target.is_file():
-            continue
-        if digest(target.read_bytes()) != previous[name]:
+    for name in stale:
+        target = _target(docs, name)
+        if target is None or target.is_symlink() or not target.is_file():
+            continue  # not a file kb wrote: kb writes no links and nothing outside the folder
+        if digest(target.read_bytes()) not in previous[name]:
             report.kept.append(name)
             continue
         target.unlink()
         report.removed.append(name)
         _remove_empty_parents(target.parent, docs)
-    manifest: dict[str, object] = {"files": {name: digest(files[name]) for name in sorted(files)}}
-    manifest.update({"kept": sorted(report.kept)} if report.kept else {})
-    text = (json.dumps(manifest, indent=1, sort_keys=True) + "\n").encode()
-    target = docs / MANIFEST
-    if not target.is_file() or target.read_bytes() != text:  # an unchanged build touches nothing
-        write_atomic(target, text)
+    _write_manifest(docs, {name: {digest(files[name])} for name in files}, report.kept)
     return report
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
-    while folder != stop and folder.is_dir() and not any(folder.iterdir()):
+    while (
+        folder != stop
+        and folder.is_dir()
+        and not folder.is_symlink()
+        and not any(folder.iterdir())
+    ):
         folder.rmdir()
         folder = folder.parent

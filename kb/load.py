@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from kb.files import decode_utf8, read_bounded
 from kb.problems import Problem
 
 if not yaml.__with_libyaml__:  # pragma: no cover - depends on how PyYAML was built
@@ -28,6 +29,10 @@ MAX_DEPTH = 32
 """Deepest nesting of mappings and lists in a record."""
 MAX_STRING_CHARS = 20_000
 """Longest single string value in a record."""
+MAX_VALUES = 10_000
+"""Most YAML nodes (keys, values and list items) in a record; the largest record of the first
+knowledge base has about 300. Each node costs memory while the file is read (about 1 KB), so a
+file of 1 MiB could otherwise take half a gigabyte and seconds."""
 
 Loc = tuple[int | str, ...]
 Position = tuple[int, int]
@@ -67,39 +72,22 @@ class _Abort(Exception):
     """Stops the walk of a document that cannot be turned into data."""
 
 
-def load_yaml_file(file: Path, display_path: str) -> YamlDocument:
+def load_yaml_file(file: Path, display_path: str, root: Path | None = None) -> YamlDocument:
     """Read and parse one record file; size is checked before anything is read."""
-    try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return _failed(
-                display_path,
-                "KB106",
-                f"file is {size:,} bytes, over the limit of {MAX_FILE_BYTES:,}",
-                "split it, or move long text out of the record",
-            )
-        raw = file.read_bytes()
-    except OSError as error:
-        return _failed(display_path, "KB101", f"cannot read file: {error.strerror}")
+    raw = read_bounded(file, display_path, MAX_FILE_BYTES, root)
+    if isinstance(raw, Problem):
+        return YamlDocument(display_path, None, SourceMap(), [raw])
     return parse_yaml(raw, display_path)
 
 
 def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line, col = _byte_position(raw, error.start)
-        return _failed(
-            display_path,
-            "KB101",
-            f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
-            "save the file as UTF-8",
-            line,
-            col,
-        )
+    text = decode_utf8(raw, display_path)
+    if isinstance(text, Problem):
+        return YamlDocument(display_path, None, SourceMap(), [text])
     first_line = text.split("\n", 1)[0].rstrip("\r")
+    too_many = _too_many_values(text, display_path)
+    if too_many is not None:
+        return YamlDocument(display_path, None, SourceMap(), [too_many], first_line)
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.MarkedYAMLError as error:
@@ -146,6 +134,36 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
     return YamlDocument(display_path, data, walker.source, walker.problems, first_line)
 
 
+_PLAIN_SCALARS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("str", "int", "float", "bool", "null", "timestamp")
+)
+_PLAIN_COLLECTIONS = frozenset(("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"))
+_MERGE = "tag:yaml.org,2002:merge"
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.CollectionStartEvent, yaml.AliasEvent)
+
+
+def _too_many_values(text: str, display_path: str) -> Problem | None:
+    """Count nodes in libyaml's event stream, which builds nothing, before composing the node
+    tree; stop at the first node over the limit. Syntax errors are left to the composer."""
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            count += isinstance(event, _NODE_EVENTS)
+            if count > MAX_VALUES:
+                line, col = _mark(event, _line_starts(text))
+                return Problem(
+                    display_path,
+                    line,
+                    col,
+                    "KB114",
+                    f"more than {MAX_VALUES:,} values in one record",
+                    "split it; a record holds one study, claim, trial or concept",
+                )
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 class _Walker:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
@@ -174,6 +192,8 @@ class _Walker:
                 )
             )
             raise _Abort
+        if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTIONS:
+            self._report_tag(node)  # such as !!python/object: read as a plain one, never built
         if isinstance(node, yaml.MappingNode):
             return self._walk_mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
@@ -184,6 +204,22 @@ class _Walker:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
             line, col = _mark(key_node, self.starts)
+            if id(key_node) in self.seen:  # an alias used as a key
+                self._report_aliases()
+                raise _Abort
+            self.seen.add(id(key_node))
+            if key_node.tag == _MERGE:
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        line,
+                        col,
+                        "KB105",
+                        "merge key '<<' is not allowed in records",
+                        "write the fields out in full",
+                    )
+                )
+                continue
             key = self._scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if not isinstance(key, str):
                 shown = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
@@ -215,11 +251,28 @@ class _Walker:
             result[key] = self.walk(value_node, (*loc, key), depth + 1)
         return result
 
+    def _report_tag(self, node: yaml.Node) -> None:
+        line, col = _mark(node, self.starts)
+        shown = node.tag.replace("tag:yaml.org,2002:", "!!")
+        self.problems.append(
+            Problem(
+                self.path,
+                line,
+                col,
+                "KB102",
+                f"tag '{shown}' is not read in records",
+                "remove the tag or quote the value",
+            )
+        )
+
     def _scalar(self, node: yaml.Node) -> Any:
         # Plain text is most of a record: take it as it is, without the constructor's dispatch.
         # Timestamps are kept as written too; models parse dates themselves.
         if node.tag in _TEXT_TAGS:
             value: Any = node.value
+        elif node.tag not in _PLAIN_SCALARS:
+            self._report_tag(node)
+            return node.value
         else:
             try:
                 value = _SCALAR_CONSTRUCTOR.construct_object(node)
@@ -337,12 +390,6 @@ def _kind(node: yaml.Node) -> str:
     return {bool: "a boolean", int: "a number", float: "a number", type(None): "null"}.get(
         type(value), "a scalar"
     )
-
-
-def _byte_position(raw: bytes, offset: int) -> Position:
-    line_start = raw.rfind(b"\n", 0, offset) + 1
-    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
-    return raw.count(b"\n", 0, offset) + 1, column
 
 
 def _char_position(text: str, offset: int) -> Position:

@@ -30,9 +30,11 @@ def text(value: object) -> str:
     """Inline text: one line, every Markdown/HTML-significant character neutralised."""
     flat = " ".join(str(value).split())
     escaped = flat.translate(_ENTITIES)
-    # a line starting '1. ' or '- ' would become a list; '--8<--' is a snippet include
+    # a line starting '1. ' or '- ' would become a list, '??? note' a collapsible block
+    # (pymdownx.details); '--8<--' is a snippet include
     escaped = re.sub(r"^(\d+)\.", r"\1&#46;", escaped)
     escaped = re.sub(r"^-", "&#45;", escaped)
+    escaped = re.sub(r"^\?", "&#63;", escaped)
     return escaped.replace("--", "-&#45;")
 
 

@@ -13,14 +13,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+# [0-9], not \d: the regular expressions that check records match any Unicode digit with \d, so
+# an NCT number in Arabic-Indic digits would pass for a real one
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-DOI_PATTERN = r"^10\.\d{4,9}/\S+$"
-PMID_PATTERN = r"^[1-9]\d{0,8}$"
-PMCID_PATTERN = r"^PMC\d{1,9}$"
-NCT_PATTERN = r"^NCT\d{8}$"
-EUDRACT_PATTERN = r"^\d{4}-\d{6}-\d{2}$"
+DOI_PATTERN = r"^10\.[0-9]{4,9}/\S+$"
+PMID_PATTERN = r"^[1-9][0-9]{0,8}$"
+PMCID_PATTERN = r"^PMC[0-9]{1,9}$"
+NCT_PATTERN = r"^NCT[0-9]{8}$"
+EUDRACT_PATTERN = r"^[0-9]{4}-[0-9]{6}-[0-9]{2}$"
 URL_PATTERN = r"^https?://\S+$"
-PARTIAL_DATE_PATTERN = r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$"
+PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
 def _as_text(value: Any) -> Any:
@@ -34,7 +36,7 @@ def _as_text(value: Any) -> Any:
 
 
 def _valid_calendar_date(value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         try:
             dt.date.fromisoformat(value)
         except ValueError:
@@ -110,7 +112,9 @@ TrialStatus = Literal[
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # numbers must be finite: NaN and infinity compare false with everything, so no rule could
+    # catch a contradiction in them, and no export could write them
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class Identifier(Frozen):

@@ -46,6 +46,7 @@ CATALOGUE: dict[str, Code] = {
         Code("KB111", _E, "key is not a string"),
         Code("KB112", _E, "string too long"),
         Code("KB113", _W, "file outside the record folders"),
+        Code("KB114", _E, "too many values"),
         # KB2xx: record schema
         Code("KB201", _E, "wrong type"),
         Code("KB202", _E, "missing required field"),

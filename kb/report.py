@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections import Counter
 
 from kb.problems import Problem, Severity
@@ -10,9 +11,25 @@ from kb.problems import Problem, Severity
 FORMATS = ("text", "json", "github")
 
 
+def printable(text: str, keep: str = "") -> str:
+    """Text with every control, format and line-separator character written as an escape, so a
+    value quoted from a record keeps a problem on one line and cannot drive the terminal (an
+    escape sequence) or reorder what is shown (a bidirectional override)."""
+    return "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c) in _UNPRINTABLE and c not in keep
+        else c
+        for c in text
+    )
+
+
+_UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+_LINE_BREAKS = "\r\n"
+
+
 def format_text(problem: Problem) -> str:
     hint = f" ({problem.hint})" if problem.hint else ""
-    return (
+    return printable(
         f"{problem.path}:{problem.line}:{problem.col}: "
         f"{problem.severity.value}[{problem.code}] {problem.message}{hint}"
     )
@@ -35,10 +52,11 @@ def _escape_property(text: str) -> str:
 def format_github(problem: Problem) -> str:
     level = {"error": "error", "warning": "warning", "info": "notice"}[problem.severity.value]
     hint = f" ({problem.hint})" if problem.hint else ""
+    path = printable(problem.path, keep=_LINE_BREAKS)  # escaped the way GitHub reads them
+    message = printable(problem.message + hint, keep=_LINE_BREAKS)
     return (
-        f"::{level} file={_escape_property(problem.path)},line={problem.line},"
-        f"col={problem.col},title={_escape_property(problem.code)}::"
-        f"{_escape_data(problem.message + hint)}"
+        f"::{level} file={_escape_property(path)},line={problem.line},"
+        f"col={problem.col},title={_escape_property(problem.code)}::{_escape_data(message)}"
     )
 
 

@@ -10,13 +10,14 @@ import contextlib
 import copy
 import types
 import typing
+import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from rapidfuzz import process
 
 from kb.load import Loc, SourceMap
-from kb.model import PARTIAL_DATE_PATTERN, Record
+from kb.model import PARTIAL_DATE_PATTERN, URL_PATTERN, Record
 from kb.problems import Problem
 
 _IDENTIFIER_FORMATS = {
@@ -138,7 +139,10 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             f"'{where}' should be {expected}, got {_describe(given)}",
             _type_hint(kind, given),
         )
-    if kind == "string_pattern_mismatch" and len(loc) >= 3 and loc[0] == "identifiers":
+    if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == URL_PATTERN:
+        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a web address",
+                       "links are http:// or https:// addresses, without spaces")
+    if kind == "string_pattern_mismatch" and loc[:1] == ("identifiers",) and loc[-1:] == ("value",):
         name = str(loc[1])
         return Problem(
             path,
@@ -149,14 +153,8 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             f"expected {_IDENTIFIER_FORMATS.get(name, 'the registry format')}",
         )
     if kind == "string_pattern_mismatch" and _is_id_field(loc):
-        return Problem(
-            path,
-            line,
-            col,
-            "KB205",
-            f"'{where}' is '{given}', not a valid id",
-            "ids are lower-case a-z, 0-9 and single hyphens, e.g. 'oweira-2017'",
-        )
+        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a valid id",
+                       _id_hint(str(given)))
     if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == PARTIAL_DATE_PATTERN:
         return Problem(
             path,
@@ -168,6 +166,21 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
         )
     message = str(err["msg"]).removeprefix("Value error, ")
     return Problem(path, line, col, "KB205", f"'{where}': {message.lower()}", None)
+
+
+def _id_hint(given: str) -> str:
+    """Name the first character that is not allowed: a Cyrillic o looks like a Latin one and a
+    zero-width space like nothing, so the contributor could not see what is wrong."""
+    rule = "ids are lower-case a-z, 0-9 and single hyphens, e.g. 'oweira-2017'"
+    odd = next((c for c in given if not (c.isascii() and (c.isalnum() or c == "-"))), None)
+    if odd is not None and odd.isascii() and odd.isprintable():
+        return f"'{odd}' is not allowed: {rule}"
+    if odd is not None:
+        name = unicodedata.name(odd, "a control character")
+        return f"U+{ord(odd):04X} {name} is not allowed: {rule}"
+    if given != given.lower():
+        return f"upper case is not allowed: {rule}"
+    return rule
 
 
 def _is_id_field(loc: Loc) -> bool:

@@ -7,45 +7,24 @@ link and finds the figures; no console error and no request to another host is a
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import http.server
-import os
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
 from site_project import copy_project, options
 
 from kb.build import build
 
 TODAY = dt.date(2026, 11, 28)
-CHROMIUM = Path(os.environ.get("KB_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 
-def _require_chromium() -> None:
-    if not CHROMIUM.exists():
-        message = f"Chromium not found at {CHROMIUM}; 'make test' installs Debian's chromium"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    _require_chromium()
+    require_chromium()
     project = copy_project(tmp_path_factory.mktemp("browser"))
     build(options(project), TODAY)
     build(options(project, "site-offline", offline=True), TODAY)
@@ -54,20 +33,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def served(project: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(project / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+    yield from serve(project / "site")
 
 
 @pytest.fixture

@@ -323,3 +323,19 @@ def test_installed_console_script(tmp_path: Path) -> None:
     )
     assert bad.returncode == 1, bad.stderr
     assert re.search(r"studies/smith-2020\.yaml:36:8: error\[KB703\] ", bad.stdout)
+
+
+def test_values_quoted_from_records_cannot_break_lines_or_drive_the_terminal(
+    tmp_path: Path,
+) -> None:
+    """An id holding a line break, a terminal escape sequence and a right-to-left override: each
+    problem stays on its line and the characters are shown as escapes."""
+    hostile = "x\\n\\u001b]0;pwned\\u0007\\u001b[2J\\u202eevil"
+    root = make_kb(tmp_path, ("studies/jones-2021.yaml", "id: jones-2021", f'id: "{hostile}"'))
+    for fmt, pattern in (("text", TEXT_LINE), ("github", GITHUB_LINE)):
+        result = kb_check(str(root), "--today", "2024-06-01", "--format", fmt)
+        *lines, summary = result.stdout.splitlines()
+        assert SUMMARY.match(summary)
+        assert all(pattern.match(line) for line in lines), lines
+        assert not re.search("[\x00-\x1f\x7f\u202e]", result.stdout.replace("\n", ""))
+        assert "\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in result.stdout

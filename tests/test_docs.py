@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kb import load
+from kb import cite, load
 from kb.grade import OCEBM_LEVELS
 from kb.problems import CATALOGUE
 
@@ -37,17 +37,31 @@ def test_page_documents_no_code_that_does_not_exist() -> None:
     assert headings <= set(CATALOGUE), sorted(headings - set(CATALOGUE))
 
 
-@pytest.mark.parametrize(
-    ("label", "value"),
-    [
-        ("file size", f"{load.MAX_FILE_BYTES:,} bytes"),
-        ("nesting of mappings and lists", f"{load.MAX_DEPTH} levels"),
-        ("length of one string value", f"{load.MAX_STRING_CHARS:,} characters"),
-    ],
-)
-def test_limits_table_matches_the_loader(label: str, value: str) -> None:
-    row = next(line for line in CODES_PAGE.splitlines() if line.startswith(f"| {label} |"))
-    assert value in row
+LIMITS = [
+    ("file size", f"{load.MAX_FILE_BYTES:,} bytes", "KB106"),
+    ("size of references.bib", f"{cite.MAX_BIB_BYTES:,} bytes", "KB106"),
+    ("nesting of mappings and lists", f"{load.MAX_DEPTH} levels", "KB107"),
+    ("length of one string value", f"{load.MAX_STRING_CHARS:,} characters", "KB112"),
+    ("values in one record (keys, values and list items)", f"{load.MAX_VALUES:,}", "KB114"),
+    ("YAML aliases (an anchor alone is harmless)", "none allowed", "KB105"),
+]
+
+
+def limits_table() -> dict[str, list[str]]:
+    section = CODES_PAGE.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("| ")]
+    return {cells[0].strip(): [cell.strip() for cell in cells[1:]] for cells in rows[1:]}
+
+
+@pytest.mark.parametrize(("label", "value", "code"), LIMITS)
+def test_limits_table_matches_the_loader(label: str, value: str, code: str) -> None:
+    shown, shown_code = limits_table()[label]
+    assert value in shown
+    assert shown_code == code
+
+
+def test_limits_table_lists_exactly_the_limits_in_the_code() -> None:
+    assert sorted(limits_table()) == sorted(label for label, _, _ in LIMITS)
 
 
 _DESIGN_ROWS = {

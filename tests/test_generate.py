@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
 import pytest
 
-from kb.generate import MANIFEST, GenerationError, sync_generated
+from kb import generate
+from kb.generate import MANIFEST, GenerationError, digest, sync_generated
 
 
 def _mtimes(folder: Path) -> dict[str, int]:
@@ -71,3 +73,98 @@ def test_a_corrupt_manifest_is_treated_as_empty(tmp_path: Path) -> None:
     (tmp_path / MANIFEST).write_text("{not json")
     report = sync_generated(tmp_path, {"index.md": b"x"})
     assert report.written == ["index.md"]
+
+
+def _hashes(folder: Path) -> dict[str, str]:
+    """Every file under `folder` (links not followed) by path, with the digest of its bytes."""
+    return {p.relative_to(folder).as_posix(): digest(p.read_bytes())
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+
+
+def test_a_refused_generation_changes_nothing(tmp_path: Path) -> None:
+    sync_generated(tmp_path, {"a.md": b"v1"})
+    (tmp_path / "b.md").write_bytes(b"hand-written")
+    before = _hashes(tmp_path)
+    with pytest.raises(GenerationError, match="not written by kb"):
+        sync_generated(tmp_path, {"a.md": b"v2", "b.md": b"generated"})
+    assert _hashes(tmp_path) == before
+    (tmp_path / "b.md").unlink()
+    assert sync_generated(tmp_path, {"a.md": b"v2"}).written == ["a.md"]
+
+
+def test_an_interrupted_generation_is_finished_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "methods.md").write_bytes(b"hand-written")
+    sync_generated(tmp_path, {"a.md": b"a1", "b.md": b"b1", "old.md": b"old"})
+    real = generate.write_atomic
+    written: list[Path] = []
+
+    def stop_on_the_second_page(target: Path, data: bytes) -> None:
+        if target.suffix == ".md" and written:
+            raise KeyboardInterrupt
+        real(target, data)
+        if target.suffix == ".md":
+            written.append(target)
+
+    monkeypatch.setattr(generate, "write_atomic", stop_on_the_second_page)
+    with pytest.raises(KeyboardInterrupt):
+        sync_generated(tmp_path, {"a.md": b"a2", "b.md": b"b2"})
+    assert (tmp_path / "a.md").read_bytes() == b"a2"  # written, but not yet in a final manifest
+    assert (tmp_path / "b.md").read_bytes() == b"b1"
+    monkeypatch.setattr(generate, "write_atomic", real)
+    report = sync_generated(tmp_path, {"a.md": b"a3", "b.md": b"b3"})
+    assert report.written == ["a.md", "b.md"] and report.removed == ["old.md"]
+    assert (tmp_path / "methods.md").read_bytes() == b"hand-written"
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_a_generated_folder_linked_outside_the_docs_folder_is_refused(tmp_path: Path) -> None:
+    docs, outside = tmp_path / "docs", tmp_path / "outside"
+    docs.mkdir()
+    outside.mkdir()
+    (outside / "notes.md").write_bytes(b"hand-written, elsewhere")
+    (docs / "claims").symlink_to(outside, target_is_directory=True)
+    before = _hashes(tmp_path)
+    with pytest.raises(GenerationError, match="outside the docs folder"):
+        sync_generated(docs, {"index.md": b"x", "claims/a.md": b"a"})
+    assert _hashes(tmp_path) == before
+
+
+def test_stale_files_in_a_linked_folder_inside_the_docs_folder(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "claims").symlink_to(tmp_path / "real", target_is_directory=True)
+    sync_generated(tmp_path, {"claims/a.md": b"a"})
+    assert (tmp_path / "real" / "a.md").read_bytes() == b"a"
+    report = sync_generated(tmp_path, {"index.md": b"x"})
+    assert report.removed == ["claims/a.md"]
+    assert (tmp_path / "claims").is_symlink() and (tmp_path / "real").is_dir()
+
+
+def _forge_manifest(docs: Path, files: dict[str, bytes]) -> None:
+    entries = {name: digest(data) for name, data in files.items()}
+    (docs / MANIFEST).write_text(json.dumps({"files": entries}))
+
+
+def test_a_manifest_cannot_make_kb_delete_a_hand_written_file(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "sub").mkdir(parents=True)
+    (docs / "methods.md").write_bytes(b"hand-written")
+    (tmp_path / "outside.md").write_bytes(b"outside")
+    (tmp_path / "linked.md").write_bytes(b"linked")
+    (docs / "link.md").symlink_to(tmp_path / "linked.md")
+    (docs / "sub" / "escape").symlink_to(tmp_path, target_is_directory=True)
+    _forge_manifest(docs, {
+        "methods.md": b"what kb once wrote there",  # the hand-written text differs: kept
+        "../outside.md": b"outside",  # outside the docs folder, though the digest matches
+        str(tmp_path / "outside.md"): b"outside",
+        "sub/escape/outside.md": b"outside",  # through a link out of the folder
+        "link.md": b"linked",  # kb writes no links
+    })
+    before = _hashes(tmp_path)
+    report = sync_generated(docs, {"index.md": b"x"})
+    assert report.removed == []
+    assert report.kept == ["methods.md"]
+    assert _hashes(tmp_path) == {**before, "docs/index.md": digest(b"x"),
+                                 f"docs/{MANIFEST}": digest((docs / MANIFEST).read_bytes())}
+    assert (docs / "link.md").is_symlink()

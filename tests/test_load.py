@@ -183,8 +183,33 @@ def test_keys_that_are_not_text(text: str, expected: tuple[str, int, int, str]) 
     assert [(p.code, p.line, p.col, p.message) for p in doc.problems] == [expected]
 
 
-def test_merge_key_is_an_alias() -> None:
-    assert ("KB105", 3, 7) in codes_at("base: &b {x: 1}\nother:\n  <<: *b\n")
+def test_merge_key_is_reported_at_the_key() -> None:
+    doc = parse_yaml(b"base: &b {x: 1}\nother:\n  <<: *b\n", "f.yaml")
+    assert [(p.code, p.line, p.col, p.message) for p in doc.problems] == [
+        ("KB105", 3, 3, "merge key '<<' is not allowed in records")
+    ]
+    assert doc.data == {"base": {"x": 1}, "other": {}}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: !!python/object/apply:os.system [ls]\n", ("KB102", 1, 4)),
+        ("a: !!python/name:os.system\n", ("KB102", 1, 4)),
+        ("a:\n  b: !!set {x, y}\n", ("KB102", 2, 6)),
+        ("a: !local {x: 1}\n", ("KB102", 1, 4)),
+    ],
+)
+def test_tags_on_any_node_are_reported_and_never_built(
+    text: str, expected: tuple[str, int, int]
+) -> None:
+    doc = parse_yaml(text.encode(), "f.yaml")
+    assert [(p.code, p.line, p.col) for p in doc.problems] == [expected]
+    assert "tag '" in doc.problems[0].message
+
+
+def test_an_alias_used_as_a_key_is_reported() -> None:
+    assert codes_at("a: &k name\n*k : x\n") == [("KB105", 2, 1)]
 
 
 def test_only_the_first_ten_aliases_are_told() -> None:

@@ -24,7 +24,7 @@ import pytest
 from conftest import TODAY, FileText, check_tree, minimal_kb, write_tree
 
 from kb.corpus import modeline
-from kb.load import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS
+from kb.load import MAX_DEPTH, MAX_FILE_BYTES, MAX_STRING_CHARS, MAX_VALUES
 from kb.problems import CHECK_CODES, Problem
 from kb.report import format_text
 
@@ -157,7 +157,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "bibliography-not-utf8",
-        (E("KB101", BIB, 1, 1),),
+        (E("KB101", BIB, 15, 21, "\ufffdReports"),),
         edits=((BIB, "Cohort Reports", "Cohort \udcffReports"),),
     ),
     Row(
@@ -258,6 +258,12 @@ ROWS: tuple[Row, ...] = (
             E("KB113", "studies/notes.txt", 1, 1),
         ),
         files={"studies/notes.txt": "notes\n", "claims/other.yml": "id: x\n", "stray.yaml": ""},
+    ),
+    Row(
+        "too-many-values",
+        # the root, 'id', 'broken', 'tags' and the list are the first five values
+        (E("KB114", BROKEN, 3, 8 + 2 * (MAX_VALUES - 5), "x,x"),),
+        files={BROKEN: STUDY_LINE + "id: broken\ntags: [" + "x," * MAX_VALUES + "x]\n"},
     ),
     # ---- KB2xx: record schema
     Row(

@@ -11,9 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import minimal_kb, write_tree
 from site_project import copy_project, external_requests, files, options
 
-from kb.build import build, generate
+from kb import build as kb_build
+from kb.build import BuildError, BuildOptions, build, generate
 from kb.corpus import load_kb
 from kb.graph import build_graph
 from kb.render.common import Site
@@ -219,3 +221,117 @@ def test_the_whole_graph_is_not_drawn_above_the_limit(monkeypatch: pytest.Monkey
     page = fixture_files()["graph.md"].decode()
     assert "<svg" not in page and "too many to draw legibly" in page
     assert "claims/claim-a.md" in page  # the links are still all there, as text
+
+
+def _previous_site(tmp_path: Path) -> tuple[BuildOptions, dict[str, bytes]]:
+    site = tmp_path / "site"
+    (site / "claims").mkdir(parents=True)
+    (site / "index.html").write_text("previous")
+    (site / "claims" / "a.html").write_text("previous claim")
+    return BuildOptions(site=site, config=tmp_path / "mkdocs.yml"), files(site)
+
+
+def _leftovers(tmp_path: Path) -> list[str]:
+    return sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".site"))
+
+
+def test_an_interrupted_engine_leaves_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options, before = _previous_site(tmp_path)
+
+    def half_a_build(command: list[str], **_: object) -> None:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kb_build.subprocess, "run", half_a_build)
+    with pytest.raises(KeyboardInterrupt):
+        kb_build.run_mkdocs(options)
+    assert files(options.site) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_an_engine_that_fails_half_way_leaves_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    options, before = _previous_site(tmp_path)
+
+    def failing_build(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("half")
+        return subprocess.CompletedProcess(command, 1, "", "Aborted with a BuildError")
+
+    monkeypatch.setattr(kb_build.subprocess, "run", failing_build)
+    with pytest.raises(BuildError, match="Aborted with a BuildError"):
+        kb_build.run_mkdocs(options)
+    assert files(options.site) == before
+    assert _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("failure", [OSError, KeyboardInterrupt])
+def test_a_swap_that_fails_after_moving_the_old_site_puts_it_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: type[BaseException]
+) -> None:
+    options, before = _previous_site(tmp_path)
+    real_replace = os.replace
+
+    def built(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("new")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    def replace(source: Path, target: Path) -> None:
+        if Path(source).name.startswith(".site.build-"):  # the new site moving in
+            raise failure("disk full")
+        real_replace(source, target)
+
+    monkeypatch.setattr(kb_build.subprocess, "run", built)
+    monkeypatch.setattr(kb_build.os, "replace", replace)
+    with pytest.raises(failure):
+        kb_build.run_mkdocs(options)
+    assert files(options.site) == before
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_site_that_is_a_link_is_replaced_not_followed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("not the site's")
+    (tmp_path / "site").symlink_to(elsewhere, target_is_directory=True)
+
+    def built(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
+        staging = Path(command[command.index("--site-dir") + 1])
+        (staging / "index.html").write_text("new")
+        return subprocess.CompletedProcess(command, 0, "", "")
+
+    monkeypatch.setattr(kb_build.subprocess, "run", built)
+    kb_build.run_mkdocs(BuildOptions(site=tmp_path / "site", config=tmp_path / "mkdocs.yml"))
+    assert (tmp_path / "site" / "index.html").read_text() == "new"
+    assert not (tmp_path / "site").is_symlink()
+    assert (elsewhere / "keep.txt").read_text() == "not the site's"
+
+
+@pytest.mark.parametrize(
+    ("abbreviation", "term", "defined"),
+    [
+        ("HR", "hazard ratio", "*[HR]: hazard ratio"),
+        ("0", "zero", None),  # would match inside the placeholders of escaped characters
+        ("wzxhzdk", "placeholder", None),
+        ("HR", "\u00f7 <>", None),  # no title left: the line would show on every page
+    ],
+)
+def test_abbreviations_that_would_garble_pages_are_not_defined(
+    tmp_path: Path, abbreviation: str, term: str, defined: str | None
+) -> None:
+    files = minimal_kb()
+    concept = str(files["concepts/hazard-ratio.yaml"])
+    concept = concept.replace("abbreviation: HR", f'abbreviation: "{abbreviation}"')
+    files["concepts/hazard-ratio.yaml"] = concept.replace("term: hazard ratio", f'term: "{term}"')
+    root = write_tree(tmp_path, files)
+    kb = load_kb(root)
+    site = render_site(Site(kb, build_graph(kb), TODAY, TODAY))
+    lines = site["includes/abbreviations.md"].decode().split("\n")
+    assert [line for line in lines if line] == ([defined] if defined else [])

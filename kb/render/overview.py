@@ -207,6 +207,16 @@ def render_abbreviations(site: Site) -> str:
     for _, (concept, _) in sorted(site.kb.concepts.items()):
         if concept.abbreviation:
             short = markup.plain_title(concept.abbreviation)
-            if short:
-                lines.append(f"*[{short}]: {markup.plain_title(concept.term)}")
+            term = markup.plain_title(concept.term)
+            # with no title, the line would not define an abbreviation but show on every page
+            if is_safe_abbreviation(short) and term:
+                lines.append(f"*[{short}]: {term}")
     return "\n".join(lines) + "\n"
+
+
+def is_safe_abbreviation(short: str) -> bool:
+    """Python-Markdown keeps every escaped character of a page as a placeholder such as
+    '\x02wzxhzdk:12\x03' until the end, and abbreviations are matched inside it: an abbreviation
+    of digits only, or the placeholder's word, would garble the escaped text of every page."""
+    has_letter = any(c.isalpha() for c in short)
+    return has_letter and not any(word in short.casefold() for word in ("wzxhzdk", "klzzwxh"))

@@ -1,4 +1,5 @@
-"""KB401-KB406, KB410: citation keys, BibTeX completeness and identifiers in references.bib."""
+"""KB401-KB406, KB410: citation keys and cross-references, BibTeX completeness and identifiers
+in references.bib."""
 
 from __future__ import annotations
 
@@ -62,6 +63,17 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
             cited.add(entry.key)
     for entry in bib.entries.values():
         yield from _entry_problems(entry, bib.path, entry.key in cited)
+        crossref = entry.fields.get("crossref")
+        if crossref is not None and bib.get(crossref) is None:
+            line, col = entry.position("crossref")
+            yield Problem(
+                bib.path,
+                line,
+                col,
+                "KB401",
+                f"entry '{entry.key}' cross-references '{crossref}', which is not in {bib.path}",
+                did_you_mean(crossref, bib.entries) or "add that entry, or remove 'crossref'",
+            )
 
 
 def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Problem]:

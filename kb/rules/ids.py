@@ -1,4 +1,5 @@
-"""KB301-KB303, KB308, KB309: record ids, file names and references between records."""
+"""KB301-KB303, KB308, KB309 and reserved ids (KB205): record ids, file names and references
+between records."""
 
 from __future__ import annotations
 
@@ -12,11 +13,32 @@ from kb.problems import Problem
 from kb.rules import Context
 from kb.validate import did_you_mean
 
+RESERVED_IDS = {"index": "its page would replace the list of all {kind}"}
+"""Ids whose page would take the place of a page of the site."""
+_LISTS = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
+
 
 def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
+    yield from _reserved_ids(kb)
     yield from _duplicate_ids(kb)
     yield from _file_names(kb)
     yield from _references(kb)
+
+
+def _reserved_ids(kb: KnowledgeBase) -> Iterator[Problem]:
+    for loaded in kb.records:
+        reason = RESERVED_IDS.get(loaded.raw_id or "")
+        if reason is not None:
+            line, col = loaded.source.value(("id",))
+            yield Problem(
+                loaded.path,
+                line,
+                col,
+                "KB205",
+                f"id '{loaded.raw_id}' is reserved: "
+                + reason.format(kind=_LISTS.get(loaded.kind, "records")),
+                "choose another id, and rename the file to match",
+            )
 
 
 def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:

@@ -1,0 +1,81 @@
+"""Reading an input file safely: only a regular file inside the knowledge base, never more than
+a limit, and UTF-8 with the place of the first byte that is not.
+
+Everything that stops a file being read becomes a problem (at the first line, or at the byte
+that is not UTF-8): nothing raises and nothing blocks (a named pipe would make a plain read wait
+forever).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from kb.problems import Problem
+
+
+def read_bounded(
+    file: Path,
+    display_path: str,
+    limit: int,
+    root: Path | None = None,
+    hint: str = "split it, or move long text out of the record",
+) -> bytes | Problem:
+    """The bytes of `file`, or the problem that stops it being read. Only a regular file inside
+    `root` (after following symbolic links) is opened, so a link out of the knowledge base, a
+    link loop, a folder or a FIFO (which would block forever) is reported instead; and no more
+    than `limit` bytes are ever read, even from a file whose size the system misreports."""
+
+    def failed(message: str, fix: str | None = None, code: str = "KB101") -> Problem:
+        return Problem(display_path, 1, 1, code, message, fix)
+
+    try:
+        resolved = file.resolve(strict=True)
+    except RuntimeError:  # Python before 3.13 raises this for a loop of links
+        return failed("cannot read file: symbolic link loop")
+    except OSError as error:
+        return failed(f"cannot read file: {error.strerror or error}")
+    if root is not None and not resolved.is_relative_to(root.resolve()):
+        return failed(
+            "the file lies outside the knowledge base (through a symbolic link)",
+            "copy the file into the folder instead",
+        )
+    too_big = f"over the limit of {limit:,} bytes"
+    try:
+        status = os.stat(resolved)
+        if not stat.S_ISREG(status.st_mode):
+            return failed("not a regular file", "records are plain text files")
+        if status.st_size > limit:
+            return failed(f"file is {status.st_size:,} bytes, {too_big}", hint, "KB106")
+        with open(resolved, "rb") as stream:
+            raw = stream.read(limit + 1)
+    except OSError as error:
+        return failed(f"cannot read file: {error.strerror or error}")
+    if len(raw) > limit:
+        return failed(f"file is {too_big}", hint, "KB106")
+    return raw
+
+
+def decode_utf8(raw: bytes, display_path: str) -> str | Problem:
+    """UTF-8 text without a leading byte order mark, or a problem at the first invalid byte."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line, col = _byte_position(raw, error.start)
+        return Problem(
+            display_path,
+            line,
+            col,
+            "KB101",
+            f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
+            "save the file as UTF-8",
+        )
+
+
+def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, offset) + 1, column
