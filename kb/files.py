@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from kb.problems import Problem
 
@@ -49,12 +50,26 @@ def read_bounded(
         if status.st_size > limit:
             return failed(f"file is {status.st_size:,} bytes, {too_big}", hint, "KB106")
         with open(resolved, "rb") as stream:
-            raw = stream.read(limit + 1)
+            raw = _read_at_most(stream, limit + 1)
     except OSError as error:
         return failed(f"cannot read file: {error.strerror or error}")
     if len(raw) > limit:
         return failed(f"file is {too_big}", hint, "KB106")
     return raw
+
+
+def _read_at_most(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes, in chunks, so memory follows the file's real length rather than the
+    limit (one `read(size)` sets aside the whole limit at once)."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def decode_utf8(raw: bytes, display_path: str) -> str | Problem:
