@@ -222,8 +222,13 @@ URL_TAIL = st.text(st.characters(exclude_categories=("Cs", "Cc", "Cf", "Zs", "Zl
 
 def blank(text: str) -> str:
     """Each visible character as 'x'; spaces, line breaks and control characters kept, so the
-    text splits, wraps and clips where the original does."""
+    text splits into paragraphs and cells where the original does."""
     return "".join("x" if c.isprintable() and not c.isspace() else c for c in text)
+
+
+SVG_ELEMENTS = {"svg", "title", "desc", "defs", "marker", "g", "a", "rect", "line", "path", "text"}
+"""What kb's figures are drawn with. Inside a figure, labels wrap at spaces and hyphens, so the
+number of elements depends on the text; what they are does not."""
 
 
 class _Page(html.parser.HTMLParser):
@@ -232,16 +237,28 @@ class _Page(html.parser.HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.elements: list[tuple[str, tuple[str, ...]]] = []
+        self.in_figures: set[tuple[str, tuple[str, ...]]] = set()
         self.links: list[str] = []
         self.text: list[str] = []
+        self.svg_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag != "abbr":  # abbreviations are meant to wrap words that match them
-            self.elements.append((tag, tuple(sorted(name for name, _ in attrs))))
+        element = (tag, tuple(sorted(name for name, _ in attrs)))
+        self.svg_depth += tag == "svg"
+        if self.svg_depth:
+            self.in_figures.add(element)
+        elif tag != "abbr":  # abbreviations are meant to wrap words that match them
+            self.elements.append(element)
+        if tag != "abbr":
             self.text.append(" ")
         self.links += [value or "" for name, value in attrs if name in {"href", "src"}]
 
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        self.handle_endtag(tag)
+
     def handle_endtag(self, tag: str) -> None:
+        self.svg_depth -= tag == "svg"
         if tag != "abbr":
             self.text.append(" ")
 
@@ -326,6 +343,8 @@ def test_record_text_reaches_pages_only_as_text(
     assert sorted(hostile) == sorted(plain)
     for name in hostile:
         assert hostile[name].elements == plain[name].elements, name
+        for tag, attributes in hostile[name].in_figures:
+            assert tag in SVG_ELEMENTS and not any(a.startswith("on") for a in attributes), name
         for link in hostile[name].links:
             assert not re.match(r"\s*(javascript|data|vbscript):", link, re.I), (name, link)
     everything = visible(" ".join("".join(page.text) for page in hostile.values()))
