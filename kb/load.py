@@ -180,16 +180,11 @@ class _Walker:
         self.seen.add(id(node))
         self.source.values[loc] = _mark(node, self.starts)
         if depth > MAX_DEPTH:
-            line, col = _mark(node, self.starts)
-            self.problems.append(
-                Problem(
-                    self.path,
-                    line,
-                    col,
-                    "KB107",
-                    f"nesting deeper than {MAX_DEPTH} levels",
-                    "records need only a few levels",
-                )
+            self._report(
+                node,
+                "KB107",
+                f"nesting deeper than {MAX_DEPTH} levels",
+                "records need only a few levels",
             )
             raise _Abort
         if isinstance(node, yaml.CollectionNode) and node.tag not in _PLAIN_COLLECTIONS:
@@ -252,17 +247,12 @@ class _Walker:
         return result
 
     def _report_tag(self, node: yaml.Node) -> None:
-        line, col = _mark(node, self.starts)
         shown = node.tag.replace("tag:yaml.org,2002:", "!!")
-        self.problems.append(
-            Problem(
-                self.path,
-                line,
-                col,
-                "KB102",
-                f"tag '{shown}' is not read in records",
-                "remove the tag or quote the value",
-            )
+        self._report(
+            node,
+            "KB102",
+            f"tag '{shown}' is not read in records",
+            "remove the tag or quote the value",
         )
 
     def _scalar(self, node: yaml.Node) -> Any:
@@ -277,49 +267,38 @@ class _Walker:
             try:
                 value = _SCALAR_CONSTRUCTOR.construct_object(node)
             except (yaml.YAMLError, ValueError, TypeError) as error:
-                line, col = _mark(node, self.starts)
-                self.problems.append(
-                    Problem(
-                        self.path,
-                        line,
-                        col,
-                        "KB102",
-                        f"cannot read value: {_short(error)}",
-                        "remove the tag or quote the value",
-                    )
+                self._report(
+                    node,
+                    "KB102",
+                    f"cannot read value: {_short(error)}",
+                    "remove the tag or quote the value",
                 )
                 return node.value
         if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
-            line, col = _mark(node, self.starts)
-            self.problems.append(
-                Problem(
-                    self.path,
-                    line,
-                    col,
-                    "KB112",
-                    f"string of {len(value):,} characters, over the limit of {MAX_STRING_CHARS:,}",
-                    "shorten it; records hold quotes and summaries, not full texts",
-                )
+            self._report(
+                node,
+                "KB112",
+                f"string of {len(value):,} characters, over the limit of {MAX_STRING_CHARS:,}",
+                "shorten it; records hold quotes and summaries, not full texts",
             )
         if isinstance(value, dt.datetime | dt.date):
             return node.value
         return value
+
+    def _report(self, at: yaml.Node | yaml.Event, code: str, message: str, hint: str) -> None:
+        line, col = _mark(at, self.starts)
+        self.problems.append(Problem(self.path, line, col, code, message, hint))
 
     def _report_aliases(self) -> None:
         """Aliases reuse nodes, so their own position is only in the event stream."""
         found = 0
         for event in yaml.parse(self.text, Loader=yaml.CSafeLoader):
             if isinstance(event, yaml.AliasEvent):
-                line, col = _mark(event, self.starts)
-                self.problems.append(
-                    Problem(
-                        self.path,
-                        line,
-                        col,
-                        "KB105",
-                        f"alias '*{event.anchor}' is not allowed in records",
-                        "write the value out in full",
-                    )
+                self._report(
+                    event,
+                    "KB105",
+                    f"alias '*{event.anchor}' is not allowed in records",
+                    "write the value out in full",
                 )
                 found += 1
                 if found == 10:
