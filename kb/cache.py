@@ -13,15 +13,15 @@ by kb; do not point it at a folder that others can write to.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import kb
+from kb.generate import write_atomic
 
 DEFAULT_FOLDER = Path(".kb-cache")
 _MAGIC = b"kb-cache\n"
@@ -109,15 +109,6 @@ def _read(file: Path) -> dict[str, Any]:
 
 
 def _write(file: Path, entries: dict[str, Any]) -> None:
-    try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.")
-    except OSError:
-        return  # a cache that cannot be written only makes the next run slower
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(_MAGIC)
-            pickle.dump(entries, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, file)
-    except OSError:
-        Path(temporary).unlink(missing_ok=True)
+    data = _MAGIC + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+    with contextlib.suppress(OSError):  # a cache that cannot be written only slows the next run
+        write_atomic(file, data)

@@ -34,9 +34,8 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename, so no reader ever sees half a
-    file and an interrupted write leaves the old file whole."""
+def _temporary_beside(target: Path, data: bytes) -> Path:
+    """`data` in a new temporary file in `target`'s folder, ready to be moved into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(
         dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
@@ -44,9 +43,20 @@ def write_atomic(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-        os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and a rename, so no reader ever sees half a
+    file and an interrupted write leaves the old file whole."""
+    temporary = _temporary_beside(target, data)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -54,16 +64,11 @@ def create_atomic(target: Path, data: bytes) -> None:
     """Create a new file whole or not at all, never replacing one: FileExistsError if `target`
     exists. The text goes to a temporary file first and is then hard-linked into place, which,
     unlike a rename, fails when the name is taken."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
+    temporary = _temporary_beside(target, data)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
         os.link(temporary, target)
     finally:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
 
 
 def _load_manifest(docs: Path) -> dict[str, set[str]]:
