@@ -40,7 +40,8 @@ browser:
 	  else echo "chromium is missing: install Debian's chromium, or the browser tests skip"; fi; }
 
 lint: $(STAMP)
-	$(BIN)/ruff check kb tests
+	$(BIN)/ruff check kb tests benchmarks
+	$(BIN)/ruff format --check kb tests benchmarks
 	$(BIN)/mypy kb
 
 # Benchmarks on synthetic knowledge bases of 1,000 and 10,000 studies (several minutes).

@@ -29,10 +29,10 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from synthetic import write_knowledge_base  # noqa: E402
+from synthetic import write_knowledge_base
 
-from kb.build import BuildOptions, generate  # noqa: E402
-from kb.check import check_path  # noqa: E402
+from kb.build import BuildOptions, generate
+from kb.check import check_path
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 28)
@@ -52,8 +52,13 @@ def best_of(runs: int, action: Callable[[], object]) -> float:
 def run_process(command: list[str], cwd: Path) -> tuple[float, int]:
     """Wall time in seconds and peak resident memory in MiB of one command."""
     start = time.perf_counter()
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    process = subprocess.Popen(
+        command,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -80,32 +85,42 @@ def measure(size: int, work: Path, site: bool) -> dict[str, float]:
     figures["bare parse s"] = best_of(3, lambda: bare_parse(files))
     figures["cold check s"] = best_of(2, lambda: check_path(evidence, TODAY, None))
     figures["cold check process s"], figures["cold check MiB"] = run_process(
-        [*KB, "check", "--no-cache", "--today", TODAY.isoformat(), "evidence"], project)
+        [*KB, "check", "--no-cache", "--today", TODAY.isoformat(), "evidence"], project
+    )
     run_process([*KB, "check", "--today", TODAY.isoformat(), "evidence"], project)
     figures["warm check process s"] = min(
         run_process([*KB, "check", "--today", TODAY.isoformat(), "evidence"], project)[0]
-        for _ in range(3))
+        for _ in range(3)
+    )
     incremental = []
     for round_ in range(2):
         touch_one_record(evidence, round_)
-        incremental.append(run_process(
-            [*KB, "check", "--today", TODAY.isoformat(), "evidence"], project)[0])
+        incremental.append(
+            run_process([*KB, "check", "--today", TODAY.isoformat(), "evidence"], project)[0]
+        )
     figures["incremental check process s"] = min(incremental)
-    shutil.copytree(ROOT / "site_src", project / "site_src",
-                    ignore=shutil.ignore_patterns(".kb-generated.json"))
+    shutil.copytree(
+        ROOT / "site_src", project / "site_src", ignore=shutil.ignore_patterns(".kb-generated.json")
+    )
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
-    options = BuildOptions(evidence=evidence, docs=project / "site_src", site=project / "site",
-                           config=project / "mkdocs.yml")
+    options = BuildOptions(
+        evidence=evidence,
+        docs=project / "site_src",
+        site=project / "site",
+        config=project / "mkdocs.yml",
+    )
     start = time.perf_counter()
     generate(options, TODAY)
     figures["page generation s"] = time.perf_counter() - start
     if site:
         figures["site build s"], figures["site build MiB"] = run_process(
-            [*KB, "build", "--today", TODAY.isoformat()], project)
+            [*KB, "build", "--today", TODAY.isoformat()], project
+        )
         pages = [p.stat().st_size for p in (project / "site").rglob("*.html")]
         figures["largest page KiB"] = max(pages) / 1024
         figures["search index KiB"] = (
-            project / "site" / "search" / "search_index.json").stat().st_size / 1024
+            project / "site" / "search" / "search_index.json"
+        ).stat().st_size / 1024
     shutil.rmtree(project)
     return figures
 
@@ -118,18 +133,28 @@ def report(results: dict[int, dict[str, float]]) -> None:
     print("\nratios (same run, same machine)")
     for size in sizes:
         r = results[size]
-        print(f"N = {size:,}: cold check / bare parse = {r['cold check s'] / r['bare parse s']:.2f}"
-              f" (target 1.5); warm check = {r['warm check process s']:.2f} s (target 1 s), "
-              f"{r['warm check process s'] / r['cold check process s']:.2f} of cold; incremental"
-              f" = {r['incremental check process s'] / r['cold check process s']:.2f} of cold; "
-              f"peak memory {r['cold check MiB']:.0f} MiB (target 1024)")
+        print(
+            f"N = {size:,}: cold check / bare parse = {r['cold check s'] / r['bare parse s']:.2f}"
+            f" (target 1.5); warm check = {r['warm check process s']:.2f} s (target 1 s), "
+            f"{r['warm check process s'] / r['cold check process s']:.2f} of cold; incremental"
+            f" = {r['incremental check process s'] / r['cold check process s']:.2f} of cold; "
+            f"peak memory {r['cold check MiB']:.0f} MiB (target 1024)"
+        )
     small, large = results[sizes[0]], results[sizes[-1]]
     scale = large["records"] / small["records"]
-    print(f"\nlinearity: per-record cost at N = {sizes[-1]:,} / at N = {sizes[0]:,} "
-          "(target within 1.5)")
-    for name in ("bare parse s", "cold check s", "page generation s", "site build s",
-                 "largest page KiB", "search index KiB"):
-        if name in small and small[name]:
+    print(
+        f"\nlinearity: per-record cost at N = {sizes[-1]:,} / at N = {sizes[0]:,} "
+        "(target within 1.5)"
+    )
+    for name in (
+        "bare parse s",
+        "cold check s",
+        "page generation s",
+        "site build s",
+        "largest page KiB",
+        "search index KiB",
+    ):
+        if small.get(name):
             print(f"  {name:28s} {large[name] / small[name] / scale:.2f}")
 
 

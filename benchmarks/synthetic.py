@@ -12,19 +12,89 @@ import argparse
 import random
 from pathlib import Path
 
-WORDS = (
-    "resection chemotherapy survival metastases hepatic pancreatic induction marker response "
-    "cohort registry outcome selection oligometastatic primary tumour synchronous staged "
-    "margin recurrence toxicity conversion neoadjuvant adjuvant biopsy imaging volume centre"
-).split()
-FAMILIES = [f"{a}{b}" for a in ("Ab", "Bo", "Ca", "De", "El", "Fa", "Gu", "Ha", "Iv", "Jo",
-                                  "Ka", "Lu", "Mo", "Ne", "Or", "Pa", "Qu", "Ro", "Sa", "Tu")
-            for b in ("ler", "mann", "sson", "ova", "ini", "ez", "berg", "ard", "oux", "ski",
-                      "ton", "ida", "ath", "ero", "ung")]
+WORDS = [
+    "resection",
+    "chemotherapy",
+    "survival",
+    "metastases",
+    "hepatic",
+    "pancreatic",
+    "induction",
+    "marker",
+    "response",
+    "cohort",
+    "registry",
+    "outcome",
+    "selection",
+    "oligometastatic",
+    "primary",
+    "tumour",
+    "synchronous",
+    "staged",
+    "margin",
+    "recurrence",
+    "toxicity",
+    "conversion",
+    "neoadjuvant",
+    "adjuvant",
+    "biopsy",
+    "imaging",
+    "volume",
+    "centre",
+]
+FAMILIES = [
+    f"{a}{b}"
+    for a in (
+        "Ab",
+        "Bo",
+        "Ca",
+        "De",
+        "El",
+        "Fa",
+        "Gu",
+        "Ha",
+        "Iv",
+        "Jo",
+        "Ka",
+        "Lu",
+        "Mo",
+        "Ne",
+        "Or",
+        "Pa",
+        "Qu",
+        "Ro",
+        "Sa",
+        "Tu",
+    )
+    for b in (
+        "ler",
+        "mann",
+        "sson",
+        "ova",
+        "ini",
+        "ez",
+        "berg",
+        "ard",
+        "oux",
+        "ski",
+        "ton",
+        "ida",
+        "ath",
+        "ero",
+        "ung",
+    )
+]
 GIVEN = ["Anna", "Jürgen", "Sofía", "Li", "Omar", "Marta", "Kenji", "Zoë", "Piotr", "Amara"]
-DESIGNS = [("retrospective-cohort", 40), ("registry-analysis", 10), ("case-series", 20),
-           ("case-report", 10), ("prospective-cohort", 10), ("rct", 5), ("meta-analysis", 2),
-           ("trial-protocol", 3)]
+DESIGNS = [
+    ("retrospective-cohort", 40),
+    ("registry-analysis", 10),
+    ("case-series", 20),
+    ("case-report", 10),
+    ("prospective-cohort", 10),
+    ("rct", 5),
+    ("meta-analysis", 2),
+    ("trial-protocol", 3),
+]
 QUESTIONS = ["treatment-benefit", "prognosis", "diagnosis", "treatment-harm-common"]
 
 
@@ -45,8 +115,9 @@ def _study(rng: random.Random, index: int, claims: int) -> tuple[str, str, str]:
     links = "".join(
         f"  - claim: claim-{target:05d}\n    relation: "
         f"{rng.choices(['supports', 'refutes', 'qualifies'], [8, 1, 1])[0]}\n"
-        f"    quote: \"{_sentence(rng, 12)}\"\n    locator: Results, paragraph {rng.randint(1, 9)}\n"
-        for target in sorted(rng.sample(range(claims), rng.randint(1, min(3, claims)))))
+        f'    quote: "{_sentence(rng, 12)}"\n    locator: Results, paragraph {rng.randint(1, 9)}\n'
+        for target in sorted(rng.sample(range(claims), rng.randint(1, min(3, claims))))
+    )
     text = f"""# yaml-language-server: $schema=../../schemas/study.schema.json
 id: {study_id}
 cite: {key}
@@ -63,7 +134,7 @@ pico:
 sample_size: {{enrolled: {n}, analysed: {n - rng.randint(0, n // 10)}}}
 setting: {_sentence(rng, 5)}
 period: {{start: "{year - 8}", end: "{year - 1}"}}
-risk_of_bias: {{tool: ROBINS-I, judgement: {rng.choice(['low', 'moderate', 'serious'])}}}
+risk_of_bias: {{tool: ROBINS-I, judgement: {rng.choice(["low", "moderate", "serious"])}}}
 findings:
   - outcome: Overall survival
     measure: hr
@@ -85,7 +156,8 @@ links:
 tags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]
 """
     authors = " and ".join(
-        f"{rng.choice(FAMILIES)}, {rng.choice(GIVEN)}" for _ in range(rng.randint(1, 8)))
+        f"{rng.choice(FAMILIES)}, {rng.choice(GIVEN)}" for _ in range(rng.randint(1, 8))
+    )
     bib = f"""@article{{{key},
   author  = {{{authors}}},
   title   = {{{_sentence(rng, 10)} {index}}},
@@ -128,7 +200,7 @@ dates:
   start: {{date: "{2015 + index % 8}-01", type: actual}}
   results_expected: {{date: "{2027 + index % 5}", type: estimated}}
 status: {{overall: recruiting}}
-tests: [{', '.join(f'claim-{t:05d}' for t in tested)}]
+tests: [{", ".join(f"claim-{t:05d}" for t in tested)}]
 publications:
   - {{study: study-{rng.randrange(studies):06d}, type: secondary}}
 """
@@ -159,7 +231,8 @@ def write_knowledge_base(root: Path, studies: int, seed: int = 2026) -> Path:
         (root / "claims" / f"claim-{index:05d}.yaml").write_text(_claim(rng, index))
     for index in range(max(1, studies // 100)):
         (root / "trials" / f"trial-{index:04d}.yaml").write_text(
-            _trial(rng, index, claims, studies))
+            _trial(rng, index, claims, studies)
+        )
     for index in range(20):
         (root / "concepts" / f"concept-{index:03d}.yaml").write_text(_concept(index))
     return root

@@ -25,6 +25,8 @@ from kb.generate import write_atomic
 
 DEFAULT_FOLDER = Path(".kb-cache")
 _MAGIC = b"kb-cache\n"
+
+
 def _fingerprint() -> str:
     """A hash of all of kb's own source files: any change to kb's code invalidates what the cache
     holds (hashing the whole package is cheap, and never misses a module a result depends on)."""
@@ -102,7 +104,7 @@ def _read(file: Path) -> dict[str, Any]:
     if not data.startswith(_MAGIC):
         return {}
     try:
-        entries = pickle.loads(data[len(_MAGIC):])
+        entries = pickle.loads(data[len(_MAGIC) :])
     except Exception:  # a damaged cache is rebuilt, whatever the damage
         return {}
     return entries if isinstance(entries, dict) else {}

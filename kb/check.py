@@ -48,15 +48,18 @@ def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> l
         return check_kb(load_kb(root), today)
     files, _ = input_files(root)
     keys = [file_key(file, kind) for file, kind in files]
-    run_key = None if None in keys else content_key(
-        cache.version, today.isoformat(), *(key or "" for key in keys))
+    run_key = (
+        None
+        if None in keys
+        else content_key(cache.version, today.isoformat(), *(key or "" for key in keys))
+    )
     results = cache.store("results")
     hit = results.load().get(run_key) if run_key else None
     if isinstance(hit, list):
         return hit
     problems = check_kb(load_kb(root, cache), today)
     if run_key:
-        kept = list(results.load().items())[-(_RESULTS_KEPT - 1):]
+        kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
         results.entries = dict(kept)
         results.put(run_key, problems)
     cache.save()

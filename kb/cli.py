@@ -107,10 +107,14 @@ def schema(out: Path, check_only: bool) -> None:
 
 
 _TODAY = click.option(
-    "--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-    help="Date for 'overdue as of' (YYYY-MM-DD); default: SOURCE_DATE_EPOCH, else today.")
-_OFFLINE = click.option("--offline", is_flag=True,
-                        help="Build for reading from file:// (no directory URLs).")
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Date for 'overdue as of' (YYYY-MM-DD); default: SOURCE_DATE_EPOCH, else today.",
+)
+_OFFLINE = click.option(
+    "--offline", is_flag=True, help="Build for reading from file:// (no directory URLs)."
+)
 
 
 def _run(action: str, today: dt.datetime | None, **paths: Any) -> None:
@@ -120,23 +124,37 @@ def _run(action: str, today: dt.datetime | None, **paths: Any) -> None:
     options = BuildOptions(**paths)
     try:
         report = (build if action == "build" else generate)(
-            options, resolve_today(today.date() if today else None))
+            options, resolve_today(today.date() if today else None)
+        )
     except BuildError as error:
         for problem in error.problems:
             click.echo(format_text(problem), err=True)
         raise click.ClickException(str(error)) from None
-    click.echo(f"{len(report.written)} generated files written, {len(report.unchanged)} "
-               f"unchanged, {len(report.removed)} removed")
+    click.echo(
+        f"{len(report.written)} generated files written, {len(report.unchanged)} "
+        f"unchanged, {len(report.removed)} removed"
+    )
     for kept in report.kept:
-        click.echo(f"kept {kept}: edited by hand since kb wrote it; delete it if unwanted",
-                   err=True)
+        click.echo(
+            f"kept {kept}: edited by hand since kb wrote it; delete it if unwanted", err=True
+        )
 
 
 @main.command(name="generate")
-@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=Path("evidence"), show_default=True, help="The knowledge base.")
-@click.option("--docs", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("site_src"), show_default=True, help="The MkDocs docs folder.")
+@click.option(
+    "--evidence",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evidence"),
+    show_default=True,
+    help="The knowledge base.",
+)
+@click.option(
+    "--docs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site_src"),
+    show_default=True,
+    help="The MkDocs docs folder.",
+)
 @_OFFLINE
 @_TODAY
 def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.datetime | None) -> None:
@@ -145,25 +163,50 @@ def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.dateti
 
 
 @main.command(name="build")
-@click.option("--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=Path("evidence"), show_default=True, help="The knowledge base.")
-@click.option("--docs", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("site_src"), show_default=True, help="The MkDocs docs folder.")
-@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=Path("site"),
-              show_default=True, help="Where the built site goes (replaced only on success).")
-@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=Path("mkdocs.yml"), show_default=True, help="The MkDocs configuration.")
+@click.option(
+    "--evidence",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evidence"),
+    show_default=True,
+    help="The knowledge base.",
+)
+@click.option(
+    "--docs",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site_src"),
+    show_default=True,
+    help="The MkDocs docs folder.",
+)
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="Where the built site goes (replaced only on success).",
+)
+@click.option(
+    "--config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=Path("mkdocs.yml"),
+    show_default=True,
+    help="The MkDocs configuration.",
+)
 @_OFFLINE
 @_TODAY
-def build_command(evidence: Path, docs: Path, site: Path, config: Path, offline: bool,
-                  today: dt.datetime | None) -> None:
+def build_command(
+    evidence: Path, docs: Path, site: Path, config: Path, offline: bool, today: dt.datetime | None
+) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
     _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)
 
 
 _EVIDENCE = click.option(
-    "--evidence", type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("evidence"), show_default=True, help="The knowledge base.")
+    "--evidence",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("evidence"),
+    show_default=True,
+    help="The knowledge base.",
+)
 
 
 @main.command(name="new")
@@ -199,14 +242,17 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
 
 
 @main.command(name="import")
-@click.argument("files", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_EVIDENCE
-@click.option("--allow-similar", is_flag=True,
-              help="Import references whose title only looks like an existing study's.")
+@click.option(
+    "--allow-similar",
+    is_flag=True,
+    help="Import references whose title only looks like an existing study's.",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
-def import_command(files: tuple[Path, ...], evidence: Path, allow_similar: bool,
-                   dry_run: bool) -> None:
+def import_command(
+    files: tuple[Path, ...], evidence: Path, allow_similar: bool, dry_run: bool
+) -> None:
     """Add the references in FILES (BibTeX, RIS, PubMed MEDLINE .nbib, CSL-JSON) to
     references.bib, with a study stub for each; likely duplicates are reported, not added.
 
@@ -221,13 +267,17 @@ def import_command(files: tuple[Path, ...], evidence: Path, allow_similar: bool,
     written = not dry_run and not any(p.code == "KB807" for p in problems)
     for added in plan.added if written or dry_run else []:
         verb = "would add" if dry_run else "added"
-        click.echo(f"{verb} {added.key} to {display_path(plan.bib)} and "
-                   f"{display_path(added.stub)} (from {added.source})")
+        click.echo(
+            f"{verb} {added.key} to {display_path(plan.bib)} and "
+            f"{display_path(added.stub)} (from {added.source})"
+        )
     for problem in problems:
         click.echo(format_text(problem))
     count = len(plan.added) if written or dry_run else 0
-    click.echo(f"{count} reference{'' if count == 1 else 's'} "
-               f"{'to add' if dry_run else 'added'}; {summary_line(problems)}")
+    click.echo(
+        f"{count} reference{'' if count == 1 else 's'} "
+        f"{'to add' if dry_run else 'added'}; {summary_line(problems)}"
+    )
     if count and not dry_run:
         click.echo("next: fill in each new study, then run 'kb check'")
     sys.exit(exit_code(problems, strict=False))
@@ -258,33 +308,82 @@ def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
         raise click.UsageError(str(error)) from None
     prefix = display_path(evidence.absolute()).rstrip("/") + "/"
     click.echo(render_impact(impact, base, commit, "" if prefix == "./" else prefix), nl=False)
+
+
 @main.command(name="resolve")
 @click.argument(
     "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
-@click.option("--email", envvar="KB_CONTACT_EMAIL", metavar="ADDRESS",
-              help="Contact e-mail sent to the registries in the User-Agent "
-              "(default: KB_CONTACT_EMAIL).")
-@click.option("--only", type=click.Choice(sorted(GROUPS)), multiple=True,
-              help="Resolve only DOIs, PMIDs (with PMCIDs) or NCT numbers; repeatable.")
-@click.option("--rate", type=click.FloatRange(min=0.01), default=3.0, show_default=True,
-              help="Requests per second to each registry at most.")
-@click.option("--timeout", type=click.FloatRange(min=0.01), default=30.0, show_default=True,
-              help="Seconds to wait for a registry to answer.")
-@click.option("--retries", type=click.IntRange(min=0), default=3, show_default=True,
-              help="Further attempts after a 429, a 5xx answer, a timeout or a network error.")
-@click.option("--crossref-url", default=_DEFAULTS.crossref, show_default=True,
-              help="Base URL of the Crossref REST API.")
-@click.option("--eutils-url", default=_DEFAULTS.eutils, show_default=True,
-              help="Base URL of NCBI E-utilities.")
-@click.option("--clinicaltrials-url", default=_DEFAULTS.clinicaltrials, show_default=True,
-              help="Base URL of the ClinicalTrials.gov API v2.")
-@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="The day recorded as the answers' retrieval date (YYYY-MM-DD); default: "
-              "SOURCE_DATE_EPOCH, else today.")
-def resolve_command(path: Path, email: str | None, only: tuple[str, ...], rate: float,
-                    timeout: float, retries: int, crossref_url: str, eutils_url: str,
-                    clinicaltrials_url: str, today: dt.datetime | None) -> None:
+@click.option(
+    "--email",
+    envvar="KB_CONTACT_EMAIL",
+    metavar="ADDRESS",
+    help="Contact e-mail sent to the registries in the User-Agent (default: KB_CONTACT_EMAIL).",
+)
+@click.option(
+    "--only",
+    type=click.Choice(sorted(GROUPS)),
+    multiple=True,
+    help="Resolve only DOIs, PMIDs (with PMCIDs) or NCT numbers; repeatable.",
+)
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.01),
+    default=3.0,
+    show_default=True,
+    help="Requests per second to each registry at most.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.01),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a registry to answer.",
+)
+@click.option(
+    "--retries",
+    type=click.IntRange(min=0),
+    default=3,
+    show_default=True,
+    help="Further attempts after a 429, a 5xx answer, a timeout or a network error.",
+)
+@click.option(
+    "--crossref-url",
+    default=_DEFAULTS.crossref,
+    show_default=True,
+    help="Base URL of the Crossref REST API.",
+)
+@click.option(
+    "--eutils-url",
+    default=_DEFAULTS.eutils,
+    show_default=True,
+    help="Base URL of NCBI E-utilities.",
+)
+@click.option(
+    "--clinicaltrials-url",
+    default=_DEFAULTS.clinicaltrials,
+    show_default=True,
+    help="Base URL of the ClinicalTrials.gov API v2.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day recorded as the answers' retrieval date (YYYY-MM-DD); default: "
+    "SOURCE_DATE_EPOCH, else today.",
+)
+def resolve_command(
+    path: Path,
+    email: str | None,
+    only: tuple[str, ...],
+    rate: float,
+    timeout: float,
+    retries: int,
+    crossref_url: str,
+    eutils_url: str,
+    clinicaltrials_url: str,
+    today: dt.datetime | None,
+) -> None:
     """Ask Crossref, PubMed and ClinicalTrials.gov about every DOI, PMID, PMCID and NCT number
     and write PATH/sources.lock.json (the only kb command that uses the network).
 
@@ -295,12 +394,14 @@ def resolve_command(path: Path, email: str | None, only: tuple[str, ...], rate: 
     from kb.sources.resolve import Registries, resolve_kb
 
     if not email:
-        raise click.UsageError("give a contact e-mail with --email or KB_CONTACT_EMAIL; "
-                               "Crossref and NCBI ask for one")
+        raise click.UsageError(
+            "give a contact e-mail with --email or KB_CONTACT_EMAIL; Crossref and NCBI ask for one"
+        )
     try:
         politeness = Politeness(email, rate=rate, timeout=timeout, retries=retries)
-        registries = Registries.connect(politeness, Endpoints(crossref_url, eutils_url,
-                                                              clinicaltrials_url))
+        registries = Registries.connect(
+            politeness, Endpoints(crossref_url, eutils_url, clinicaltrials_url)
+        )
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     try:
@@ -310,8 +411,10 @@ def resolve_command(path: Path, email: str | None, only: tuple[str, ...], rate: 
     report, lock_path, written = resolve_kb(path, registries, day, only or tuple(GROUPS))
     for key, why in report.failed:
         click.echo(f"{key}: {why}", err=True)
-    click.echo(f"asked about {report.asked} identifiers: {len(report.found)} found, "
-               f"{len(report.not_found)} not found, {len(report.failed)} failed"
-               + (f", {len(report.removed)} entries removed" if report.removed else ""))
+    click.echo(
+        f"asked about {report.asked} identifiers: {len(report.found)} found, "
+        f"{len(report.not_found)} not found, {len(report.failed)} failed"
+        + (f", {len(report.removed)} entries removed" if report.removed else "")
+    )
     click.echo(f"{'wrote' if written else 'unchanged:'} {lock_path}")
     sys.exit(1 if report.failed and len(report.failed) == report.asked else 0)

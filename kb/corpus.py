@@ -150,8 +150,10 @@ def input_files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
     root = root.absolute()
     problems: list[Problem] = []
     files = list(_record_files(root, problems))
-    files += [(root / name, kind) for name, kind in
-              ((BIB_NAME, "bib"), (QUESTION_FILE, "question"), (LOCK_NAME, "lock"))]
+    files += [
+        (root / name, kind)
+        for name, kind in ((BIB_NAME, "bib"), (QUESTION_FILE, "question"), (LOCK_NAME, "lock"))
+    ]
     return files, problems
 
 
@@ -190,16 +192,30 @@ def _load_record_cached(
 
 # Cached load results are kept as plain data (dicts, lists, tuples), which unpickle several
 # times faster than pydantic models; the model is rebuilt by pydantic's compiled validator.
-_Frozen = tuple[str | None, str, str | None, dict[str, Any] | None, dict[Any, Any],
-                dict[Any, Any], list[Problem]]
+_Frozen = tuple[
+    str | None,
+    str,
+    str | None,
+    dict[str, Any] | None,
+    dict[Any, Any],
+    dict[Any, Any],
+    list[Problem],
+]
 
 
 def _freeze(loaded: LoadedRecord | None, problems: list[Problem]) -> _Frozen | tuple[None, ...]:
     if loaded is None:
         return (None, "", None, None, {}, {}, problems)
     dump = loaded.record.model_dump(mode="python") if loaded.record is not None else None
-    return (loaded.kind, loaded.path, loaded.raw_id, dump, loaded.source.values,
-            loaded.source.keys, problems)
+    return (
+        loaded.kind,
+        loaded.path,
+        loaded.raw_id,
+        dump,
+        loaded.source.values,
+        loaded.source.keys,
+        problems,
+    )
 
 
 def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]]:

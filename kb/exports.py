@@ -103,8 +103,12 @@ def _item(kb: KnowledgeBase, record: Listed, loaded: LoadedRecord) -> dict[str, 
     return {"id": record.id, "file": _relative(kb, loaded), "record": dump}
 
 
-def _study_item(kb: KnowledgeBase, study: Study, loaded: LoadedRecord,
-                states: dict[tuple[str, str, str, str], str]) -> dict[str, Any]:
+def _study_item(
+    kb: KnowledgeBase,
+    study: Study,
+    loaded: LoadedRecord,
+    states: dict[tuple[str, str, str, str], str],
+) -> dict[str, Any]:
     level = study_level(study)
     identifiers = resolve_identifiers(study, kb.bibliography.get(study.cite))
     return {
@@ -136,9 +140,9 @@ def evidence_json(kb: KnowledgeBase, graph: nx.MultiDiGraph, today: dt.date) -> 
     """
     verification = verify_kb(kb)
     states: dict[tuple[str, str, str, str], str] = {
-        (u.kind, u.record_id, u.name, u.value): c.state for u, c in verification.checks}
-    studies = [_study_item(kb, s, loaded, states) for _, (s, loaded) in
-               sorted(kb.studies.items())]
+        (u.kind, u.record_id, u.name, u.value): c.state for u, c in verification.checks
+    }
+    studies = [_study_item(kb, s, loaded, states) for _, (s, loaded) in sorted(kb.studies.items())]
     claims = []
     for claim_id, (claim, loaded) in sorted(kb.claims.items()):
         certainty = claim_certainty(kb, graph, claim, verification.excluded)
@@ -156,8 +160,10 @@ def evidence_json(kb: KnowledgeBase, graph: nx.MultiDiGraph, today: dt.date) -> 
                         for d in certainty.domains
                     ],
                     "counted": list(certainty.counted),
-                    "excluded": [{"study": study_id, "reason": reason}
-                                 for study_id, reason in certainty.excluded],
+                    "excluded": [
+                        {"study": study_id, "reason": reason}
+                        for study_id, reason in certainty.excluded
+                    ],
                     "computed_with_excluded": certainty.computed_with_excluded,
                 },
                 "evidence": [

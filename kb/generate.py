@@ -128,8 +128,10 @@ def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
                 "that generates it"
             )
         if current is not None and digest(current) not in previous[name]:
-            raise GenerationError(f"{target} was edited by hand since kb generated it; move the "
-                                  "edits into the records or a hand-written page, then delete it")
+            raise GenerationError(
+                f"{target} was edited by hand since kb generated it; move the "
+                "edits into the records or a hand-written page, then delete it"
+            )
         if current == files[name]:
             report.unchanged.append(name)
         else:
@@ -159,10 +161,7 @@ def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
     while (
-        folder != stop
-        and folder.is_dir()
-        and not folder.is_symlink()
-        and not any(folder.iterdir())
+        folder != stop and folder.is_dir() and not folder.is_symlink() and not any(folder.iterdir())
     ):
         folder.rmdir()
         folder = folder.parent

@@ -59,8 +59,13 @@ class Impact:
 
     @property
     def is_empty(self) -> bool:
-        return not (self.records or self.entries or self.claims or self.new_problems
-                    or self.resolved_problems)
+        return not (
+            self.records
+            or self.entries
+            or self.claims
+            or self.new_problems
+            or self.resolved_problems
+        )
 
 
 def _content(loaded: LoadedRecord) -> dict[str, Any]:
@@ -115,16 +120,21 @@ def claim_views(kb: KnowledgeBase, today: dt.date) -> dict[str, ClaimView]:
         certainty = claim_certainty(kb, graph, claim)
         relations = Counter[str](link.relation for _, link in evidence_for(graph, claim_id))
         counts = (relations["supports"], relations["refutes"], relations["qualifies"])
-        views[claim_id] = ClaimView(certainty.final, counts,
-                                    claim_summary(kb, graph, claim_id, certainty, today))
+        views[claim_id] = ClaimView(
+            certainty.final, counts, claim_summary(kb, graph, claim_id, certainty, today)
+        )
     return views
 
 
 def _relative(problem: Problem, root: Path) -> str:
     path = Path(problem.path)
     try:
-        return (path if path.is_absolute() else Path.cwd() / path).resolve().relative_to(
-            root.resolve()).as_posix()
+        return (
+            (path if path.is_absolute() else Path.cwd() / path)
+            .resolve()
+            .relative_to(root.resolve())
+            .as_posix()
+        )
     except (ValueError, OSError):
         return problem.path
 
@@ -133,9 +143,12 @@ def _problems(kb: KnowledgeBase, today: dt.date) -> dict[tuple[str, str, str], P
     found: dict[tuple[str, str, str], Problem] = {}
     for problem in check_kb(kb, today):
         relative = _relative(problem, kb.root)
-        found.setdefault((relative, problem.code, problem.message),
-                         Problem(relative, problem.line, problem.col, problem.code,
-                                 problem.message, problem.hint))
+        found.setdefault(
+            (relative, problem.code, problem.message),
+            Problem(
+                relative, problem.line, problem.col, problem.code, problem.message, problem.hint
+            ),
+        )
     return found
 
 
@@ -213,8 +226,10 @@ def _claim_lines(change: ClaimChange) -> list[str]:
 
 def _problem_line(problem: Problem, prefix: str) -> str:
     hint = f" ({escape(problem.hint)})" if problem.hint else ""
-    return (f"- `{prefix}{problem.path}:{problem.line}:{problem.col}` "
-            f"{problem.severity.value}[{problem.code}] {escape(problem.message)}{hint}")
+    return (
+        f"- `{prefix}{problem.path}:{problem.line}:{problem.col}` "
+        f"{problem.severity.value}[{problem.code}] {escape(problem.message)}{hint}"
+    )
 
 
 def render_impact(impact: Impact, base: str, commit: str, prefix: str = "") -> str:
@@ -223,12 +238,17 @@ def render_impact(impact: Impact, base: str, commit: str, prefix: str = "") -> s
     added = sum(c.status == "added" for c in impact.records)
     removed = sum(c.status == "removed" for c in impact.records)
     changed = sum(c.status == "changed" for c in impact.records)
-    lines = ["## Evidence impact", "", f"Compared with `{escape(base)}` ({commit[:12]}): "
-             f"{added} added, {removed} removed, {changed} changed "
-             f"{'record' if len(impact.records) == 1 else 'records'}; "
-             f"{_plural(len(impact.claims), 'claim')} affected; "
-             f"{_plural(len(impact.new_problems), 'new problem')}, "
-             f"{len(impact.resolved_problems)} resolved.", ""]
+    lines = [
+        "## Evidence impact",
+        "",
+        f"Compared with `{escape(base)}` ({commit[:12]}): "
+        f"{added} added, {removed} removed, {changed} changed "
+        f"{'record' if len(impact.records) == 1 else 'records'}; "
+        f"{_plural(len(impact.claims), 'claim')} affected; "
+        f"{_plural(len(impact.new_problems), 'new problem')}, "
+        f"{len(impact.resolved_problems)} resolved.",
+        "",
+    ]
     if impact.is_empty:
         return "\n".join([*lines, "No change to the evidence.", ""])
     lines += _records_section(impact) + _entries_section(impact)
@@ -236,8 +256,10 @@ def render_impact(impact: Impact, base: str, commit: str, prefix: str = "") -> s
         lines += ["### Claims", ""]
         for change in impact.claims:
             lines += _claim_lines(change)
-    for title, problems in (("New problems", impact.new_problems),
-                            ("Resolved problems", impact.resolved_problems)):
+    for title, problems in (
+        ("New problems", impact.new_problems),
+        ("Resolved problems", impact.resolved_problems),
+    ):
         if problems:
             lines += [f"### {title}", "", *(_problem_line(p, prefix) for p in problems), ""]
     return "\n".join(lines)

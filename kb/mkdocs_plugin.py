@@ -36,13 +36,15 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
     def on_pre_build(self, *, config: Any) -> None:
         if not self.serving:
             return
-        options = BuildOptions(evidence=self._evidence(config), docs=Path(config.docs_dir),
-                               offline=not config.use_directory_urls)
+        options = BuildOptions(
+            evidence=self._evidence(config),
+            docs=Path(config.docs_dir),
+            offline=not config.use_directory_urls,
+        )
         try:
             generate(options, resolve_today())
         except BuildError as error:
-            details = "\n".join(f"  {p.path}:{p.line}:{p.col}: {p.message}"
-                                for p in error.problems)
+            details = "\n".join(f"  {p.path}:{p.line}:{p.col}: {p.message}" for p in error.problems)
             raise SystemExit(f"kb: {error}\n{details}") from None
 
     def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:

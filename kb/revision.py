@@ -17,8 +17,9 @@ class RevisionError(Exception):
 
 def _git(cwd: Path, *args: str) -> bytes:
     try:
-        result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=120,
-                                check=False)
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, timeout=120, check=False
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise RevisionError(f"git could not be run: {error}") from None
     if result.returncode != 0:
@@ -29,11 +30,16 @@ def _git(cwd: Path, *args: str) -> bytes:
 def commit_of(folder: Path, revision: str) -> str:
     """The full commit id `revision` names, as seen from `folder`."""
     try:
-        return _git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}").decode(
-        ).strip()
+        return (
+            _git(folder, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
+            .decode()
+            .strip()
+        )
     except RevisionError:
-        raise RevisionError(f"'{revision}' is not a commit of the repository holding {folder}; "
-                            "fetch it first (e.g. git fetch origin main)") from None
+        raise RevisionError(
+            f"'{revision}' is not a commit of the repository holding {folder}; "
+            "fetch it first (e.g. git fetch origin main)"
+        ) from None
 
 
 @contextlib.contextmanager

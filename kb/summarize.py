@@ -34,8 +34,12 @@ DESIGN_NAMES: dict[str, tuple[str, str]] = {
     "mechanistic-theory": ("mechanistic theory", "mechanistic theories"),
 }
 CERTAINTY_WORDS = {"high": "high", "moderate": "moderate", "low": "low", "very-low": "very low"}
-DOMAIN_WORDS = {"risk-of-bias": "risk of bias", "inconsistency": "inconsistency",
-                "imprecision": "imprecision", "indirectness": "indirectness"}
+DOMAIN_WORDS = {
+    "risk-of-bias": "risk of bias",
+    "inconsistency": "inconsistency",
+    "imprecision": "imprecision",
+    "indirectness": "indirectness",
+}
 
 
 def design_name(design: Design | str, count: int = 1) -> str:
@@ -102,7 +106,10 @@ def trial_sentence(trial: Trial, today: dt.date) -> str:
 
 
 def claim_summary(
-    kb: KnowledgeBase, graph: nx.MultiDiGraph, claim_id: str, certainty: ClaimCertainty,
+    kb: KnowledgeBase,
+    graph: nx.MultiDiGraph,
+    claim_id: str,
+    certainty: ClaimCertainty,
     today: dt.date,
 ) -> str:
     """The plain-language paragraph shown under a claim."""
@@ -125,12 +132,16 @@ def claim_summary(
         sentences.append(f"{phrase} not counted ({designs_phrase(retracted)}).".capitalize())
     if by_relation["qualifies"]:
         count = len(by_relation["qualifies"])
-        sentences.append(f"{count_phrase(count, 'study qualifies', 'studies qualify')} it "
-                         f"({designs_phrase(by_relation['qualifies'])}).".capitalize())
+        sentences.append(
+            f"{count_phrase(count, 'study qualifies', 'studies qualify')} it "
+            f"({designs_phrase(by_relation['qualifies'])}).".capitalize()
+        )
     if ungraded:
-        sentences.append(f"{designs_phrase(ungraded).capitalize()} describe"
-                         f"{'s' if len(ungraded) == 1 else ''} it without results of "
-                         "their own.")
+        sentences.append(
+            f"{designs_phrase(ungraded).capitalize()} describe"
+            f"{'s' if len(ungraded) == 1 else ''} it without results of "
+            "their own."
+        )
     sentences.append(_certainty_sentence(certainty))
     trials = kb.trials
     sentences += [trial_sentence(trials[t][0], today) for t in trials_testing(graph, claim_id)]
@@ -141,11 +152,17 @@ def _support_sentence(by_relation: dict[str, list[Study]]) -> str:
     supports, refutes = by_relation["supports"], by_relation["refutes"]
     if not supports and not refutes:
         return "No study with results supports or refutes this claim yet."
-    head = (f"Supported by {count_phrase(len(supports), 'study', 'studies')} "
-            f"({designs_phrase(supports)})" if supports else "No study supports it")
+    head = (
+        f"Supported by {count_phrase(len(supports), 'study', 'studies')} "
+        f"({designs_phrase(supports)})"
+        if supports
+        else "No study supports it"
+    )
     if refutes:
-        tail = (f"{count_phrase(len(refutes), 'study refutes', 'studies refute')} it "
-                f"({designs_phrase(refutes)}), so the claim is contested")
+        tail = (
+            f"{count_phrase(len(refutes), 'study refutes', 'studies refute')} it "
+            f"({designs_phrase(refutes)}), so the claim is contested"
+        )
     else:
         tail = "no study refutes it"
     return f"{head}; {tail}."

@@ -66,8 +66,12 @@ def scalar(value: str) -> str:
 def _choices(label: str, choices: Iterable[str], indent: str = "") -> list[str]:
     """A comment listing the allowed values, wrapped between whole values."""
     wrapped = textwrap.wrap(
-        f"{label}: {', '.join(choices)}", 96, initial_indent=f"#{indent} ",
-        subsequent_indent=f"#{indent}   ", break_on_hyphens=False)
+        f"{label}: {', '.join(choices)}",
+        96,
+        initial_indent=f"#{indent} ",
+        subsequent_indent=f"#{indent}   ",
+        break_on_hyphens=False,
+    )
     return wrapped
 
 
@@ -76,8 +80,10 @@ def _value(values: Mapping[str, str], name: str) -> str:
 
 
 def _study_lines(record_id: str, values: Mapping[str, str], stub: StudyStub | None) -> list[str]:
-    lines = [f"id: {record_id}",
-             "# key of its entry in evidence/references.bib ('kb import' adds it)"]
+    lines = [
+        f"id: {record_id}",
+        "# key of its entry in evidence/references.bib ('kb import' adds it)",
+    ]
     lines.append(f"cite:{_value(values, 'cite')}")
     lines += _identifier_lines(stub.identifiers if stub else {})
     if stub and stub.export_types:
@@ -119,13 +125,16 @@ def _identifier_lines(identifiers: Mapping[str, str]) -> list[str]:
         return [
             "identifiers: {}",
             "#  doi: {value: 10.xxxx/yyyy, status: unverified}",
-            "#  pmid: {value: \"12345678\", status: unverified}",
+            '#  pmid: {value: "12345678", status: unverified}',
         ]
     lines = ["# 'verified' only once read on the page named in 'source'", "identifiers:"]
     for name in ("doi", "pmid", "pmcid"):
         if name in identifiers:
-            lines += [f"  {name}:", f"    value: {scalar(identifiers[name])}",
-                      "    status: unverified"]
+            lines += [
+                f"  {name}:",
+                f"    value: {scalar(identifiers[name])}",
+                "    status: unverified",
+            ]
     return lines
 
 
@@ -188,8 +197,12 @@ def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
     ]
 
 
-def render_record(kind: str, record_id: str, values: Mapping[str, str] | None = None,
-                  stub: StudyStub | None = None) -> str:
+def render_record(
+    kind: str,
+    record_id: str,
+    values: Mapping[str, str] | None = None,
+    stub: StudyStub | None = None,
+) -> str:
     """The text of a new record of `kind`; raises TemplateError for a value that cannot go in."""
     values = dict(values or {})
     _check_values(kind, record_id, values)
@@ -240,8 +253,10 @@ def create_record(evidence: Path, kind: str, record_id: str, text: str) -> Path:
     """Write a new record file; never replaces a file, nor reuses an id of another record."""
     target = record_path(evidence, kind, record_id)
     if record_id in used_ids(evidence):
-        raise TemplateError(f"id '{record_id}' is already used by a record in {evidence}; "
-                            "choose another id (kb never overwrites a record)")
+        raise TemplateError(
+            f"id '{record_id}' is already used by a record in {evidence}; "
+            "choose another id (kb never overwrites a record)"
+        )
     try:
         create_atomic(target, text.encode("utf-8"))
     except FileExistsError:

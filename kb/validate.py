@@ -120,8 +120,14 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
     if kind == "literal_error":
         allowed = [a.strip("'") for a in err["ctx"]["expected"].replace(" or ", ", ").split(", ")]
         if given is None:  # a key left empty, as in a record 'kb new' or 'kb import' wrote
-            return Problem(path, line, col, "KB203", f"'{where}' is empty",
-                           f"fill in one of: {', '.join(allowed)}")
+            return Problem(
+                path,
+                line,
+                col,
+                "KB203",
+                f"'{where}' is empty",
+                f"fill in one of: {', '.join(allowed)}",
+            )
         hint = did_you_mean(str(given), allowed) or f"allowed: {', '.join(allowed)}"
         return Problem(
             path, line, col, "KB203", f"'{where}' is '{given}', not one of the allowed values", hint
@@ -129,8 +135,14 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
     if kind.endswith("_type") or kind == "model_attributes_type":
         expected = _TYPE_NAMES.get(kind.removesuffix("_type"), kind.removesuffix("_type"))
         if given is None:
-            return Problem(path, line, col, "KB201", f"'{where}' is empty",
-                           f"fill in {expected} after '{loc[-1]}:'")
+            return Problem(
+                path,
+                line,
+                col,
+                "KB201",
+                f"'{where}' is empty",
+                f"fill in {expected} after '{loc[-1]}:'",
+            )
         return Problem(
             path,
             line,
@@ -140,8 +152,14 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             _type_hint(kind, given),
         )
     if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == URL_PATTERN:
-        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a web address",
-                       "links are http:// or https:// addresses, without spaces")
+        return Problem(
+            path,
+            line,
+            col,
+            "KB205",
+            f"'{where}' is '{given}', not a web address",
+            "links are http:// or https:// addresses, without spaces",
+        )
     if kind == "string_pattern_mismatch" and loc[:1] == ("identifiers",) and loc[-1:] == ("value",):
         name = str(loc[1])
         return Problem(
@@ -153,8 +171,14 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             f"expected {_IDENTIFIER_FORMATS.get(name, 'the registry format')}",
         )
     if kind == "string_pattern_mismatch" and _is_id_field(loc):
-        return Problem(path, line, col, "KB205", f"'{where}' is '{given}', not a valid id",
-                       _id_hint(str(given)))
+        return Problem(
+            path,
+            line,
+            col,
+            "KB205",
+            f"'{where}' is '{given}', not a valid id",
+            _id_hint(str(given)),
+        )
     if kind == "string_pattern_mismatch" and err["ctx"]["pattern"] == PARTIAL_DATE_PATTERN:
         return Problem(
             path,

@@ -34,8 +34,9 @@ NEW_VERSIONS = frozenset({"new_version", "new_edition"})
 """Updates a work's own record may announce without being a notice."""
 NAMES = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "nct": "NCT"}
 State = Literal["not-resolved", "not-found", "matches", "differs", "other-work"]
-_RETRACTED_PREFIX = re.compile(r"^\s*(retracted( article)?|retraction|withdrawn)\s*[:.]\s*",
-                               re.IGNORECASE)
+_RETRACTED_PREFIX = re.compile(
+    r"^\s*(retracted( article)?|retraction|withdrawn)\s*[:.]\s*", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -92,15 +93,21 @@ class Notice:
     def describe(self) -> str:
         """'a retraction (notice 10.1000/x, 2022-03-01, from Retraction Watch)'."""
         kind = self.update.type.replace("_", " ")
-        details = [f"notice {self.update.doi}" if self.update.doi else "",
-                   self.update.date or "", SOURCE_WORDS.get(self.update.source, "")]
+        details = [
+            f"notice {self.update.doi}" if self.update.doi else "",
+            self.update.date or "",
+            SOURCE_WORDS.get(self.update.source, ""),
+        ]
         detail = ", ".join(part for part in details if part)
         article = "an" if kind[0] in "aeiou" else "a"
         return f"{article} {kind}" + (f" ({detail})" if detail else "")
 
 
-SOURCE_WORDS = {"retraction-watch": "from Retraction Watch", "publisher": "from the publisher",
-                "pubmed": "publication type 'Retracted Publication'"}
+SOURCE_WORDS = {
+    "retraction-watch": "from Retraction Watch",
+    "publisher": "from the publisher",
+    "pubmed": "publication type 'Retracted Publication'",
+}
 
 
 @dataclass
@@ -109,7 +116,8 @@ class Verification:
     retracted: dict[str, list[Notice]] = field(default_factory=dict)
     corrected: dict[str, list[Notice]] = field(default_factory=dict)
     _by_record: dict[tuple[str, str], list[tuple[IdentifierUse, RegistryCheck]]] = field(
-        default_factory=dict, init=False, repr=False)
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         for pair in self.checks:
@@ -121,17 +129,18 @@ class Verification:
     @property
     def excluded(self) -> dict[str, str]:
         """Study id -> why it is left out of the evidence."""
-        return {study_id: "retracted: " + "; ".join(
-                    f"{n.registry} records {n.describe()}" for n in notices)
-                for study_id, notices in sorted(self.retracted.items())}
+        return {
+            study_id: "retracted: "
+            + "; ".join(f"{n.registry} records {n.describe()}" for n in notices)
+            for study_id, notices in sorted(self.retracted.items())
+        }
 
 
 def identifier_uses(kb: KnowledgeBase) -> list[IdentifierUse]:
     """Every well-formed DOI, PMID, PMCID and NCT number of the studies and trials, with where
     it is written; one that references.bib adds or gives differently is listed too."""
     uses: list[IdentifierUse] = []
-    records: list[tuple[Study | Trial, LoadedRecord]] = [*kb.studies.values(),
-                                                        *kb.trials.values()]
+    records: list[tuple[Study | Trial, LoadedRecord]] = [*kb.studies.values(), *kb.trials.values()]
     for record, loaded in sorted(records, key=lambda pair: pair[1].path):
         kind: Literal["study", "trial"] = "study" if isinstance(record, Study) else "trial"
         given: set[str] = set()
@@ -141,17 +150,34 @@ def identifier_uses(kb: KnowledgeBase) -> list[IdentifierUse]:
                 continue
             given.add(_folded(name, identifier.value))
             line, col = loaded.source.value(("identifiers", name, "value"))
-            uses.append(IdentifierUse(
-                kind, record.id, name, identifier.value, loaded.path, line, col, "record",
-                identifier.status == "verified", identifier.source, identifier.checked,
-                identifier.registry_title))
+            uses.append(
+                IdentifierUse(
+                    kind,
+                    record.id,
+                    name,
+                    identifier.value,
+                    loaded.path,
+                    line,
+                    col,
+                    "record",
+                    identifier.status == "verified",
+                    identifier.source,
+                    identifier.checked,
+                    identifier.registry_title,
+                )
+            )
         entry = kb.bibliography.get(record.cite) if record.cite else None
         uses += _bib_uses(kb, kind, record.id, entry, given)
     return uses
 
 
-def _bib_uses(kb: KnowledgeBase, kind: Literal["study", "trial"], record_id: str,
-              entry: BibEntry | None, given: set[str]) -> list[IdentifierUse]:
+def _bib_uses(
+    kb: KnowledgeBase,
+    kind: Literal["study", "trial"],
+    record_id: str,
+    entry: BibEntry | None,
+    given: set[str],
+) -> list[IdentifierUse]:
     if entry is None:
         return []
     uses = []
@@ -160,8 +186,19 @@ def _bib_uses(kb: KnowledgeBase, kind: Literal["study", "trial"], record_id: str
         if not value or not re.fullmatch(PATTERNS[name], value) or _folded(name, value) in given:
             continue
         line, col = entry.position(name)
-        uses.append(IdentifierUse(kind, record_id, name, value, kb.bibliography.path, line, col,
-                                  "references.bib", not entry.declared_unverified(name)))
+        uses.append(
+            IdentifierUse(
+                kind,
+                record_id,
+                name,
+                value,
+                kb.bibliography.path,
+                line,
+                col,
+                "references.bib",
+                not entry.declared_unverified(name),
+            )
+        )
     return uses
 
 
@@ -172,16 +209,21 @@ def _folded(name: str, value: str) -> str:
 def verify_kb(kb: KnowledgeBase) -> Verification:
     verification = Verification([(use, check_use(kb, use)) for use in identifier_uses(kb)])
     for use, check in verification.checks:
-        if use.kind != "study" or check.entry is None or check.state in {
-                "not-resolved", "not-found", "other-work"}:
+        if (
+            use.kind != "study"
+            or check.entry is None
+            or check.state in {"not-resolved", "not-found", "other-work"}
+        ):
             continue
         retraction = check.entry.retraction
         if retraction is not None:
             verification.retracted.setdefault(use.record_id, []).append(
-                Notice(use, check.registry, retraction))
+                Notice(use, check.registry, retraction)
+            )
         for update in check.entry.corrections:
             verification.corrected.setdefault(use.record_id, []).append(
-                Notice(use, check.registry, update))
+                Notice(use, check.registry, update)
+            )
     return verification
 
 
@@ -199,8 +241,9 @@ def check_use(kb: KnowledgeBase, use: IdentifierUse) -> RegistryCheck:
         return RegistryCheck("matches", registry, entry)
     compared_with, title, year, journal, author = ours
     theirs_titles = [t for t in _registry_titles(use, entry) if t]
-    score = max((title_similarity(title, t) for t in theirs_titles), default=None) \
-        if title else None
+    score = (
+        max((title_similarity(title, t) for t in theirs_titles), default=None) if title else None
+    )
     differences: list[Difference] = []
     if title and score is not None and score < SAME_TITLE:
         differences.append(Difference("title", title, theirs_titles[0]))
@@ -208,8 +251,11 @@ def check_use(kb: KnowledgeBase, use: IdentifierUse) -> RegistryCheck:
     if year and years and int(year) not in years:
         differences.append(Difference("year", year, ", ".join(map(str, sorted(years)))))
     journals = [j for j in (entry.csl.container_title, entry.csl.container_title_short) if j]
-    if journal and journals and max(_journal_similarity(journal, j) for j in journals) < \
-            SAME_JOURNAL:
+    if (
+        journal
+        and journals
+        and max(_journal_similarity(journal, j) for j in journals) < SAME_JOURNAL
+    ):
         differences.append(Difference("journal", journal, journals[0]))
     first = next((name.family for name in entry.csl.author if name.family), None)
     if author and first and not same_family(author, first):
@@ -226,8 +272,10 @@ def _registry_titles(use: IdentifierUse, entry: LockEntry) -> list[str | None]:
     return [entry.csl.title] if entry.csl else []
 
 
-def _ours(kb: KnowledgeBase, use: IdentifierUse,
-          ) -> tuple[str, str | None, str | None, str | None, str | None] | None:
+def _ours(
+    kb: KnowledgeBase,
+    use: IdentifierUse,
+) -> tuple[str, str | None, str | None, str | None, str | None] | None:
     """(what is compared, title, year, journal, first author) on kb's side, or None."""
     if use.kind == "trial":
         trial = kb.trials[use.record_id][0]
@@ -242,8 +290,13 @@ def _ours(kb: KnowledgeBase, use: IdentifierUse,
     year = entry.year if entry.year and entry.year.strip().isdigit() else None
     if use.registry_title:
         return ("its registry_title", use.registry_title, year, journal or None, None)
-    return (f"references.bib entry '{entry.key}'", entry.title or None, year, journal or None,
-            entry.first_author_family)
+    return (
+        f"references.bib entry '{entry.key}'",
+        entry.title or None,
+        year,
+        journal or None,
+        entry.first_author_family,
+    )
 
 
 def _words(text: str) -> str:

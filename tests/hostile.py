@@ -12,37 +12,80 @@ from conftest import minimal_kb
 RECORDS = {path: text for path, text in minimal_kb().items() if path.endswith(".yaml")}
 
 Slot = tuple[str, tuple[str | int, ...]]
-TEXT_SLOTS: list[Slot] = [
-    ("studies/smith-2020.yaml", loc) for loc in [
-        ("summary",), ("note",), ("setting",), ("pico", "population"), ("pico", "intervention"),
-        ("pico", "comparator"), ("pico", "outcome"), ("sample_size", "note"),
-        ("risk_of_bias", "tool"), ("risk_of_bias", "rationale"), ("findings", 0, "outcome"),
-        ("findings", 0, "locator"), ("findings", 0, "quote"), ("findings", 0, "note"),
-        ("findings", 0, "comparison"), ("findings", 1, "groups", 0, "name"),
-        ("findings", 1, "groups", 1, "name"), ("links", 0, "quote"), ("links", 0, "locator"),
-        ("links", 0, "indirectness"), ("links", 0, "note"), ("identifiers", "doi", "note"),
-        ("level_adjustment", "reason"), ("tags", 0),
+TEXT_SLOTS: list[Slot] = (
+    [
+        ("studies/smith-2020.yaml", loc)
+        for loc in [
+            ("summary",),
+            ("note",),
+            ("setting",),
+            ("pico", "population"),
+            ("pico", "intervention"),
+            ("pico", "comparator"),
+            ("pico", "outcome"),
+            ("sample_size", "note"),
+            ("risk_of_bias", "tool"),
+            ("risk_of_bias", "rationale"),
+            ("findings", 0, "outcome"),
+            ("findings", 0, "locator"),
+            ("findings", 0, "quote"),
+            ("findings", 0, "note"),
+            ("findings", 0, "comparison"),
+            ("findings", 1, "groups", 0, "name"),
+            ("findings", 1, "groups", 1, "name"),
+            ("links", 0, "quote"),
+            ("links", 0, "locator"),
+            ("links", 0, "indirectness"),
+            ("links", 0, "note"),
+            ("identifiers", "doi", "note"),
+            ("level_adjustment", "reason"),
+            ("tags", 0),
+        ]
     ]
-] + [
-    ("claims/drug-x-improves-survival.yaml", loc) for loc in [
-        ("statement",), ("topic",), ("scope", "population"), ("scope", "intervention"),
-        ("scope", "comparator"), ("scope", "outcome"), ("note",), ("tags", 0),
+    + [
+        ("claims/drug-x-improves-survival.yaml", loc)
+        for loc in [
+            ("statement",),
+            ("topic",),
+            ("scope", "population"),
+            ("scope", "intervention"),
+            ("scope", "comparator"),
+            ("scope", "outcome"),
+            ("note",),
+            ("tags", 0),
+        ]
     ]
-] + [
-    ("claims/liver-metastases-predict-survival.yaml", loc)
-    for loc in [("statement",), ("certainty", "rationale")]
-] + [
-    ("trials/drug-x-trial.yaml", loc) for loc in [
-        ("title",), ("acronym",), ("sponsor",), ("primary_outcome",), ("arms", 0, "label"),
-        ("arms", 0, "description"), ("status", "note"), ("summary",), ("note",),
-        ("identifiers", "nct", "note"),
+    + [
+        ("claims/liver-metastases-predict-survival.yaml", loc)
+        for loc in [("statement",), ("certainty", "rationale")]
     ]
-] + [
-    ("concepts/hazard-ratio.yaml", loc) for loc in [
-        ("term",), ("abbreviation",), ("definition",), ("synonyms", 0),
-        ("sources", 0, "quote"), ("sources", 0, "locator"),
+    + [
+        ("trials/drug-x-trial.yaml", loc)
+        for loc in [
+            ("title",),
+            ("acronym",),
+            ("sponsor",),
+            ("primary_outcome",),
+            ("arms", 0, "label"),
+            ("arms", 0, "description"),
+            ("status", "note"),
+            ("summary",),
+            ("note",),
+            ("identifiers", "nct", "note"),
+        ]
     ]
-]
+    + [
+        ("concepts/hazard-ratio.yaml", loc)
+        for loc in [
+            ("term",),
+            ("abbreviation",),
+            ("definition",),
+            ("synonyms", 0),
+            ("sources", 0, "quote"),
+            ("sources", 0, "locator"),
+        ]
+    ]
+)
 URL_SLOTS: list[Slot] = [
     ("studies/smith-2020.yaml", ("identifiers", "doi", "source")),
     ("trials/drug-x-trial.yaml", ("status", "sources", 0)),

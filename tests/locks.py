@@ -44,13 +44,13 @@ def clinicaltrials(name: str = "ctgov-study.json") -> LockEntry:
 
 
 def not_found(registry: str) -> LockEntry:
-    return LockEntry.model_validate({"registry": registry, "found": False,
-                                     "retrieved": RETRIEVED})
+    return LockEntry.model_validate({"registry": registry, "found": False, "retrieved": RETRIEVED})
 
 
 def failed(registry: str, message: str = "HTTP 503 after 4 attempts") -> LockEntry:
-    return LockEntry.model_validate({"registry": registry,
-                                     "error": {"date": RETRIEVED, "message": message}})
+    return LockEntry.model_validate(
+        {"registry": registry, "error": {"date": RETRIEVED, "message": message}}
+    )
 
 
 def resolved(**replace: LockEntry | None) -> str:

@@ -36,13 +36,21 @@ def copy_project(destination: Path, evidence: Path = ROOT / "evidence") -> Path:
 
 
 def options(project: Path, site: str = "site", offline: bool = False) -> BuildOptions:
-    return BuildOptions(evidence=project / "evidence", docs=project / "site_src",
-                        site=project / site, config=project / "mkdocs.yml", offline=offline)
+    return BuildOptions(
+        evidence=project / "evidence",
+        docs=project / "site_src",
+        site=project / site,
+        config=project / "mkdocs.yml",
+        offline=offline,
+    )
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def external_requests(folder: Path) -> list[str]:

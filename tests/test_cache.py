@@ -29,7 +29,8 @@ def evidence(tmp_path: Path) -> Path:
     (root / "claims" / "orphan.yaml").write_text(
         "# yaml-language-server: $schema=../../schemas/claim.schema.json\n"
         "id: orphan\nstatement: A claim no study supports.\nquestion: prognosis\ntopic: Test\n"
-        "depends_on: [orphan-typo]\n")
+        "depends_on: [orphan-typo]\n"
+    )
     return root
 
 
@@ -55,7 +56,8 @@ def test_records_rebuilt_from_the_cache_equal_freshly_loaded_ones(
     cache.save()
     cached = load_kb(evidence, CheckCache(tmp_path / "cache"))
     assert [(r.path, r.raw_id, r.record, r.source) for r in cached.records] == [
-        (r.path, r.raw_id, r.record, r.source) for r in fresh.records]
+        (r.path, r.raw_id, r.record, r.source) for r in fresh.records
+    ]
     assert cached.problems == fresh.problems
     assert cached.bibliography.entries == fresh.bibliography.entries
 
@@ -110,15 +112,20 @@ def test_a_deleted_cache_is_rebuilt(evidence: Path, tmp_path: Path) -> None:
     shutil.rmtree(folder)
     assert _check(evidence, CheckCache(folder)) == expected
     assert sorted(p.name.split("-")[0] for p in folder.glob("*.pickle")) == [
-        "bibliography", "records", "results"]
+        "bibliography",
+        "records",
+        "results",
+    ]
 
 
 def test_two_runs_sharing_a_cache_at_once(evidence: Path, tmp_path: Path) -> None:
     expected = _check(evidence, None)
     folder = tmp_path / "cache"
     results: list[list[Problem]] = []
-    threads = [threading.Thread(target=lambda: results.append(_check(evidence, CheckCache(folder))))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(_check(evidence, CheckCache(folder))))
+        for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -19,8 +19,11 @@ from site_project import copy_project
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "site_src" / "contributing.md"
-BLOCK = re.compile(r"(?:<!-- walkthrough: (?P<marker>[^>]*?) -->\n)?```(?P<lang>\w*)\n"
-                   r"(?P<body>.*?)\n```", re.S)
+BLOCK = re.compile(
+    r"(?:<!-- walkthrough: (?P<marker>[^>]*?) -->\n)?```(?P<lang>\w*)\n"
+    r"(?P<body>.*?)\n```",
+    re.S,
+)
 NOT_RUN = ("git clone", "cd ", "make install", "git push")
 """Commands shown but not run: they need the network or a fork."""
 EPOCH = "1795737600"  # 2026-11-28
@@ -35,8 +38,10 @@ class Block:
 
 def blocks() -> list[Block]:
     text = PAGE.read_text(encoding="utf-8")
-    return [Block(m.group("marker") or "", m.group("lang"), m.group("body"))
-            for m in BLOCK.finditer(text)]
+    return [
+        Block(m.group("marker") or "", m.group("lang"), m.group("body"))
+        for m in BLOCK.finditer(text)
+    ]
 
 
 def test_every_command_shown_is_run_or_deliberately_not() -> None:
@@ -66,16 +71,25 @@ def environment(project: Path) -> dict[str, str]:
         "HOME": str(home),
         "LANG": "C.UTF-8",
         "SOURCE_DATE_EPOCH": EPOCH,
-        "GIT_AUTHOR_NAME": "A Contributor", "GIT_AUTHOR_EMAIL": "contributor@example.org",
-        "GIT_COMMITTER_NAME": "A Contributor", "GIT_COMMITTER_EMAIL": "contributor@example.org",
+        "GIT_AUTHOR_NAME": "A Contributor",
+        "GIT_AUTHOR_EMAIL": "contributor@example.org",
+        "GIT_COMMITTER_NAME": "A Contributor",
+        "GIT_COMMITTER_EMAIL": "contributor@example.org",
         "NO_MKDOCS_2_WARNING": "1",
     }
 
 
 def run(project: Path, command: str, status: int) -> str:
     env = environment(project)
-    result = subprocess.run(["bash", "-c", command], cwd=project, env=env, capture_output=True,
-                            text=True, timeout=600, check=False)
+    result = subprocess.run(
+        ["bash", "-c", command],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     output = (result.stdout + result.stderr).replace(env["HOME"], "~")
     assert result.returncode == status, f"{command}\n{output}"
     return output
@@ -85,8 +99,9 @@ def expect(output: str, expected: str) -> None:
     """Each expected line appears in the output, in the same order."""
     lines = iter(output.splitlines())
     for wanted in expected.splitlines():
-        assert any(line == wanted for line in lines), f"missing, or out of order: {wanted}\n" \
-            f"in:\n{output}"
+        assert any(line == wanted for line in lines), (
+            f"missing, or out of order: {wanted}\nin:\n{output}"
+        )
 
 
 def test_the_walk_through_works_as_written(project: Path) -> None:
@@ -98,8 +113,11 @@ def test_the_walk_through_works_as_written(project: Path) -> None:
             target.write_text(block.body + "\n", encoding="utf-8")
         elif block.marker.startswith("run"):
             status = 1 if block.marker == "run, exit 1" else 0
-            output = "".join(run(project, line, status) for line in block.body.splitlines()
-                             if line.strip() and not line.startswith("#"))
+            output = "".join(
+                run(project, line, status)
+                for line in block.body.splitlines()
+                if line.strip() and not line.startswith("#")
+            )
         elif block.marker == "output":
             expect(output, block.body)
         elif block.marker.startswith("edit "):
@@ -108,7 +126,8 @@ def test_the_walk_through_works_as_written(project: Path) -> None:
             edited = block.body.splitlines()
             cite = next(line for line in written if line.startswith("cite:"))
             assert edited[:2] == written[:2] and cite in edited, (
-                "the edited record keeps the modeline, id and cite key kb import wrote")
+                "the edited record keeps the modeline, id and cite key kb import wrote"
+            )
             target.write_text(block.body + "\n", encoding="utf-8")
     site = project / "site" / "studies" / "muller-2024-widgetosis" / "index.html"
     assert site.is_file(), "the site has the new study"

@@ -225,7 +225,8 @@ def test_the_corpus_is_large_and_well_formed() -> None:
 def test_a_wrong_expectation_fails(tmp_path: Path) -> None:
     """The runner compares every problem, so a case that expects nothing but breaks a file
     cannot pass."""
-    broken = Case("broken", "yaml-syntax", {"studies/x.yaml": {"kind": "study", "text": "a: ["}},
-                  (), ())
+    broken = Case(
+        "broken", "yaml-syntax", {"studies/x.yaml": {"kind": "study", "text": "a: ["}}, (), ()
+    )
     _, _, problems, _, _ = run_case(broken, tmp_path)
     assert sorted((p.code, p.path, p.line, p.col) for p in problems) != [SENTINEL_PROBLEM]

@@ -14,14 +14,23 @@ from helpers import snapshot
 from kb.cli import main
 from kb.impact import escape
 
-GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org"}
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.org",
+}
 
 
 def git(root: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                            env={**GIT_ENV, "PATH": "/usr/bin:/bin", "HOME": str(root)},
-                            check=True)
+    result = subprocess.run(
+        ["git", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**GIT_ENV, "PATH": "/usr/bin:/bin", "HOME": str(root)},
+        check=True,
+    )
     return result.stdout
 
 
@@ -38,8 +47,9 @@ def repository(tmp_path: Path) -> Path:
 
 def kb_diff(root: Path, *args: str) -> Result:
     with contextlib.chdir(root):
-        return CliRunner().invoke(main, ["diff", *args, "--today", "2024-06-01"],
-                                  env={"SOURCE_DATE_EPOCH": None})
+        return CliRunner().invoke(
+            main, ["diff", *args, "--today", "2024-06-01"], env={"SOURCE_DATE_EPOCH": None}
+        )
 
 
 def test_no_change(repository: Path) -> None:
@@ -52,13 +62,17 @@ def test_added_removed_changed_and_claims(repository: Path) -> None:
     evidence = repository / "evidence"
     (evidence / "concepts" / "hazard-ratio.yaml").unlink()
     jones = evidence / "studies" / "jones-2021.yaml"
-    jones.write_text(jones.read_text().replace(
-        "    relation: supports\n    locator: Discussion",
-        "    relation: supports\n    locator: Discussion\n  - claim: drug-x-improves-survival\n"
-        "    relation: refutes\n    locator: Table 4"))
+    jones.write_text(
+        jones.read_text().replace(
+            "    relation: supports\n    locator: Discussion",
+            "    relation: supports\n    locator: Discussion\n  - claim: drug-x-improves-survival\n"
+            "    relation: refutes\n    locator: Table 4",
+        )
+    )
     study = (evidence / "studies" / "smith-2020.yaml").read_text()
     (evidence / "studies" / "smith-2022.yaml").write_text(
-        study.replace("id: smith-2020", "id: smith-2022").replace("p: 0.003", "p: 3"))
+        study.replace("id: smith-2020", "id: smith-2022").replace("p: 0.003", "p: 3")
+    )
     before = snapshot(repository)
     result = kb_diff(repository, "main")
     assert result.exit_code == 0, result.output
@@ -111,4 +125,5 @@ def test_outside_a_repository_exits_2(kb_root: Path) -> None:
 
 def test_record_text_cannot_inject_markdown() -> None:
     assert escape("<script>*x*</script> | [a](javascript:b)") == (
-        "\\<script\\>\\*x\\*\\</script\\> \\| \\[a\\](javascript:b)")
+        "\\<script\\>\\*x\\*\\</script\\> \\| \\[a\\](javascript:b)"
+    )

@@ -117,8 +117,13 @@ def test_evidence_json_has_every_record_and_grade(kb: KnowledgeBase, real: dict[
         for domain in certainty["domains"]:
             assert set(domain) == {"name", "concern", "reason"}
     parra = next(s for s in data["studies"] if s["id"] == "parra-robert-2018-lewis")
-    assert {"name": "pmid", "value": "30275214", "status": "unverified", "from": "record",
-            "registry": "not-resolved"} in parra["identifiers"]
+    assert {
+        "name": "pmid",
+        "value": "30275214",
+        "status": "unverified",
+        "from": "record",
+        "registry": "not-resolved",
+    } in parra["identifiers"]
     assert parra["reference"]["key"] == "ParraRobert2018Lewis"
     assert parra["reference"]["vancouver"].startswith("Parra-Robert M, Molina Santos V,")
 

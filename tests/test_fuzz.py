@@ -39,17 +39,54 @@ SCALE = int(os.environ.get("KB_FUZZ_SCALE", "1"))
 """Multiplies every example count: KB_FUZZ_SCALE=50 for a long campaign."""
 SETTINGS = settings(
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                           HealthCheck.function_scoped_fixture],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
 )
 
 # ---- bytes -----------------------------------------------------------------------------------
 
-PIECES = [b"\t", b"\r", b"\r\n", b"\n", b"\xff", b"\xef\xbb\xbf", b"\x00", b"&a ", b"*a", b"[",
-          b"{", b"]", b"}", b"- ", b": ", b"'", b'"', b"\\", b"!!binary ", b"!!python/name:x ",
-          b"? ", b"---\n", b"...\n", b"\xc3", b"\xe2\x80\xa8", b"\xc2\x85", b"#", b"|", b">",
-          b"%YAML 1.1\n", b"!x ", b"<<: ", b"\xf0\x9f\x98\x80", b"     ", b"\x1b[31m",
-          b"\xed\xa0\x80", b"\xd0\xbe"]
+PIECES = [
+    b"\t",
+    b"\r",
+    b"\r\n",
+    b"\n",
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"\x00",
+    b"&a ",
+    b"*a",
+    b"[",
+    b"{",
+    b"]",
+    b"}",
+    b"- ",
+    b": ",
+    b"'",
+    b'"',
+    b"\\",
+    b"!!binary ",
+    b"!!python/name:x ",
+    b"? ",
+    b"---\n",
+    b"...\n",
+    b"\xc3",
+    b"\xe2\x80\xa8",
+    b"\xc2\x85",
+    b"#",
+    b"|",
+    b">",
+    b"%YAML 1.1\n",
+    b"!x ",
+    b"<<: ",
+    b"\xf0\x9f\x98\x80",
+    b"     ",
+    b"\x1b[31m",
+    b"\xed\xa0\x80",
+    b"\xd0\xbe",
+]
 
 
 @st.composite
@@ -93,11 +130,17 @@ def test_any_bibliography_parses_without_exception(raw: bytes) -> None:
     bibliography = parse_bibliography(text, "references.bib")
     assert_inside(bibliography.problems, {"references.bib": text.encode()})
     for entry in bibliography.entries.values():
-        assert_inside([Problem("references.bib", *entry.position(name), "KB408", "")
-                       for name in entry.field_positions], {"references.bib": text.encode()})
+        assert_inside(
+            [
+                Problem("references.bib", *entry.position(name), "KB408", "")
+                for name in entry.field_positions
+            ],
+            {"references.bib": text.encode()},
+        )
 
 
 # ---- record data -----------------------------------------------------------------------------
+
 
 def _field_names() -> list[str]:
     """Every key the valid records use, at any depth, and a few they do not."""
@@ -119,16 +162,35 @@ def _field_names() -> list[str]:
 
 NAMES = _field_names()
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**6, 10**6), st.floats(allow_nan=True),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**6), 10**6),
+    st.floats(allow_nan=True),
     st.text(max_size=20),
-    st.sampled_from(["smith-2020", "drug-x-improves-survival", "hazard-ratio", "2020",
-                     "2020-02-30", "rct", "supports", "hr", "verified", "%", "10.1/x",
-                     "NCT01234567", "https://example.org/", "javascript:alert(1)"]),
+    st.sampled_from(
+        [
+            "smith-2020",
+            "drug-x-improves-survival",
+            "hazard-ratio",
+            "2020",
+            "2020-02-30",
+            "rct",
+            "supports",
+            "hr",
+            "verified",
+            "%",
+            "10.1/x",
+            "NCT01234567",
+            "https://example.org/",
+            "javascript:alert(1)",
+        ]
+    ),
 )
 VALUES = st.recursive(
     SCALARS,
-    lambda inner: st.lists(inner, max_size=3)
-    | st.dictionaries(st.sampled_from(NAMES), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(NAMES), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 
@@ -141,11 +203,12 @@ def _replace_somewhere(data: Any, path: list[int], change: Callable[[Any], Any])
         key = sorted(data)[path[0] % len(data)]
         return {**data, key: _replace_somewhere(data[key], path[1:], change)}
     index = path[0] % len(data)
-    return [*data[:index], _replace_somewhere(data[index], path[1:], change), *data[index + 1:]]
+    return [*data[:index], _replace_somewhere(data[index], path[1:], change), *data[index + 1 :]]
 
 
 NUMBERS = st.one_of(
-    st.integers(-(10**30), 10**30), st.floats(allow_nan=False, allow_infinity=False),
+    st.integers(-(10**30), 10**30),
+    st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from([0, 1, -1, 1e-300, 1e300, 10**4000, float("nan"), float("inf")]),
 )
 
@@ -199,17 +262,70 @@ def test_any_record_data_is_checked_and_rendered_without_exception(
 # ---- record text -----------------------------------------------------------------------------
 
 PAYLOADS = [
-    "<script>window.__kb_pwned=1</script>", "<img src=x onerror=alert(1)>", "</p><b>x</b>",
-    "[click](javascript:alert(1))", "[x](data:text/html,<b>x</b>)", "<javascript:alert(1)>",
-    "![i](x.png)", "??? note", "???+ danger \"t\"", "!!! warning", "/// html | div", "[TOC]",
-    "--8<-- \"/etc/passwd\"", ";--8<-- \"x\"", "{: #kb-pwned .kb-pwned }", "*[HR]: pwned",
-    "[^1]", "[^1]: note", "[ref]: javascript:alert(1)", "{{ config.site_name }}",
-    "{% include 'x' %}", "${x}", "| a | b |\n|---|---|", "\n\n- item", "\n\n# heading",
-    "\n\n    code", "\n\n> quote", "1. one", "* star", "+ plus", "- dash", "term\n: def",
-    "`code`", "```\nfence\n```", "~~~", "$x$", "\\(x\\)", "==mark==", "^^sup^^", "~~del~~",
-    "++ctrl+alt++", ":smile:", "&lt;", "&#60;", "&amp;", "\\", "\x02wzxhzdk:0\x03", "\u2028",
-    "\u2029", "\x85", "\t", "\r\n", "\u202e", "\u200b", "\ufeff", "---", "===", "***",
-    "<!-- c -->", "<div markdown=\"1\">*x*</div>", "\"'", "@user", "www.example.com", "0",
+    "<script>window.__kb_pwned=1</script>",
+    "<img src=x onerror=alert(1)>",
+    "</p><b>x</b>",
+    "[click](javascript:alert(1))",
+    "[x](data:text/html,<b>x</b>)",
+    "<javascript:alert(1)>",
+    "![i](x.png)",
+    "??? note",
+    '???+ danger "t"',
+    "!!! warning",
+    "/// html | div",
+    "[TOC]",
+    '--8<-- "/etc/passwd"',
+    ';--8<-- "x"',
+    "{: #kb-pwned .kb-pwned }",
+    "*[HR]: pwned",
+    "[^1]",
+    "[^1]: note",
+    "[ref]: javascript:alert(1)",
+    "{{ config.site_name }}",
+    "{% include 'x' %}",
+    "${x}",
+    "| a | b |\n|---|---|",
+    "\n\n- item",
+    "\n\n# heading",
+    "\n\n    code",
+    "\n\n> quote",
+    "1. one",
+    "* star",
+    "+ plus",
+    "- dash",
+    "term\n: def",
+    "`code`",
+    "```\nfence\n```",
+    "~~~",
+    "$x$",
+    "\\(x\\)",
+    "==mark==",
+    "^^sup^^",
+    "~~del~~",
+    "++ctrl+alt++",
+    ":smile:",
+    "&lt;",
+    "&#60;",
+    "&amp;",
+    "\\",
+    "\x02wzxhzdk:0\x03",
+    "\u2028",
+    "\u2029",
+    "\x85",
+    "\t",
+    "\r\n",
+    "\u202e",
+    "\u200b",
+    "\ufeff",
+    "---",
+    "===",
+    "***",
+    "<!-- c -->",
+    '<div markdown="1">*x*</div>',
+    "\"'",
+    "@user",
+    "www.example.com",
+    "0",
 ]
 TEXT = st.lists(
     st.sampled_from(PAYLOADS)
@@ -217,8 +333,10 @@ TEXT = st.lists(
     min_size=1,
     max_size=4,
 ).map("".join)
-URL_TAIL = st.text(st.characters(exclude_categories=("Cs", "Cc", "Cf", "Zs", "Zl", "Zp")),
-                   max_size=16)
+URL_TAIL = st.text(
+    st.characters(exclude_categories=("Cs", "Cc", "Cf", "Zs", "Zl", "Zp")), max_size=16
+)
+
 
 def blank(text: str) -> str:
     """Each visible character as 'x'; spaces, line breaks and control characters kept, so the
@@ -292,8 +410,7 @@ FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
 def to_html(page: str, abbreviations: str) -> _Page:
     body = FRONT_MATTER.sub("", page) + "\n\n" + abbreviations
     parsed = _Page()
-    parsed.feed(markdown.markdown(body, extensions=EXTENSIONS,
-                                  extension_configs=EXTENSION_CONFIGS))
+    parsed.feed(markdown.markdown(body, extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS))
     return parsed
 
 
@@ -307,23 +424,48 @@ def pages(texts: dict[Slot, str], root: Path) -> dict[str, _Page]:
     problems, site = check_and_render(write_tree(root, fill(texts)))
     assert site is not None, [p for p in problems if p.severity is Severity.ERROR]
     abbreviations = site[ABBREVIATIONS].decode()
-    return {name: to_html(data.decode(), abbreviations) for name, data in site.items()
-            if name.endswith(".md") and name != ABBREVIATIONS}
+    return {
+        name: to_html(data.decode(), abbreviations)
+        for name, data in site.items()
+        if name.endswith(".md") and name != ABBREVIATIONS
+    }
 
 
 ALL_PAYLOADS = "".join(PAYLOADS)
-LINE_STARTS = "\n\n".join([  # syntax that counts only at the start of a line
-    "??? note", "???+ note", "!!! note", "/// html | div", "[TOC]", "- item", "1. one", "> q",
-    "# h", "    code", "--8<-- \"x\"", "*[HR]: x", "[^1]: n", "term\n: definition",
-    "| a | b |\n|---|---|", "<div>x</div>", "===", "---", "```\nx\n```",
-])
+LINE_STARTS = "\n\n".join(
+    [  # syntax that counts only at the start of a line
+        "??? note",
+        "???+ note",
+        "!!! note",
+        "/// html | div",
+        "[TOC]",
+        "- item",
+        "1. one",
+        "> q",
+        "# h",
+        "    code",
+        '--8<-- "x"',
+        "*[HR]: x",
+        "[^1]: n",
+        "term\n: definition",
+        "| a | b |\n|---|---|",
+        "<div>x</div>",
+        "===",
+        "---",
+        "```\nx\n```",
+    ]
+)
 
 
 @settings(SETTINGS, max_examples=25 * SCALE)
-@example(texts={slot: ALL_PAYLOADS for slot in TEXT_SLOTS},
-         tails={slot: "javascript:alert(1)" for slot in URL_SLOTS})
-@example(texts={slot: payload for slot, payload in zip(TEXT_SLOTS, PAYLOADS, strict=False)},
-         tails={slot: "\"><script>x</script>" for slot in URL_SLOTS})
+@example(
+    texts={slot: ALL_PAYLOADS for slot in TEXT_SLOTS},
+    tails={slot: "javascript:alert(1)" for slot in URL_SLOTS},
+)
+@example(
+    texts={slot: payload for slot, payload in zip(TEXT_SLOTS, PAYLOADS, strict=False)},
+    tails={slot: '"><script>x</script>' for slot in URL_SLOTS},
+)
 @example(texts={slot: LINE_STARTS for slot in TEXT_SLOTS}, tails={slot: "" for slot in URL_SLOTS})
 @given(
     texts=st.fixed_dictionaries({slot: TEXT for slot in TEXT_SLOTS}),
@@ -338,8 +480,9 @@ def test_record_text_reaches_pages_only_as_text(
     urls = {slot: "https://example.org/" + tail for slot, tail in tails.items()}
     hostile = pages({**texts, **urls}, tmp_path_factory.mktemp("hostile"))
     plain_urls = {slot: "https://example.org/" + blank(tail) for slot, tail in tails.items()}
-    plain = pages({**{s: blank(t) for s, t in texts.items()}, **plain_urls},
-                  tmp_path_factory.mktemp("plain"))
+    plain = pages(
+        {**{s: blank(t) for s, t in texts.items()}, **plain_urls}, tmp_path_factory.mktemp("plain")
+    )
     assert sorted(hostile) == sorted(plain)
     for name in hostile:
         assert hostile[name].elements == plain[name].elements, name
@@ -363,4 +506,3 @@ def test_every_slot_reaches_the_records() -> None:
         for part in loc:
             data = data[part]
         assert data == f"marker{i}", (path, loc)
-

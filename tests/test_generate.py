@@ -13,8 +13,11 @@ from kb.generate import MANIFEST, GenerationError, digest, sync_generated
 
 
 def _mtimes(folder: Path) -> dict[str, int]:
-    return {p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
-            for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.stat().st_mtime_ns
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_a_second_identical_run_touches_no_file(tmp_path: Path) -> None:
@@ -77,8 +80,11 @@ def test_a_corrupt_manifest_is_treated_as_empty(tmp_path: Path) -> None:
 
 def _hashes(folder: Path) -> dict[str, str]:
     """Every file under `folder` (links not followed) by path, with the digest of its bytes."""
-    return {p.relative_to(folder).as_posix(): digest(p.read_bytes())
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.is_symlink()}
+    return {
+        p.relative_to(folder).as_posix(): digest(p.read_bytes())
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.is_symlink()
+    }
 
 
 def test_a_refused_generation_changes_nothing(tmp_path: Path) -> None:
@@ -154,17 +160,23 @@ def test_a_manifest_cannot_make_kb_delete_a_hand_written_file(tmp_path: Path) ->
     (tmp_path / "linked.md").write_bytes(b"linked")
     (docs / "link.md").symlink_to(tmp_path / "linked.md")
     (docs / "sub" / "escape").symlink_to(tmp_path, target_is_directory=True)
-    _forge_manifest(docs, {
-        "methods.md": b"what kb once wrote there",  # the hand-written text differs: kept
-        "../outside.md": b"outside",  # outside the docs folder, though the digest matches
-        str(tmp_path / "outside.md"): b"outside",
-        "sub/escape/outside.md": b"outside",  # through a link out of the folder
-        "link.md": b"linked",  # kb writes no links
-    })
+    _forge_manifest(
+        docs,
+        {
+            "methods.md": b"what kb once wrote there",  # the hand-written text differs: kept
+            "../outside.md": b"outside",  # outside the docs folder, though the digest matches
+            str(tmp_path / "outside.md"): b"outside",
+            "sub/escape/outside.md": b"outside",  # through a link out of the folder
+            "link.md": b"linked",  # kb writes no links
+        },
+    )
     before = _hashes(tmp_path)
     report = sync_generated(docs, {"index.md": b"x"})
     assert report.removed == []
     assert report.kept == ["methods.md"]
-    assert _hashes(tmp_path) == {**before, "docs/index.md": digest(b"x"),
-                                 f"docs/{MANIFEST}": digest((docs / MANIFEST).read_bytes())}
+    assert _hashes(tmp_path) == {
+        **before,
+        "docs/index.md": digest(b"x"),
+        f"docs/{MANIFEST}": digest((docs / MANIFEST).read_bytes()),
+    }
     assert (docs / "link.md").is_symlink()

@@ -50,15 +50,35 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("export", "expected"),
     [
-        (NBIB, {"Muller2024Widgetosis": "muller-2024-widgetosis",
-                "Berg2024Gadget": "berg-2024-gadget"}),
-        (BIB, {"Ostergaard2023Widget": "ostergaard-2023-widget",
-               "Nakamura2022Widgetosis": "nakamura-2022-widgetosis",
-               "Dubois2021Gadget": "dubois-2021-gadget"}),
-        (RIS, {"Muller2024Widgetosis": "muller-2024-widgetosis",
-               "Dubois2022Gadget": "dubois-2022-gadget"}),
-        (CSL, {"Simek2021Long": "simek-2021-long",
-               "WidgetStudyGroupWidgets": "widget-study-group-widgets"}),
+        (
+            NBIB,
+            {
+                "Muller2024Widgetosis": "muller-2024-widgetosis",
+                "Berg2024Gadget": "berg-2024-gadget",
+            },
+        ),
+        (
+            BIB,
+            {
+                "Ostergaard2023Widget": "ostergaard-2023-widget",
+                "Nakamura2022Widgetosis": "nakamura-2022-widgetosis",
+                "Dubois2021Gadget": "dubois-2021-gadget",
+            },
+        ),
+        (
+            RIS,
+            {
+                "Muller2024Widgetosis": "muller-2024-widgetosis",
+                "Dubois2022Gadget": "dubois-2022-gadget",
+            },
+        ),
+        (
+            CSL,
+            {
+                "Simek2021Long": "simek-2021-long",
+                "WidgetStudyGroupWidgets": "widget-study-group-widgets",
+            },
+        ),
     ],
 )
 def test_each_format_appends_entries_and_writes_stubs(
@@ -85,13 +105,18 @@ def test_pubmed_fields_names_and_identifiers(kb_root: Path) -> None:
     assert kb_import(kb_root, NBIB).exit_code == 0
     fields = entries(kb_root)["Muller2024Widgetosis"]
     assert fields["author"] == (
-        "Müller, Jürgen and Øster, Åse and Nguyễn, Văn An and {Widget Study Group}")
-    assert fields["title"] == ("Widgetosis after gadget therapy: a randomized trial of early "
-                               "versus delayed widget removal")
+        "Müller, Jürgen and Øster, Åse and Nguyễn, Văn An and {Widget Study Group}"
+    )
+    assert fields["title"] == (
+        "Widgetosis after gadget therapy: a randomized trial of early versus delayed widget removal"
+    )
     assert fields["journal"] == "Journal of widget medicine"
     assert (fields["year"], fields["month"], fields["pages"]) == ("2024", "March", "101--110")
     assert (fields["doi"], fields["pmid"], fields["pmcid"]) == (
-        "10.5555/jwm.2024.0012", "900000001", "PMC999000001")
+        "10.5555/jwm.2024.0012",
+        "900000001",
+        "PMC999000001",
+    )
     translated = entries(kb_root)["Berg2024Gadget"]
     assert translated["title"] == "Gadget-associated widgetosis in children: a retrospective cohort"
     assert "pages" not in translated and "volume" not in translated  # ahead of print
@@ -119,7 +144,9 @@ def test_csl_json_particles_organisations_and_escaping(kb_root: Path) -> None:
     bib = entries(kb_root)
     assert bib["Simek2021Long"]["author"] == "Šimek, Tomáš and van der Berg, Anneke"
     assert (bib["Simek2021Long"]["pmid"], bib["Simek2021Long"]["pmcid"]) == (
-        "900000004", "PMC999000004")
+        "900000004",
+        "PMC999000004",
+    )
     chapter = bib["WidgetStudyGroupWidgets"]
     assert chapter["author"] == "{Widget Study Group}"
     assert chapter["title"] == "Widgets \\& gadgets: 50\\% of what we know"
@@ -158,9 +185,13 @@ def test_importing_again_adds_nothing(kb_root: Path) -> None:
 
 
 def test_same_identifier_as_an_existing_study(tmp_path: Path, kb_root: Path) -> None:
-    export = write(tmp_path, "x.ris", "TY  - JOUR\nTI  - Another title entirely\n"
-                   "AU  - Smith, John\nPY  - 2020\nDO  - https://doi.org/10.1000/JT.2020.1\n"
-                   "ER  - \n")
+    export = write(
+        tmp_path,
+        "x.ris",
+        "TY  - JOUR\nTI  - Another title entirely\n"
+        "AU  - Smith, John\nPY  - 2020\nDO  - https://doi.org/10.1000/JT.2020.1\n"
+        "ER  - \n",
+    )
     before = snapshot(kb_root)
     result = kb_import(kb_root, export)
     assert "x.ris:5:7: warning[KB804]" in result.output
@@ -169,9 +200,13 @@ def test_same_identifier_as_an_existing_study(tmp_path: Path, kb_root: Path) -> 
 
 
 def test_similar_title_same_author_and_year(tmp_path: Path, kb_root: Path) -> None:
-    export = write(tmp_path, "x.json", '[{"type": "article-journal", "title": "Drug X after '
-                   'resection of the primary tumor: a randomized trial", "author": [{"family": '
-                   '"Smith", "given": "J."}], "issued": {"date-parts": [[2020]]}}]')
+    export = write(
+        tmp_path,
+        "x.json",
+        '[{"type": "article-journal", "title": "Drug X after '
+        'resection of the primary tumor: a randomized trial", "author": [{"family": '
+        '"Smith", "given": "J."}], "issued": {"date-parts": [[2020]]}}]',
+    )
     before = snapshot(kb_root)
     result = kb_import(kb_root, export)
     assert "x.json:1:2: warning[KB805]" in result.output
@@ -195,21 +230,31 @@ def test_keys_and_ids_never_collide(tmp_path: Path, kb_root: Path) -> None:
 
 
 def test_bad_files_are_reported_and_the_others_imported(tmp_path: Path, kb_root: Path) -> None:
-    broken_bib = write(tmp_path, "broken.bib", "@article{a,\n  title = {Fine widgets},\n"
-                       "  author = {Roe, Ann},\n  year = 2020,\n}\n\n@article{b,\n"
-                       "  title = {Missing comma}\n  year = {2021}\n}\n\n@article{c,\n"
-                       "  title = {Later widgets},\n  author = {Poe, Eve},\n  year = {2022}\n}\n")
-    no_end = write(tmp_path, "no-end.ris", "TY  - JOUR\nTI  - Widget one\nER  - \n\n"
-                   "TY  - JOUR\nTI  - Widget two\n\nTY  - JOUR\nTI  - Widget three\nER  - \n")
+    broken_bib = write(
+        tmp_path,
+        "broken.bib",
+        "@article{a,\n  title = {Fine widgets},\n"
+        "  author = {Roe, Ann},\n  year = 2020,\n}\n\n@article{b,\n"
+        "  title = {Missing comma}\n  year = {2021}\n}\n\n@article{c,\n"
+        "  title = {Later widgets},\n  author = {Poe, Eve},\n  year = {2022}\n}\n",
+    )
+    no_end = write(
+        tmp_path,
+        "no-end.ris",
+        "TY  - JOUR\nTI  - Widget one\nER  - \n\n"
+        "TY  - JOUR\nTI  - Widget two\n\nTY  - JOUR\nTI  - Widget three\nER  - \n",
+    )
     bad_json = write(tmp_path, "bad.json", '[\n  {"title": "Widgets"},\n  {"title": }\n]\n')
-    bad_nbib = write(tmp_path, "bad.nbib", "PMID- 900000009\nTI  - Widget nine.\n"
-                     "this line is not MEDLINE\n")
+    bad_nbib = write(
+        tmp_path, "bad.nbib", "PMID- 900000009\nTI  - Widget nine.\nthis line is not MEDLINE\n"
+    )
     latin1 = tmp_path / "latin1.ris"
     latin1.write_bytes("TY  - JOUR\nAU  - Müller, J\nER  - \n".encode("latin-1"))
     unknown = write(tmp_path, "notes.md", "# widgets\n")
     before = snapshot(kb_root)
-    result = kb_import(kb_root, broken_bib, no_end, bad_json, bad_nbib, latin1, unknown,
-                       tmp_path / "missing.nbib")
+    result = kb_import(
+        kb_root, broken_bib, no_end, bad_json, bad_nbib, latin1, unknown, tmp_path / "missing.nbib"
+    )
     assert result.exit_code == 1
     out = result.output
     for expected in (
@@ -223,14 +268,22 @@ def test_bad_files_are_reported_and_the_others_imported(tmp_path: Path, kb_root:
     ):
         assert expected in out, out
     added, _, _ = changes(before, snapshot(kb_root))
-    assert added == {"studies/roe-2020-fine.yaml", "studies/poe-2022-later.yaml",
-                     "studies/anon-widget.yaml", "studies/anon-widget-a.yaml",
-                     "studies/anon-widget-b.yaml"}, out
+    assert added == {
+        "studies/roe-2020-fine.yaml",
+        "studies/poe-2022-later.yaml",
+        "studies/anon-widget.yaml",
+        "studies/anon-widget-a.yaml",
+        "studies/anon-widget-b.yaml",
+    }, out
 
 
 def test_reference_without_title_and_malformed_identifier(tmp_path: Path, kb_root: Path) -> None:
-    export = write(tmp_path, "x.nbib", "PMID- 900000010\nAU  - Roe A\nDP  - 2020\n\n"
-                   "PMID- 900000011\nTI  - Widgets.\nLID - not-a-doi [doi]\nDP  - 2020\n")
+    export = write(
+        tmp_path,
+        "x.nbib",
+        "PMID- 900000010\nAU  - Roe A\nDP  - 2020\n\n"
+        "PMID- 900000011\nTI  - Widgets.\nLID - not-a-doi [doi]\nDP  - 2020\n",
+    )
     result = kb_import(kb_root, export)
     assert "x.nbib:1:1: warning[KB803]" in result.output
     assert "x.nbib:7:7: warning[KB806] malformed DOI 'not-a-doi' left out" in result.output
@@ -249,8 +302,9 @@ def test_dry_run_writes_nothing(kb_root: Path) -> None:
 
 
 @pytest.mark.parametrize("target", ["replace", "link"])
-def test_interrupted_write_changes_nothing(kb_root: Path, monkeypatch: pytest.MonkeyPatch,
-                                           target: str) -> None:
+def test_interrupted_write_changes_nothing(
+    kb_root: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
     def fail(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
@@ -263,8 +317,9 @@ def test_interrupted_write_changes_nothing(kb_root: Path, monkeypatch: pytest.Mo
     assert snapshot(kb_root) == before
 
 
-def test_interrupt_between_stubs_and_bibliography(kb_root: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_between_stubs_and_bibliography(
+    kb_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def interrupt(*args: object) -> None:
         raise KeyboardInterrupt
 
@@ -281,7 +336,8 @@ def test_a_bibliography_that_does_not_read_to_its_end(kb_root: Path) -> None:
     result = kb_import(kb_root, NBIB)
     assert result.exit_code == 1
     assert "references.bib:1:1: error[KB807] references.bib does not read to its end" in (
-        result.output)
+        result.output
+    )
     assert snapshot(kb_root) == before
 
 
@@ -302,12 +358,13 @@ def test_a_bibliography_changed_meanwhile_is_left_alone(kb_root: Path) -> None:
 
 def test_keys_ids_and_text_helpers() -> None:
     assert ascii_fold("Müller Øster Nguyễn Łukasiewicz Straße") == (
-        "Muller Oster Nguyen Lukasiewicz Strasse")
+        "Muller Oster Nguyen Lukasiewicz Strasse"
+    )
     taken = {"muller2024widgetosis", "muller2024widgetosisa"}
     assert citation_key("Müller", "2024", "The widgetosis study", taken) == (
-        "Muller2024Widgetosisb")
-    assert citation_key("García López", "2023", "CRP and widgets", set()) == (
-        "GarciaLopez2023CRP")
+        "Muller2024Widgetosisb"
+    )
+    assert citation_key("García López", "2023", "CRP and widgets", set()) == ("GarciaLopez2023CRP")
     assert study_id("O'Brien", None, "On widgets", set()) == "obrien-widgets"
     assert page_range("101-10") == "101--110"
     assert page_range("e12\u2013e15") == "e12--e15"
@@ -320,9 +377,16 @@ def test_keys_ids_and_text_helpers() -> None:
 
 @pytest.mark.parametrize(
     ("first_line", "suffix", "expected"),
-    [("TY  - JOUR", ".txt", "ris"), ("PMID- 1", ".txt", "medline"), ("[", ".txt", "csl-json"),
-     ("@article{a,", ".txt", "bibtex"), ("", ".nbib", "medline"), ("hello", ".doc", None)],
+    [
+        ("TY  - JOUR", ".txt", "ris"),
+        ("PMID- 1", ".txt", "medline"),
+        ("[", ".txt", "csl-json"),
+        ("@article{a,", ".txt", "bibtex"),
+        ("", ".nbib", "medline"),
+        ("hello", ".doc", None),
+    ],
 )
-def test_format_is_told_by_content_then_suffix(first_line: str, suffix: str,
-                                               expected: str | None) -> None:
+def test_format_is_told_by_content_then_suffix(
+    first_line: str, suffix: str, expected: str | None
+) -> None:
     assert detect_format(f"\n{first_line}\n", suffix) == expected

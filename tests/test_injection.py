@@ -24,34 +24,50 @@ TODAY = dt.date(2024, 6, 1)
 playwright_api = pytest.importorskip("playwright.sync_api")
 PAYLOAD = (
     "<script>window.__kb_pwned=1;document.title='pwned'</script>"
-    "<img src=x onerror=\"window.__kb_pwned=2\"><svg onload=\"window.__kb_pwned=3\"></svg>"
-    "<a id=\"kb-injected\" class=\"kb-injected\" href=\"javascript:window.__kb_pwned=4\">a</a>"
+    '<img src=x onerror="window.__kb_pwned=2"><svg onload="window.__kb_pwned=3"></svg>'
+    '<a id="kb-injected" class="kb-injected" href="javascript:window.__kb_pwned=4">a</a>'
     " [md link](javascript:window.__kb_pwned=5) [data link](data:text/html,<b>x</b>)"
     " <javascript:window.__kb_pwned=6> ![image](javascript:window.__kb_pwned=7)"
     " {{ config.site_name }} {% if true %}jinja{% endif %} ${template}"
-    " {: #kb-injected .kb-injected onclick=\"window.__kb_pwned=8\" }"
-    " *[HR]: pwned --8<-- \"mkdocs.yml\" [^1] [TOC] <!-- comment -->"
-    " <iframe src=\"javascript:window.__kb_pwned=9\"></iframe>"
+    ' {: #kb-injected .kb-injected onclick="window.__kb_pwned=8" }'
+    ' *[HR]: pwned --8<-- "mkdocs.yml" [^1] [TOC] <!-- comment -->'
+    ' <iframe src="javascript:window.__kb_pwned=9"></iframe>'
 )
 BLOCK_PAYLOAD = (  # syntax that only counts at the start of a line
     "??? kb-injected\n\n!!! kb-injected\n\n/// html | div.kb-injected"
-    "\n\n<div markdown=\"1\" class=\"kb-injected\">*x*</div>\n\n    indented code\n\n- list\n\n"
+    '\n\n<div markdown="1" class="kb-injected">*x*</div>\n\n    indented code\n\n- list\n\n'
 )
 HOSTILE_DOI = "10.1000/<script>window.__kb_pwned=10</script>"
 BIB_EDITS = [
-    ("title   = {Drug {X} after resection",
-     "title   = {\\textit{Drug} {X} <script>window.__kb_pwned=11</script> \\\"{o} $x^2$ "
-     "[t](javascript:window.__kb_pwned=12) after resection"),
-    ("author  = {Smith, John and Doe, Jane}",
-     "author  = {<b class=\"kb-injected\">Smith</b>, John and Doe, Jane}"),
+    (
+        "title   = {Drug {X} after resection",
+        'title   = {\\textit{Drug} {X} <script>window.__kb_pwned=11</script> \\"{o} $x^2$ '
+        "[t](javascript:window.__kb_pwned=12) after resection",
+    ),
+    (
+        "author  = {Smith, John and Doe, Jane}",
+        'author  = {<b class="kb-injected">Smith</b>, John and Doe, Jane}',
+    ),
     ("journal = {Journal of Trials}", "journal = {<img src=x onerror=window.__kb_pwned=13> J}"),
     ("doi     = {10.1000/jt.2020.1}", "doi     = {" + HOSTILE_DOI + "}"),
 ]
 PAGES = [
-    "", "claims/", "studies/", "trials/", "concepts/", "evidence-map/", "graph/",
-    "bibliography/", "downloads/", "tags/", "studies/smith-2020/", "studies/jones-2021/",
-    "claims/drug-x-improves-survival/", "claims/liver-metastases-predict-survival/",
-    "trials/drug-x-trial/", "concepts/hazard-ratio/",
+    "",
+    "claims/",
+    "studies/",
+    "trials/",
+    "concepts/",
+    "evidence-map/",
+    "graph/",
+    "bibliography/",
+    "downloads/",
+    "tags/",
+    "studies/smith-2020/",
+    "studies/jones-2021/",
+    "claims/drug-x-improves-survival/",
+    "claims/liver-metastases-predict-survival/",
+    "trials/drug-x-trial/",
+    "concepts/hazard-ratio/",
 ]
 NOT_ON_THE_PAGE = {"tags", "abbreviation"}  # the theme shows tags; abbreviations are tooltips
 INJECTED = """() => {
@@ -82,11 +98,14 @@ def hostile_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     texts = {slot: slot_text(i, block=i % 2 == 0) for i, slot in enumerate(TEXT_SLOTS)}
     # an abbreviation is a short word: a hostile one is tested in the fuzzing
     texts[("concepts/hazard-ratio.yaml", ("abbreviation",))] = "HR"
-    urls = {slot: "https://example.org/\"><script>window.__kb_pwned=14</script>?javascript:x"
-            for slot in URL_SLOTS}
+    urls = {
+        slot: 'https://example.org/"><script>window.__kb_pwned=14</script>?javascript:x'
+        for slot in URL_SLOTS
+    }
     files: dict[str, str] = fill({**texts, **urls})
     files["studies/smith-2020.yaml"] = files["studies/smith-2020.yaml"].replace(
-        "value: 10.1000/jt.2020.1", f"value: '{HOSTILE_DOI}'")
+        "value: 10.1000/jt.2020.1", f"value: '{HOSTILE_DOI}'"
+    )
     for old, new in BIB_EDITS:
         assert files["references.bib"].count(old) == 1, old
         files["references.bib"] = files["references.bib"].replace(old, new)
@@ -163,7 +182,7 @@ def test_every_payload_is_on_the_site_as_text(
             assert " ".join(slot_text(i, block=i % 2 == 0).split()) in shown, (record, loc)
     assert HOSTILE_DOI in shown
     assert "<script>window.__kb_pwned=11</script>" in shown
-    assert "<b class=\"kb-injected\">Smith</b>" in shown
+    assert '<b class="kb-injected">Smith</b>' in shown
 
 
 def test_search_results_show_payloads_as_text(served: str, browser: Any) -> None:

@@ -17,8 +17,14 @@ from kb.model import KINDS
 
 ALL_OPTIONS = {
     "study": ["--cite", "smith2020", "--design", "rct", "--question", "treatment-benefit"],
-    "claim": ["--statement", "Widgets: often harmless # really", "--question", "prognosis",
-              "--topic", "Widgets"],
+    "claim": [
+        "--statement",
+        "Widgets: often harmless # really",
+        "--question",
+        "prognosis",
+        "--topic",
+        "Widgets",
+    ],
     "trial": ["--title", "Widget removal trial", "--nct", "NCT01234567"],
     "concept": ["--term", "widgetosis", "--definition", "A fictional condition: 100% made up."],
 }
@@ -77,8 +83,9 @@ def test_values_with_colons_and_hashes_stay_whole(kb_root: Path) -> None:
         (["dataset", "x-1"], "'dataset' is not one of"),
     ],
 )
-def test_bad_arguments_exit_2_and_write_nothing(kb_root: Path, args: list[str],
-                                                message: str) -> None:
+def test_bad_arguments_exit_2_and_write_nothing(
+    kb_root: Path, args: list[str], message: str
+) -> None:
     before = snapshot(kb_root)
     result = kb_new(kb_root, *args)
     assert result.exit_code == 2
@@ -86,8 +93,9 @@ def test_bad_arguments_exit_2_and_write_nothing(kb_root: Path, args: list[str],
     assert snapshot(kb_root) == before
 
 
-@pytest.mark.parametrize(("kind", "record_id"), [("study", "smith-2020"),
-                                                 ("concept", "drug-x-trial")])
+@pytest.mark.parametrize(
+    ("kind", "record_id"), [("study", "smith-2020"), ("concept", "drug-x-trial")]
+)
 def test_never_overwrites_nor_reuses_an_id(kb_root: Path, kind: str, record_id: str) -> None:
     before = snapshot(kb_root)
     result = kb_new(kb_root, kind, record_id)
@@ -96,8 +104,9 @@ def test_never_overwrites_nor_reuses_an_id(kb_root: Path, kind: str, record_id: 
     assert snapshot(kb_root) == before
 
 
-def test_a_file_that_appears_meanwhile_is_not_replaced(kb_root: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_that_appears_meanwhile_is_not_replaced(
+    kb_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("kb.templates.used_ids", lambda evidence: set())
     (kb_root / "studies" / "taken.yaml").write_text("mine\n")
     before = snapshot(kb_root)

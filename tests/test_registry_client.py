@@ -43,8 +43,9 @@ def client(server: RegistryServer, sleeps: Sleeps | None = None, **polite: float
     pauses recorded are the retries' alone."""
     ticks = itertools.count(step=10)
     politeness = Politeness(EMAIL, **polite)  # type: ignore[arg-type]
-    return HttpClient(server.url, politeness, sleep=sleeps or Sleeps(),
-                      clock=lambda: float(next(ticks)))
+    return HttpClient(
+        server.url, politeness, sleep=sleeps or Sleeps(), clock=lambda: float(next(ticks))
+    )
 
 
 # ---- the client
@@ -64,8 +65,11 @@ def test_404_is_an_answer_and_is_not_retried(server: RegistryServer) -> None:
 
 
 def test_429_waits_as_long_as_retry_after_says_then_succeeds(server: RegistryServer) -> None:
-    server.route(WORK, Reply(429, "Too Many Requests", {"Retry-After": "7"}),
-                 Reply(body=fixture("crossref-work.json")))
+    server.route(
+        WORK,
+        Reply(429, "Too Many Requests", {"Retry-After": "7"}),
+        Reply(body=fixture("crossref-work.json")),
+    )
     sleeps = Sleeps()
     entry = Crossref(client(server, sleeps)).fetch("10.1000/jt.2020.1")
     assert entry.csl is not None and entry.csl.title is not None
@@ -74,8 +78,9 @@ def test_429_waits_as_long_as_retry_after_says_then_succeeds(server: RegistrySer
 
 
 def test_retry_after_is_capped(server: RegistryServer) -> None:
-    server.route(WORK, Reply(429, "", {"Retry-After": "3600"}),
-                 Reply(body=fixture("crossref-work.json")))
+    server.route(
+        WORK, Reply(429, "", {"Retry-After": "3600"}), Reply(body=fixture("crossref-work.json"))
+    )
     sleeps = Sleeps()
     Crossref(client(server, sleeps, max_wait=30.0)).fetch("10.1000/jt.2020.1")
     assert sleeps.pauses == [30.0]
@@ -118,13 +123,16 @@ def test_a_refused_connection_is_a_fetch_error() -> None:
         (b"<html>Service busy</html>", "malformed response: not JSON"),
         (b'{"status": "ok", "message-type": "work"', "malformed response: not JSON"),
         (b"\xff\xfe", "malformed response: not UTF-8"),
-        (b'{"status": "ok", "message-type": "work-list", "message": {"items": []}}',
-         "malformed response: status 'ok', message type 'work-list'"),
+        (
+            b'{"status": "ok", "message-type": "work-list", "message": {"items": []}}',
+            "malformed response: status 'ok', message type 'work-list'",
+        ),
         (b'["not", "an", "object"]', "malformed response: no 'message' object"),
     ],
 )
-def test_malformed_bodies_are_fetch_errors(server: RegistryServer, body: bytes,
-                                           message: str) -> None:
+def test_malformed_bodies_are_fetch_errors(
+    server: RegistryServer, body: bytes, message: str
+) -> None:
     server.route(WORK, Reply(body=body))
     with pytest.raises(FetchError, match=f"^{message}"):
         Crossref(client(server)).fetch("10.1000/jt.2020.1")
@@ -177,8 +185,7 @@ def test_crossref_work_becomes_csl_json(server: RegistryServer) -> None:
     assert csl.container_title == "Journal of Trials" and csl.container_title_short == "J Trials"
     assert csl.issued and csl.issued.date_parts == [[2020, 3, 5]]
     assert csl.years == {2020}
-    assert (csl.volume, csl.issue, csl.page, csl.DOI) == ("12", "4", "201-209",
-                                                          "10.1000/jt.2020.1")
+    assert (csl.volume, csl.issue, csl.page, csl.DOI) == ("12", "4", "201-209", "10.1000/jt.2020.1")
     assert entry.updates == [] and entry.notice_of == [] and entry.retraction is None
 
 
@@ -187,11 +194,17 @@ def test_crossref_updated_by_gives_the_retraction_and_the_correction(
 ) -> None:
     server.route(WORK, Reply(body=fixture("crossref-retracted.json")))
     entry = Crossref(client(server)).fetch("10.1000/jt.2020.1")
-    assert entry.retraction == Update(type="retraction", source="publisher",
-                                      doi="10.1000/jt.2024.17", date="2024-02-14",
-                                      label="Retraction")
+    assert entry.retraction == Update(
+        type="retraction",
+        source="publisher",
+        doi="10.1000/jt.2024.17",
+        date="2024-02-14",
+        label="Retraction",
+    )
     assert {u.source for u in entry.updates if u.type == "retraction"} == {
-        "publisher", "retraction-watch"}
+        "publisher",
+        "retraction-watch",
+    }
     assert [(u.type, u.date) for u in entry.corrections] == [("correction", "2021-06-01")]
 
 
@@ -227,8 +240,9 @@ def test_pubmed_retracted_publication_is_a_retraction(server: RegistryServer) ->
     server.route("/esummary.fcgi?db=pubmed", Reply(body=body))
     entry = Eutils(client(server)).fetch_pubmed(["31818843"])["31818843"]
     assert not isinstance(entry, Exception)
-    assert entry.retraction == Update(type="retraction", source="pubmed",
-                                      label="Retracted Publication")
+    assert entry.retraction == Update(
+        type="retraction", source="pubmed", label="Retracted Publication"
+    )
 
 
 def test_pmc_esummary_is_asked_by_the_digits_of_the_pmcid(server: RegistryServer) -> None:
@@ -241,11 +255,12 @@ def test_pmc_esummary_is_asked_by_the_digits_of_the_pmcid(server: RegistryServer
 
 
 def test_an_ncbi_error_fails_the_whole_batch(server: RegistryServer) -> None:
-    server.route("/esummary.fcgi?db=pubmed",
-                 Reply(body={"error": "API rate limit exceeded", "count": "4", "limit": "3"}))
+    server.route(
+        "/esummary.fcgi?db=pubmed",
+        Reply(body={"error": "API rate limit exceeded", "count": "4", "limit": "3"}),
+    )
     found = Eutils(client(server)).fetch_pubmed(["31818843", "31818844"])
-    assert {str(e) for e in found.values()} == {"NCBI refused the request: API rate limit "
-                                                "exceeded"}
+    assert {str(e) for e in found.values()} == {"NCBI refused the request: API rate limit exceeded"}
 
 
 # ---- ClinicalTrials.gov

@@ -33,8 +33,9 @@ ACTIONS = {
 
 def check_jsonschema(*args: str) -> subprocess.CompletedProcess[str]:
     tool = Path(sys.executable).with_name("check-jsonschema")
-    return subprocess.run([str(tool), *args], capture_output=True, text=True, timeout=300,
-                          check=False)
+    return subprocess.run(
+        [str(tool), *args], capture_output=True, text=True, timeout=300, check=False
+    )
 
 
 def workflow(name: str) -> dict[str, Any]:
@@ -51,8 +52,9 @@ def runs(job: dict[str, Any]) -> str:
     return "\n".join(step.get("run", "") for step in steps(job))
 
 
-@pytest.mark.parametrize("schema", ["vendor.github-workflows",
-                                    "custom.github-workflows-require-timeout"])
+@pytest.mark.parametrize(
+    "schema", ["vendor.github-workflows", "custom.github-workflows-require-timeout"]
+)
 def test_workflows_are_valid(schema: str) -> None:
     assert WORKFLOWS
     result = check_jsonschema("--builtin-schema", schema, *map(str, WORKFLOWS))
@@ -60,8 +62,9 @@ def test_workflows_are_valid(schema: str) -> None:
 
 
 def test_dependabot_configuration_is_valid() -> None:
-    result = check_jsonschema("--builtin-schema", "vendor.dependabot",
-                              str(ROOT / ".github" / "dependabot.yml"))
+    result = check_jsonschema(
+        "--builtin-schema", "vendor.dependabot", str(ROOT / ".github" / "dependabot.yml")
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -72,8 +75,10 @@ def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
     del data["jobs"]["check"]["runs-on"]
     temporary = tmp_path / "broken-workflow.yml"
     temporary.write_text(yaml.safe_dump(data))
-    assert check_jsonschema("--builtin-schema", "vendor.github-workflows",
-                            str(temporary)).returncode != 0
+    assert (
+        check_jsonschema("--builtin-schema", "vendor.github-workflows", str(temporary)).returncode
+        != 0
+    )
 
 
 def test_actions_are_on_their_current_major_versions() -> None:
@@ -166,8 +171,11 @@ def test_vscode_maps_each_record_folder_to_its_schema() -> None:
 
 
 def test_every_record_modeline_points_at_its_schema() -> None:
-    records = [(p, kind) for folder, kind in FOLDERS.items()
-               for p in (ROOT / "evidence" / folder).rglob("*.yaml")]
+    records = [
+        (p, kind)
+        for folder, kind in FOLDERS.items()
+        for p in (ROOT / "evidence" / folder).rglob("*.yaml")
+    ]
     records.append((ROOT / "evidence" / "question.yaml", "question"))
     for path, kind in records:
         first = path.read_text(encoding="utf-8").splitlines()[0]

@@ -42,8 +42,12 @@ def registries(server: RegistryServer, retries: int = 0) -> Registries:
     return Registries.connect(politeness, Endpoints(server.url, server.url, server.url))
 
 
-def run(root: Path, server: RegistryServer, today: dt.date = TODAY,
-        only: tuple[str, ...] = ("doi", "pmid", "nct")) -> tuple[ResolveReport, bool]:
+def run(
+    root: Path,
+    server: RegistryServer,
+    today: dt.date = TODAY,
+    only: tuple[str, ...] = ("doi", "pmid", "nct"),
+) -> tuple[ResolveReport, bool]:
     report, path, written = resolve_kb(root, registries(server), today, only)
     assert path == root.absolute() / LOCK_NAME
     return report, written
@@ -60,8 +64,12 @@ def test_every_identifier_gets_an_entry(kb_root: Path, server: RegistryServer) -
     assert written and sorted(report.found) == KEYS and report.failed == []
     entries = lock_of(kb_root)
     assert sorted(entries) == KEYS
-    assert {e["registry"] for e in entries.values()} == {"crossref", "pubmed", "pmc",
-                                                         "clinicaltrials.gov"}
+    assert {e["registry"] for e in entries.values()} == {
+        "crossref",
+        "pubmed",
+        "pmc",
+        "clinicaltrials.gov",
+    }
     assert all(e["found"] is True and e["retrieved"] == "2024-06-01" for e in entries.values())
     doi = entries["doi:10.1000/jt.2020.1"]["csl"]
     assert isinstance(doi, dict) and doi["container-title"] == "Journal of Trials"
@@ -122,9 +130,13 @@ def test_a_first_request_that_fails_records_only_the_error(
     report, _ = run(kb_root, server)
     assert [key for key, _ in report.failed] == ["nct:NCT01234567"]
     entry = lock_of(kb_root)["nct:NCT01234567"]
-    assert entry == {"error": {"date": "2024-06-01", "message": "malformed response: not JSON "
-                               "(Expecting value at line 1, column 1)"},
-                     "registry": "clinicaltrials.gov"}
+    assert entry == {
+        "error": {
+            "date": "2024-06-01",
+            "message": "malformed response: not JSON (Expecting value at line 1, column 1)",
+        },
+        "registry": "clinicaltrials.gov",
+    }
 
 
 def test_no_such_record_is_an_answer(kb_root: Path, server: RegistryServer) -> None:
@@ -155,8 +167,9 @@ def test_entries_of_identifiers_no_longer_in_the_knowledge_base_are_removed(
 ) -> None:
     run(kb_root, server)
     study = kb_root / "studies" / "jones-2021.yaml"
-    study.write_text(study.read_text().replace("  pmcid:\n    value: PMC6924808\n"
-                                               "    status: verified\n", ""))
+    study.write_text(
+        study.read_text().replace("  pmcid:\n    value: PMC6924808\n    status: verified\n", "")
+    )
     bib = kb_root / "references.bib"
     bib.write_text(bib.read_text().replace("  pmcid   = {PMC6924808},\n", ""))
     report, _ = run(kb_root, server)
@@ -169,7 +182,8 @@ def test_identifiers_only_references_bib_gives_are_resolved_too(
 ) -> None:
     files = minimal_kb()
     files["studies/smith-2020.yaml"] = str(files["studies/smith-2020.yaml"]).replace(
-        '  pmid:\n    value: "31818843"\n    status: unverified\n', "")
+        '  pmid:\n    value: "31818843"\n    status: unverified\n', ""
+    )
     root = write_tree(tmp_path / "kb", files)
     report, _ = run(root, server)
     assert "pmid:31818843" in report.found
@@ -187,9 +201,25 @@ def test_a_failed_write_leaves_the_previous_lockfile_whole(
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(OSError, match="disk full"):
-        write_lockfile(target, Lockfile.model_validate(json.loads(json.dumps({
-            "format": 1, "entries": {"pmid:1": {"registry": "pubmed", "found": False,
-                                                "retrieved": "2024-01-01"}}}))))
+        write_lockfile(
+            target,
+            Lockfile.model_validate(
+                json.loads(
+                    json.dumps(
+                        {
+                            "format": 1,
+                            "entries": {
+                                "pmid:1": {
+                                    "registry": "pubmed",
+                                    "found": False,
+                                    "retrieved": "2024-01-01",
+                                }
+                            },
+                        }
+                    )
+                )
+            ),
+        )
     assert target.read_bytes() == before
     assert [p.name for p in kb_root.iterdir() if p.name.startswith(".")] == []
 
@@ -197,13 +227,22 @@ def test_a_failed_write_leaves_the_previous_lockfile_whole(
 # ---- the command
 
 
-def kb_resolve(root: Path, server: RegistryServer, *args: str,
-               env: dict[str, str | None] | None = None) -> Result:
-    urls = ["--crossref-url", server.url, "--eutils-url", server.url,
-            "--clinicaltrials-url", server.url]
-    return CliRunner().invoke(main, ["resolve", str(root), *urls, "--today", "2024-06-01",
-                                     "--retries", "0", *args],
-                              env={"KB_CONTACT_EMAIL": None, **(env or {})})
+def kb_resolve(
+    root: Path, server: RegistryServer, *args: str, env: dict[str, str | None] | None = None
+) -> Result:
+    urls = [
+        "--crossref-url",
+        server.url,
+        "--eutils-url",
+        server.url,
+        "--clinicaltrials-url",
+        server.url,
+    ]
+    return CliRunner().invoke(
+        main,
+        ["resolve", str(root), *urls, "--today", "2024-06-01", "--retries", "0", *args],
+        env={"KB_CONTACT_EMAIL": None, **(env or {})},
+    )
 
 
 def test_the_command_writes_the_lockfile_and_says_what_happened(
@@ -228,8 +267,7 @@ def test_the_command_needs_a_contact_address(kb_root: Path, server: RegistryServ
     assert server.requests == []
 
 
-def test_the_command_fails_when_no_registry_answers(kb_root: Path,
-                                                    server: RegistryServer) -> None:
+def test_the_command_fails_when_no_registry_answers(kb_root: Path, server: RegistryServer) -> None:
     for route in list(server.routes):
         server.route(route, Reply(503, "down"))
     result = kb_resolve(kb_root, server, "--email", EMAIL)

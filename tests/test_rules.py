@@ -646,7 +646,6 @@ ROWS: tuple[Row, ...] = (
             (TRIAL, "date: 2015-03", "date: 2019-07"),
         ),
     ),
-
     # ---- KB9xx: identifiers checked against the registries
     Row(
         "lockfile-not-json",
@@ -691,8 +690,13 @@ ROWS: tuple[Row, ...] = (
     Row(
         "nct-of-another-trial",
         (E("KB903", TRIAL, 7, 12, "NCT01234567"),),
-        edits=((TRIAL, "title: Drug X versus placebo after resection",
-                "title: Exercise after hip replacement in older adults"),),
+        edits=(
+            (
+                TRIAL,
+                "title: Drug X versus placebo after resection",
+                "title: Exercise after hip replacement in older adults",
+            ),
+        ),
         files={LOCK: locks.resolved()},
     ),
     Row(
@@ -704,9 +708,15 @@ ROWS: tuple[Row, ...] = (
     Row(
         "journal-and-first-author-differ",
         (E("KB904", JONES, 6, 12, "PMC6924808"),),
-        files={LOCK: locks.resolved(
-            pmcid=locks.pmc(fulljournalname="Annals of Cohorts", source="Ann Cohorts",
-                            authors=[{"name": "Jonas M", "authtype": "Author"}]))},
+        files={
+            LOCK: locks.resolved(
+                pmcid=locks.pmc(
+                    fulljournalname="Annals of Cohorts",
+                    source="Ann Cohorts",
+                    authors=[{"name": "Jonas M", "authtype": "Author"}],
+                )
+            )
+        },
     ),
     Row(
         "doi-unknown-to-crossref",
@@ -730,15 +740,32 @@ ROWS: tuple[Row, ...] = (
             E("KB907", DRUG, 2, 5, "drug-x-improves-survival"),
             E("KB907", LIVER, 2, 5, "liver-metastases-predict-survival"),
         ),
-        files={LOCK: locks.resolved(pmid=locks.pubmed(
-            pubtype=["Journal Article", "Retracted Publication"]))},
+        files={
+            LOCK: locks.resolved(
+                pmid=locks.pubmed(pubtype=["Journal Article", "Retracted Publication"])
+            )
+        },
     ),
     Row(
         "correction-notice",
         (E("KB908", SMITH, 2, 5, "smith-2020"),),
-        files={LOCK: locks.resolved(doi=locks.crossref(**{"updated-by": [
-            {"updated": {"date-parts": [[2021, 6, 1]]}, "DOI": "10.1000/jt.2021.44",
-             "type": "correction", "source": "publisher", "label": "Correction"}]}))},
+        files={
+            LOCK: locks.resolved(
+                doi=locks.crossref(
+                    **{
+                        "updated-by": [
+                            {
+                                "updated": {"date-parts": [[2021, 6, 1]]},
+                                "DOI": "10.1000/jt.2021.44",
+                                "type": "correction",
+                                "source": "publisher",
+                                "label": "Correction",
+                            }
+                        ]
+                    }
+                )
+            )
+        },
     ),
     Row(
         "trial-status-changed-in-the-registry",

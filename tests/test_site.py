@@ -110,8 +110,14 @@ def test_every_identifier_of_the_shipped_knowledge_base_shows_its_verification(
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)[1:]
     assert len(rows) == len(uses)
     for use in uses:
-        row = next((r for r in rows if f">{use.value.replace('.', '&#46;', 1)}<" in r
-                    or f">{use.value}<" in r), None)
+        row = next(
+            (
+                r
+                for r in rows
+                if f">{use.value.replace('.', '&#46;', 1)}<" in r or f">{use.value}<" in r
+            ),
+            None,
+        )
         assert row is not None, use
         assert "not resolved yet" in row, "the shipped lockfile is empty until the first resolve"
         status = "verified by curator" if use.curator_verified else "unverified"
@@ -125,8 +131,9 @@ def test_retraction_banners_and_registry_status_reach_the_built_pages(tmp_path: 
     build(options(project), TODAY)
     site = project / "site"
     study = (site / "studies" / "beta-case" / "index.html").read_text()
-    assert re.search(r'<div class="admonition danger">\s*<p class="admonition-title">Retracted',
-                     study)
+    assert re.search(
+        r'<div class="admonition danger">\s*<p class="admonition-title">Retracted', study
+    )
     claim = (site / "claims" / "claim-b" / "index.html").read_text()
     assert re.search(r'<p class="admonition-title">Rests on a retracted study', claim)
     assert "retracted, not counted" in claim

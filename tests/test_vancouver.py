@@ -120,8 +120,7 @@ EXPECTED = {
     "Kimura1996": "Kimura J. Clinical neurophysiology. In: Shibasaki H, Doe J, editors. "
     "Proceedings of the 10th Congress. Amsterdam: Elsevier; 1996. p. 1561-5.",
     "Jones2010": "Jones M, editor. Oncology. 2nd ed. New York: Springer; 2010.",
-    "WHO2017": "World Health Organization. Evaluation of certain contaminants in food. "
-    "WHO; 2017.",
+    "WHO2017": "World Health Organization. Evaluation of certain contaminants in food. WHO; 2017.",
     "Empty": "",
 }
 

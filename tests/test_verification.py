@@ -37,13 +37,29 @@ def server() -> Iterator[RegistryServer]:
 
 def resolve_then_check(root: Path, server: RegistryServer, *check_args: str) -> Result:
     runner = CliRunner()
-    resolved = runner.invoke(main, [
-        "resolve", ".", "--email", EMAIL, "--today", "2024-06-01", "--retries", "0",
-        "--crossref-url", server.url, "--eutils-url", server.url,
-        "--clinicaltrials-url", server.url])
+    resolved = runner.invoke(
+        main,
+        [
+            "resolve",
+            ".",
+            "--email",
+            EMAIL,
+            "--today",
+            "2024-06-01",
+            "--retries",
+            "0",
+            "--crossref-url",
+            server.url,
+            "--eutils-url",
+            server.url,
+            "--clinicaltrials-url",
+            server.url,
+        ],
+    )
     assert resolved.exit_code == 0, resolved.output
-    return runner.invoke(main, ["check", ".", "--today", "2024-06-01", *check_args],
-                         env={"SOURCE_DATE_EPOCH": None})
+    return runner.invoke(
+        main, ["check", ".", "--today", "2024-06-01", *check_args], env={"SOURCE_DATE_EPOCH": None}
+    )
 
 
 @pytest.fixture
@@ -52,8 +68,7 @@ def in_kb(kb_root: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return kb_root
 
 
-def test_registries_that_agree_leave_the_check_clean(in_kb: Path,
-                                                     server: RegistryServer) -> None:
+def test_registries_that_agree_leave_the_check_clean(in_kb: Path, server: RegistryServer) -> None:
     result = resolve_then_check(in_kb, server)
     assert result.exit_code == 0 and result.stdout == "0 errors, 0 warnings, 0 infos\n"
 
@@ -79,8 +94,9 @@ def test_a_retraction_notice_is_caught_and_followed_through_the_graph(
     server.route("/works/10.1000/jt.2020.1", Reply(body=fixture("crossref-retracted.json")))
     result = resolve_then_check(in_kb, server)
     assert result.exit_code == 0, "a retraction warns; the site can still show it"
-    notice = ("Crossref records a retraction (notice 10.1000/jt.2024.17, 2024-02-14, from the "
-              "publisher)")
+    notice = (
+        "Crossref records a retraction (notice 10.1000/jt.2024.17, 2024-02-14, from the publisher)"
+    )
     assert result.stdout.splitlines() == [
         "claims/drug-x-improves-survival.yaml:2:5: warning[KB907] claim "
         "'drug-x-improves-survival' rests on retracted study 'smith-2020'; its certainty is "
@@ -124,13 +140,17 @@ def test_a_changed_trial_status_is_caught_naming_both_values_and_dates(
 def test_the_certainty_of_a_claim_is_computed_without_its_retracted_study(
     kb_root: Path,
 ) -> None:
-    files = {**minimal_kb(), "sources.lock.json": locks.resolved(
-        doi=locks.crossref("crossref-retracted.json"))}
+    files = {
+        **minimal_kb(),
+        "sources.lock.json": locks.resolved(doi=locks.crossref("crossref-retracted.json")),
+    }
     kb = load_kb(write_tree(kb_root, files))
     graph = build_graph(kb)
     verification = verify_kb(kb)
-    reason = ("retracted: Crossref records a retraction (notice 10.1000/jt.2024.17, "
-              "2024-02-14, from the publisher)")
+    reason = (
+        "retracted: Crossref records a retraction (notice 10.1000/jt.2024.17, "
+        "2024-02-14, from the publisher)"
+    )
     assert verification.excluded == {"smith-2020": reason}
     claim = kb.claims["drug-x-improves-survival"][0]
     before = claim_certainty(kb, graph, claim)
@@ -142,18 +162,37 @@ def test_the_certainty_of_a_claim_is_computed_without_its_retracted_study(
 
 
 def test_a_retraction_found_through_a_wrong_doi_retracts_nothing(kb_root: Path) -> None:
-    wrong = locks.crossref("crossref-other-work.json", **{"updated-by": [
-        {"DOI": "10.1000/ss.2020.3", "type": "retraction", "source": "publisher",
-         "updated": {"date-parts": [[2020, 5, 1]]}}]})
+    wrong = locks.crossref(
+        "crossref-other-work.json",
+        **{
+            "updated-by": [
+                {
+                    "DOI": "10.1000/ss.2020.3",
+                    "type": "retraction",
+                    "source": "publisher",
+                    "updated": {"date-parts": [[2020, 5, 1]]},
+                }
+            ]
+        },
+    )
     write_tree(kb_root, {"sources.lock.json": locks.resolved(doi=wrong)})
     assert verify_kb(load_kb(kb_root)).excluded == {}
     assert {p.code for p in check_tree(kb_root)} == {"KB903"}
 
 
 def test_a_new_version_announcing_what_it_replaces_is_still_the_work(kb_root: Path) -> None:
-    newer = locks.crossref(**{"update-to": [
-        {"DOI": "10.1000/jt.2019.8", "type": "new_version", "source": "publisher",
-         "updated": {"date-parts": [[2020, 3, 5]]}}]})
+    newer = locks.crossref(
+        **{
+            "update-to": [
+                {
+                    "DOI": "10.1000/jt.2019.8",
+                    "type": "new_version",
+                    "source": "publisher",
+                    "updated": {"date-parts": [[2020, 3, 5]]},
+                }
+            ]
+        }
+    )
     write_tree(kb_root, {"sources.lock.json": locks.resolved(doi=newer)})
     assert check_tree(kb_root) == []
 
@@ -161,32 +200,46 @@ def test_a_new_version_announcing_what_it_replaces_is_still_the_work(kb_root: Pa
 def test_registry_title_compares_a_larger_work_on_purpose(kb_root: Path) -> None:
     """A conference abstract's DOI often names the whole supplement."""
     study = kb_root / SMITH
-    study.write_text(study.read_text().replace(
-        "    checked: 2024-01-15\n",
-        "    checked: 2024-01-15\n"
-        "    registry_title: Evening coffee and sleep latency in shift workers\n"))
-    write_tree(kb_root, {"sources.lock.json": locks.resolved(
-        doi=locks.crossref("crossref-other-work.json"))})
+    study.write_text(
+        study.read_text().replace(
+            "    checked: 2024-01-15\n",
+            "    checked: 2024-01-15\n"
+            "    registry_title: Evening coffee and sleep latency in shift workers\n",
+        )
+    )
+    write_tree(
+        kb_root,
+        {"sources.lock.json": locks.resolved(doi=locks.crossref("crossref-other-work.json"))},
+    )
     problems = check_tree(kb_root)
     assert [format_text(p) for p in problems] == [
         "studies/smith-2020.yaml:6:12: warning[KB904] Crossref's record of DOI "
         "'10.1000/jt.2020.1' differs from its registry_title in year ('2020' there, "
         "'2018, 2019' in Crossref) and journal ('Journal of Trials' there, 'Sleep Studies' in "
         "Crossref) (correct whichever side is wrong; the registry holds what the publisher "
-        "deposited)"]
+        "deposited)"
+    ]
 
 
 def test_a_wrong_identifier_only_references_bib_gives_points_at_the_bib(
     kb_root: Path,
 ) -> None:
     study = kb_root / SMITH
-    study.write_text(study.read_text().replace(
-        '  pmid:\n    value: "31818843"\n    status: unverified\n', ""))
-    write_tree(kb_root, {"sources.lock.json": locks.resolved(pmid=locks.pubmed(
-        title="Evening coffee and sleep latency in shift workers."))})
+    study.write_text(
+        study.read_text().replace('  pmid:\n    value: "31818843"\n    status: unverified\n', "")
+    )
+    write_tree(
+        kb_root,
+        {
+            "sources.lock.json": locks.resolved(
+                pmid=locks.pubmed(title="Evening coffee and sleep latency in shift workers.")
+            )
+        },
+    )
     problems = check_tree(kb_root)
     assert [(p.code, p.path, p.line, p.col) for p in problems] == [
-        ("KB903", "references.bib", 9, 3)]
+        ("KB903", "references.bib", 9, 3)
+    ]
 
 
 def test_the_site_kb_fixture_lockfile_is_what_the_site_shows() -> None:
@@ -206,11 +259,18 @@ def test_the_site_kb_fixture_lockfile_is_what_the_site_shows() -> None:
     [
         ("Oligometastases", "Oligometastases.", 100, 101),
         ("Drug {X} after resection", "RETRACTED: Drug X after resection", 100, 101),
-        ("Radical surgery of oligometastatic pancreatic cancer",
-         "Radical surgery of oligometastatic pancreatic cancer: a single-centre series",
-         90, 101),
-        ("Radical surgery of oligometastatic pancreatic cancer",
-         "Prognostic value of site-specific metastases in pancreatic adenocarcinoma", 0, 60),
+        (
+            "Radical surgery of oligometastatic pancreatic cancer",
+            "Radical surgery of oligometastatic pancreatic cancer: a single-centre series",
+            90,
+            101,
+        ),
+        (
+            "Radical surgery of oligometastatic pancreatic cancer",
+            "Prognostic value of site-specific metastases in pancreatic adenocarcinoma",
+            0,
+            60,
+        ),
         ("Oligometastases", "Oligometastases in prostate cancer after radiotherapy", 0, 90),
     ],
 )
@@ -219,7 +279,7 @@ def test_title_similarity(ours: str, theirs: str, at_least: int, below: int) -> 
 
 
 def test_family_names_compare_without_accents_case_or_particles() -> None:
-    assert same_family("Sch{\\\"o}b", "Schöb")
+    assert same_family('Sch{\\"o}b', "Schöb")
     assert same_family("Parra-Robert", "Parra-Robert")
     assert same_family("Molina Santos", "Molina Santos")
     assert not same_family("Smith", "Okafor")

@@ -23,9 +23,22 @@ from kb.imports.reference import (
 from kb.problems import Problem
 
 _ALIASES = {"journaltitle": "journal", "location": "address", "issue": "number"}
-_TYPES = {"article", "book", "booklet", "inbook", "incollection", "inproceedings", "conference",
-          "manual", "mastersthesis", "phdthesis", "misc", "proceedings", "techreport",
-          "unpublished"}
+_TYPES = {
+    "article",
+    "book",
+    "booklet",
+    "inbook",
+    "incollection",
+    "inproceedings",
+    "conference",
+    "manual",
+    "mastersthesis",
+    "phdthesis",
+    "misc",
+    "proceedings",
+    "techreport",
+    "unpublished",
+}
 _SKIPPED = "the entry around it is skipped; correct the export, or paste the entry by hand"
 
 
@@ -69,9 +82,14 @@ def _reference(entry: BibEntry, path: str) -> Reference:
         fields.setdefault(name, value)
     year = latex_to_text(fields.get("year", "")).strip() or None
     return Reference(
-        path, entry.line, entry.col, entry.type if entry.type in _TYPES else "misc",
+        path,
+        entry.line,
+        entry.col,
+        entry.type if entry.type in _TYPES else "misc",
         {name: value for name, value in fields.items() if name in FIELD_ORDER},
-        latex_to_text(fields.get("title", "")), _first_family(entry), year,
+        latex_to_text(fields.get("title", "")),
+        _first_family(entry),
+        year,
         positions=dict(entry.field_positions),
     )
 

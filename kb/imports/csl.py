@@ -21,9 +21,16 @@ from kb.imports.reference import (
 from kb.problems import Problem
 
 _TYPES = {
-    "article-journal": "article", "article": "article", "article-magazine": "article",
-    "article-newspaper": "article", "review": "article", "paper-conference": "inproceedings",
-    "book": "book", "chapter": "incollection", "thesis": "phdthesis", "report": "techreport",
+    "article-journal": "article",
+    "article": "article",
+    "article-magazine": "article",
+    "article-newspaper": "article",
+    "review": "article",
+    "paper-conference": "inproceedings",
+    "book": "book",
+    "chapter": "incollection",
+    "thesis": "phdthesis",
+    "report": "techreport",
 }
 _HINT = "export again from Zotero as 'CSL JSON'"
 
@@ -32,8 +39,16 @@ def read_csl(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
     try:
         items = _items(text)
     except json.JSONDecodeError as error:
-        return [], [Problem(path, error.lineno, error.colno, "KB802",
-                            f"JSON syntax error: {error.msg.lower()}", _HINT)]
+        return [], [
+            Problem(
+                path,
+                error.lineno,
+                error.colno,
+                "KB802",
+                f"JSON syntax error: {error.msg.lower()}",
+                _HINT,
+            )
+        ]
     references, problems = [], []
     for offset, item in items:
         line = text.count("\n", 0, offset) + 1
@@ -41,8 +56,9 @@ def read_csl(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
         if isinstance(item, dict):
             references.append(_reference(item, path, line, col))
         else:
-            problems.append(Problem(path, line, col, "KB802",
-                                    "a CSL-JSON item is an object ('{...}')", _HINT))
+            problems.append(
+                Problem(path, line, col, "KB802", "a CSL-JSON item is an object ('{...}')", _HINT)
+            )
     return references, problems
 
 
@@ -79,8 +95,11 @@ def _names(people: Any) -> tuple[list[str], str | None]:
             continue
         family = _text(entry, "family")
         if family:
-            particle = " ".join(filter(None, (_text(entry, "dropping-particle"),
-                                              _text(entry, "non-dropping-particle"))))
+            particle = " ".join(
+                filter(
+                    None, (_text(entry, "dropping-particle"), _text(entry, "non-dropping-particle"))
+                )
+            )
             names.append(person(family, _text(entry, "given"), particle, _text(entry, "suffix")))
             first_family = first_family or family_core(family)
         elif literal := _text(entry, "literal"):
@@ -128,5 +147,13 @@ def _reference(item: dict[str, Any], path: str, line: int, col: int) -> Referenc
     }
     for name, value in identifiers_from_note(str(item.get("note") or "")).items():
         fields[name] = fields.get(name) or value
-    return Reference(path, line, col, entry_type, {k: v for k, v in fields.items() if v}, title,
-                     first_family or first_editor, year or None)
+    return Reference(
+        path,
+        line,
+        col,
+        entry_type,
+        {k: v for k, v in fields.items() if v},
+        title,
+        first_family or first_editor,
+        year or None,
+    )

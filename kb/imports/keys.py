@@ -15,15 +15,57 @@ import unicodedata
 from collections.abc import Iterator
 
 _LETTERS = {
-    "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ß": "ss", "đ": "d",
-    "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D", "\u0131": "i",
+    "ø": "o",
+    "Ø": "O",
+    "æ": "ae",
+    "Æ": "Ae",
+    "œ": "oe",
+    "Œ": "Oe",
+    "ß": "ss",
+    "đ": "d",
+    "Đ": "D",
+    "ł": "l",
+    "Ł": "L",
+    "þ": "th",
+    "Þ": "Th",
+    "ð": "d",
+    "Ð": "D",
+    "\u0131": "i",
 }
 """Letters that Unicode does not decompose into a base letter and a mark."""
-STOP_WORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "by", "does", "do", "for", "from", "how", "in", "is",
-    "of", "on", "or", "the", "to", "versus", "vs", "what", "when", "where", "which", "who",
-    "why", "with", "without",
-})
+STOP_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "by",
+        "does",
+        "do",
+        "for",
+        "from",
+        "how",
+        "in",
+        "is",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "versus",
+        "vs",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "without",
+    }
+)
 
 
 def ascii_fold(text: str) -> str:
@@ -69,5 +111,8 @@ def study_id(family: str | None, year: str | None, title: str, taken: set[str]) 
     parts += [year] if year else []
     parts += [first_title_word(title).lower()] if first_title_word(title) else []
     base = "-".join(parts)
-    return next(base + (f"-{s}" if s else "") for s in _suffixes()
-                if base + (f"-{s}" if s else "") not in taken)
+    return next(
+        base + (f"-{s}" if s else "")
+        for s in _suffixes()
+        if base + (f"-{s}" if s else "") not in taken
+    )

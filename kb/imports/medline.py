@@ -61,10 +61,17 @@ def _records(text: str, path: str) -> tuple[list[_Record], list[Problem]]:
                 records.append(current)
             current.tags.append((line[:4].strip(), line[5:].strip(), number))
         else:
-            problems.append(Problem(
-                path, number, 1, "KB802",
-                "not a MEDLINE line: expected a tag such as 'TI  - ' or a continuation line "
-                "indented by six spaces", "export again from PubMed in 'PubMed' format"))
+            problems.append(
+                Problem(
+                    path,
+                    number,
+                    1,
+                    "KB802",
+                    "not a MEDLINE line: expected a tag such as 'TI  - ' or a continuation line "
+                    "indented by six spaces",
+                    "export again from PubMed in 'PubMed' format",
+                )
+            )
     return records, problems
 
 
@@ -118,9 +125,20 @@ def _reference(record: _Record, path: str) -> Reference:
     dois = [match.group(1) for value in ids if (match := _DOI.match(value))]
     if dois:
         fields["doi"] = dois[0]
-    positions = {"pmid": record.line_of("PMID"), "pmcid": record.line_of("PMC"),
-                 "doi": record.line_of("LID" if record.first("LID") else "AID")}
+    positions = {
+        "pmid": record.line_of("PMID"),
+        "pmcid": record.line_of("PMC"),
+        "doi": record.line_of("LID" if record.first("LID") else "AID"),
+    }
     return Reference(
-        path, record.line, 1, "article", {k: v for k, v in fields.items() if v}, title,
-        first_family, fields["year"] or None, tuple(record.all("PT")), positions,
+        path,
+        record.line,
+        1,
+        "article",
+        {k: v for k, v in fields.items() if v},
+        title,
+        first_family,
+        fields["year"] or None,
+        tuple(record.all("PT")),
+        positions,
     )

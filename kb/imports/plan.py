@@ -28,12 +28,22 @@ from kb.rules.duplicates import TitleBlocks, identifier_owners
 from kb.templates import StudyStub, record_path, render_record, used_ids
 
 READERS = {"bibtex": read_bibtex, "ris": read_ris, "medline": read_medline, "csl-json": read_csl}
-SUFFIXES = {".bib": "bibtex", ".ris": "ris", ".nbib": "medline", ".medline": "medline",
-            ".txt": "medline", ".json": "csl-json"}
+SUFFIXES = {
+    ".bib": "bibtex",
+    ".ris": "ris",
+    ".nbib": "medline",
+    ".medline": "medline",
+    ".txt": "medline",
+    ".json": "csl-json",
+}
 DESIGN_HINTS = (
-    ("Meta-Analysis", "meta-analysis"), ("Systematic Review", "systematic-review"),
-    ("Randomized Controlled Trial", "rct"), ("Clinical Trial Protocol", "trial-protocol"),
-    ("Case Reports", "case-report"), ("Editorial", "editorial"), ("Review", "narrative-review"),
+    ("Meta-Analysis", "meta-analysis"),
+    ("Systematic Review", "systematic-review"),
+    ("Randomized Controlled Trial", "rct"),
+    ("Clinical Trial Protocol", "trial-protocol"),
+    ("Case Reports", "case-report"),
+    ("Editorial", "editorial"),
+    ("Review", "narrative-review"),
 )
 """PubMed publication types that name a design, strongest first."""
 _KEY = re.compile(r"@\s*[A-Za-z]+\s*[{(]\s*([^\s,{}()]+)\s*,")
@@ -87,23 +97,37 @@ def _read(file: Path) -> tuple[str | None, list[Problem]]:
     try:
         data = file.read_bytes()
     except OSError as error:
-        return None, [Problem(path, 1, 1, "KB801", f"cannot read the file: {error.strerror}",
-                              "check the path")]
+        return None, [
+            Problem(
+                path, 1, 1, "KB801", f"cannot read the file: {error.strerror}", "check the path"
+            )
+        ]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
         col = error.start - data.rfind(b"\n", 0, error.start)
-        return None, [Problem(path, line, col, "KB801", "the file is not UTF-8 text",
-                              "export it again choosing UTF-8 (Unicode) as the character set")]
+        return None, [
+            Problem(
+                path,
+                line,
+                col,
+                "KB801",
+                "the file is not UTF-8 text",
+                "export it again choosing UTF-8 (Unicode) as the character set",
+            )
+        ]
 
 
 def _seen(kb: KnowledgeBase, bib_text: str, evidence: Path) -> _Seen:
     cited = {study.cite.casefold(): study.id for study, _ in kb.studies.values()}
     titles = TitleBlocks()
     for entry in kb.bibliography.entries.values():
-        owner = (f"study '{cited[entry.key.casefold()]}'" if entry.key.casefold() in cited
-                 else f"entry '{entry.key}' of references.bib")
+        owner = (
+            f"study '{cited[entry.key.casefold()]}'"
+            if entry.key.casefold() in cited
+            else f"entry '{entry.key}' of references.bib"
+        )
         titles.add(entry.year, entry.first_author_family, entry.title, owner)
     keys = {key.casefold() for key in kb.bibliography.entries}
     keys |= {match.group(1).casefold() for match in _KEY.finditer(bib_text)}
@@ -118,9 +142,16 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
     try:
         bib_text = before.decode("utf-8")
     except UnicodeDecodeError:
-        plan.problems.append(Problem(display_path(bib), 1, 1, "KB807",
-                                     "references.bib is not UTF-8: nothing can be appended to it",
-                                     "run 'kb check' and fix the KB101 problem first"))
+        plan.problems.append(
+            Problem(
+                display_path(bib),
+                1,
+                1,
+                "KB807",
+                "references.bib is not UTF-8: nothing can be appended to it",
+                "run 'kb check' and fix the KB101 problem first",
+            )
+        )
         return plan
     seen = _seen(kb, bib_text, evidence)
     entries: list[str] = []
@@ -131,9 +162,17 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
             continue
         kind = detect_format(text, file.suffix)
         if kind is None:
-            plan.problems.append(Problem(
-                display_path(file), 1, 1, "KB801", "cannot tell the format of this file",
-                "expected BibTeX (.bib), RIS (.ris), PubMed MEDLINE (.nbib) or CSL-JSON (.json)"))
+            plan.problems.append(
+                Problem(
+                    display_path(file),
+                    1,
+                    1,
+                    "KB801",
+                    "cannot tell the format of this file",
+                    "expected BibTeX (.bib), RIS (.ris), PubMed MEDLINE (.nbib) "
+                    "or CSL-JSON (.json)",
+                )
+            )
             continue
         references, problems = READERS[kind](text, display_path(file))
         plan.problems += problems
@@ -146,15 +185,23 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
     return plan
 
 
-def _plan_one(plan: ImportPlan, reference: Reference, seen: _Seen, evidence: Path,
-              allow_similar: bool) -> str | None:
+def _plan_one(
+    plan: ImportPlan, reference: Reference, seen: _Seen, evidence: Path, allow_similar: bool
+) -> str | None:
     plan.problems += normalise(reference)
     where = f"{reference.path}:{reference.line}"
     title = reference.title
     if not title.strip():
-        plan.problems.append(Problem(reference.path, reference.line, reference.col, "KB803",
-                                     "reference without a title is skipped",
-                                     "add the title in the reference manager and export again"))
+        plan.problems.append(
+            Problem(
+                reference.path,
+                reference.line,
+                reference.col,
+                "KB803",
+                "reference without a title is skipped",
+                "add the title in the reference manager and export again",
+            )
+        )
         return None
     if duplicate := _duplicate(reference, seen, allow_similar):
         plan.problems.append(duplicate)
@@ -166,11 +213,16 @@ def _plan_one(plan: ImportPlan, reference: Reference, seen: _Seen, evidence: Pat
     for name in ("doi", "pmid", "pmcid"):
         if name in reference.fields:
             seen.owners[(name, normalise_identifier(name, reference.fields[name]))] = (
-                f"the reference at {where}")
+                f"the reference at {where}"
+            )
     seen.titles.add(reference.year, reference.first_family, title, f"the reference at {where}")
-    stub = StudyStub(record_id, key, {n: v for n, v in reference.fields.items()
-                                      if n in ("doi", "pmid", "pmcid")},
-                     reference.export_types, design_hint(reference.export_types))
+    stub = StudyStub(
+        record_id,
+        key,
+        {n: v for n, v in reference.fields.items() if n in ("doi", "pmid", "pmcid")},
+        reference.export_types,
+        design_hint(reference.export_types),
+    )
     target = record_path(evidence, "study", record_id)
     plan.stubs.append((target, render_record("study", record_id, {"cite": key}, stub)))
     plan.added.append(Added(key, record_id, target, where))
@@ -189,34 +241,54 @@ def _duplicate(reference: Reference, seen: _Seen, allow_similar: bool) -> Proble
         owner = seen.owners.get((name, normalise_identifier(name, value))) if value else None
         if owner:
             line, col = reference.position(name)
-            return Problem(reference.path, line, col, "KB804",
-                           f"'{short}' is already in the knowledge base: {name.upper()} "
-                           f"'{value}' is on {owner}",
-                           "nothing was added for it; extend the existing record instead")
+            return Problem(
+                reference.path,
+                line,
+                col,
+                "KB804",
+                f"'{short}' is already in the knowledge base: {name.upper()} "
+                f"'{value}' is on {owner}",
+                "nothing was added for it; extend the existing record instead",
+            )
     found = seen.titles.similar(reference.year, reference.first_family, reference.title)
     if found and not allow_similar:
-        return Problem(reference.path, reference.line, reference.col, "KB805",
-                       f"'{short}' looks like {found[0]}: same first author and year, titles "
-                       f"{found[1]:.0f}% alike",
-                       "nothing was added for it; if they are different publications, run "
-                       "again with --allow-similar")
+        return Problem(
+            reference.path,
+            reference.line,
+            reference.col,
+            "KB805",
+            f"'{short}' looks like {found[0]}: same first author and year, titles "
+            f"{found[1]:.0f}% alike",
+            "nothing was added for it; if they are different publications, run "
+            "again with --allow-similar",
+        )
     return None
 
 
 def _append(plan: ImportPlan, bib_text: str, entries: list[str]) -> None:
     """Set the text to append, once the whole new file reads back with each entry as written."""
-    separator = "" if not bib_text or bib_text.endswith("\n\n") else (
-        "\n" if bib_text.endswith("\n") else "\n\n")
+    separator = (
+        ""
+        if not bib_text or bib_text.endswith("\n\n")
+        else ("\n" if bib_text.endswith("\n") else "\n\n")
+    )
     appended = separator + "\n".join(entries)
     keys = [added.key for added in plan.added]
     alone = entries_read_back("\n".join(entries), keys)
     together = entries_read_back(bib_text + appended, keys)
     lost = [key for key in keys if key not in together or together[key] != alone.get(key)]
     if lost:
-        plan.problems.append(Problem(
-            display_path(plan.bib), 1, 1, "KB807",
-            f"references.bib does not read to its end, so entry '{lost[0]}' would be lost: "
-            "nothing was added", "run 'kb check' and fix the KB408 problems it reports first"))
+        plan.problems.append(
+            Problem(
+                display_path(plan.bib),
+                1,
+                1,
+                "KB807",
+                f"references.bib does not read to its end, so entry '{lost[0]}' would be lost: "
+                "nothing was added",
+                "run 'kb check' and fix the KB408 problems it reports first",
+            )
+        )
         plan.stubs, plan.added = [], []
         return
     plan.appended = appended
@@ -232,8 +304,16 @@ def apply_import(plan: ImportPlan) -> list[Problem]:
     try:
         current = plan.bib.read_bytes() if plan.bib.is_file() else b""
         if digest(current) != digest(plan.bib_before):
-            return [Problem(bib, 1, 1, "KB807", "references.bib changed while importing: "
-                            "nothing was added", "run the import again")]
+            return [
+                Problem(
+                    bib,
+                    1,
+                    1,
+                    "KB807",
+                    "references.bib changed while importing: nothing was added",
+                    "run the import again",
+                )
+            ]
         for target, text in plan.stubs:
             create_atomic(target, text.encode("utf-8"))
             created.append(target)
@@ -241,9 +321,16 @@ def apply_import(plan: ImportPlan) -> list[Problem]:
     except OSError as error:
         _remove(created)
         name = display_path(Path(error.filename)) if error.filename else bib
-        return [Problem(name, 1, 1, "KB807",
-                        f"could not write: {error.strerror or error}; nothing was added",
-                        "check the file and folder permissions, then run the import again")]
+        return [
+            Problem(
+                name,
+                1,
+                1,
+                "KB807",
+                f"could not write: {error.strerror or error}; nothing was added",
+                "check the file and folder permissions, then run the import again",
+            )
+        ]
     except BaseException:
         _remove(created)
         raise

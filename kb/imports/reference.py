@@ -20,9 +20,25 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 VERBATIM_FIELDS = ("doi", "pmid", "pmcid", "url")
 """Written as read: identifiers and addresses are not text, and escaping would change them."""
 FIELD_ORDER = (
-    "author", "editor", "title", "journal", "booktitle", "publisher", "address", "school",
-    "institution", "edition", "year", "month", "volume", "number", "pages", "doi", "pmid",
-    "pmcid", "url",
+    "author",
+    "editor",
+    "title",
+    "journal",
+    "booktitle",
+    "publisher",
+    "address",
+    "school",
+    "institution",
+    "edition",
+    "year",
+    "month",
+    "volume",
+    "number",
+    "pages",
+    "doi",
+    "pmid",
+    "pmcid",
+    "url",
 )
 """The fields an imported entry keeps, in the order they are written."""
 
@@ -94,8 +110,19 @@ def month_macro(value: str) -> str | None:
 
 
 _FULL_MONTHS = {
-    "january", "february", "march", "april", "may", "june", "july", "august", "september",
-    "october", "november", "december", "sept",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "sept",
 }
 
 
@@ -112,8 +139,11 @@ def page_range(pages: str) -> str:
 
 def identifiers_from_note(note: str) -> dict[str, str]:
     """PMID, PMCID and DOI written into a note or 'extra' field as 'PMID: 123'."""
-    return {name: match.group(1) for name, pattern in _NOTE_IDS.items()
-            if (match := pattern.search(note))}
+    return {
+        name: match.group(1)
+        for name, pattern in _NOTE_IDS.items()
+        if (match := pattern.search(note))
+    }
 
 
 def clean_identifier(name: str, value: str) -> str:
@@ -139,9 +169,16 @@ def normalise(reference: Reference) -> list[Problem]:
             continue
         del fields[name]
         line, col = reference.position(name)
-        problems.append(Problem(reference.path, line, col, "KB806",
-                                f"malformed {name.upper()} '{value}' left out",
-                                "add it to the study by hand once you have read it at its source"))
+        problems.append(
+            Problem(
+                reference.path,
+                line,
+                col,
+                "KB806",
+                f"malformed {name.upper()} '{value}' left out",
+                "add it to the study by hand once you have read it at its source",
+            )
+        )
     if "pages" in fields:
         fields["pages"] = page_range(fields["pages"])
     if "month" in fields:

@@ -24,13 +24,30 @@ from kb.problems import Problem
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
 _TYPES = {
-    "JOUR": "article", "JFULL": "article", "EJOUR": "article", "ABST": "article",
-    "MGZN": "article", "NEWS": "article", "INPR": "article", "CONF": "inproceedings",
-    "CPAPER": "inproceedings", "BOOK": "book", "EBOOK": "book", "EDBOOK": "book",
-    "CHAP": "incollection", "ECHAP": "incollection", "THES": "phdthesis", "RPRT": "techreport",
+    "JOUR": "article",
+    "JFULL": "article",
+    "EJOUR": "article",
+    "ABST": "article",
+    "MGZN": "article",
+    "NEWS": "article",
+    "INPR": "article",
+    "CONF": "inproceedings",
+    "CPAPER": "inproceedings",
+    "BOOK": "book",
+    "EBOOK": "book",
+    "EDBOOK": "book",
+    "CHAP": "incollection",
+    "ECHAP": "incollection",
+    "THES": "phdthesis",
+    "RPRT": "techreport",
 }
-_CONTAINER = ("secondary_title", "journal_name", "alternate_title3", "alternate_title1",
-              "alternate_title2")
+_CONTAINER = (
+    "secondary_title",
+    "journal_name",
+    "alternate_title3",
+    "alternate_title1",
+    "alternate_title2",
+)
 _HINT = "each record runs from 'TY  - ' to 'ER  - '; export the file again"
 
 
@@ -55,24 +72,46 @@ def _chunks(text: str, path: str) -> tuple[list[tuple[int, list[str]]], list[Pro
         name = tag.group(1) if tag else None
         if name == "TY":
             if start is not None:
-                problems.append(Problem(path, start, 1, "KB802",
-                                        f"record has no 'ER  - ' before the next 'TY  - ' at line "
-                                        f"{number}; it is skipped", _HINT))
+                problems.append(
+                    Problem(
+                        path,
+                        start,
+                        1,
+                        "KB802",
+                        f"record has no 'ER  - ' before the next 'TY  - ' at line "
+                        f"{number}; it is skipped",
+                        _HINT,
+                    )
+                )
             start, lines = number, [raw]
         elif start is None:
             if raw.strip():
-                problems.append(Problem(path, number, 1, "KB802",
-                                        "text outside a record: expected 'TY  - ' to start one",
-                                        _HINT))
+                problems.append(
+                    Problem(
+                        path,
+                        number,
+                        1,
+                        "KB802",
+                        "text outside a record: expected 'TY  - ' to start one",
+                        _HINT,
+                    )
+                )
         elif name == "ER":
             chunks.append((start, [*lines, raw]))
             start = None
         else:
             lines.append(raw)
     if start is not None:
-        problems.append(Problem(path, start, 1, "KB802",
-                                "record has no 'ER  - ' before the end of the file; it is skipped",
-                                _HINT))
+        problems.append(
+            Problem(
+                path,
+                start,
+                1,
+                "KB802",
+                "record has no 'ER  - ' before the end of the file; it is skipped",
+                _HINT,
+            )
+        )
     return chunks, problems
 
 
@@ -130,8 +169,18 @@ def _reference(data: dict[str, Any], path: str, line: int, lines: list[str]) -> 
     for name, value in identifiers_from_note(notes).items():
         fields[name] = fields.get(name) or value
     positions = {"doi": _position(lines, line, "DO")}
-    return Reference(path, line, 1, entry_type, {k: v for k, v in fields.items() if v}, title,
-                     first_family, year or None, (), positions)
+    return Reference(
+        path,
+        line,
+        1,
+        entry_type,
+        {k: v for k, v in fields.items() if v},
+        title,
+        first_family,
+        year or None,
+        (),
+        positions,
+    )
 
 
 def _position(lines: list[str], first: int, tag: str) -> tuple[int, int]:

@@ -28,8 +28,13 @@ def render_claim(site: Site, claim: Claim) -> str:
     page = record_page("claim", claim.id)
     certainty = site.certainty(claim.id)
     parts = [
-        markup.front_matter({"title": markup.plain_title(claim.statement, 90),
-                             "tags": claim_tags(claim), "search": {"boost": 2}}),
+        markup.front_matter(
+            {
+                "title": markup.plain_title(claim.statement, 90),
+                "tags": claim_tags(claim),
+                "search": {"boost": 2},
+            }
+        ),
         f"# {markup.text(claim.statement)}",
         *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),
@@ -42,47 +47,68 @@ def render_claim(site: Site, claim: Claim) -> str:
         *_trials(site, claim, page),
         *_dependencies(site, claim, page),
         "## Where it sits in the evidence graph" + markup.NOT_SEARCHED,
-        figure(figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
-                "Claim neighbourhood: the studies, trials and claims linked to this claim; "
-                "the same links are listed in the tables above."),
+        figure(
+            figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
+            "Claim neighbourhood: the studies, trials and claims linked to this claim; "
+            "the same links are listed in the tables above.",
+        ),
     ]
     if claim.note:
         parts += ["## Notes" + markup.NOT_SEARCHED, markup.paragraphs(claim.note)]
-    parts.append(markup.json_ld({
-        "@context": "https://schema.org", "@type": "Claim", "identifier": claim.id,
-        "text": claim.statement, "about": claim.topic,
-    }))
+    parts.append(
+        markup.json_ld(
+            {
+                "@context": "https://schema.org",
+                "@type": "Claim",
+                "identifier": claim.id,
+                "text": claim.statement,
+                "about": claim.topic,
+            }
+        )
+    )
     return "\n\n".join(part for part in parts if part) + "\n"
 
 
 def _verdict(site: Site, claim: Claim) -> str:
     certainty = site.certainty(claim.id)
     final = certainty.final
-    kind = {"high": "success", "moderate": "success", "low": "warning",
-            "very-low": "danger"}.get(final or "", "note")
+    kind = {"high": "success", "moderate": "success", "low": "warning", "very-low": "danger"}.get(
+        final or "", "note"
+    )
     lines = [f'!!! {kind} "Certainty of the evidence: {certainty_badge(final)}"', ""]
     body = []
     if certainty.curated:
-        body.append(f"Curated rating: **{certainty_badge(certainty.curated)}**. "
-                    f"Rationale: {markup.text(certainty.rationale or '')}")
+        body.append(
+            f"Curated rating: **{certainty_badge(certainty.curated)}**. "
+            f"Rationale: {markup.text(certainty.rationale or '')}"
+        )
         body.append(f"Computed from the studies: {certainty_badge(certainty.computed)}.")
     if certainty.start:
-        body.append(f"Starting rating from the best study design: "
-                    f"{certainty_badge(certainty.start)}.")
+        body.append(
+            f"Starting rating from the best study design: {certainty_badge(certainty.start)}."
+        )
     for domain in certainty.domains:
-        body.append(f"- **{DOMAIN_WORDS[domain.name].capitalize()}**: "
-                    f"{CONCERN_WORDS[domain.concern]}. {markup.text(domain.reason)}.")
+        body.append(
+            f"- **{DOMAIN_WORDS[domain.name].capitalize()}**: "
+            f"{CONCERN_WORDS[domain.concern]}. {markup.text(domain.reason)}."
+        )
     if not certainty.domains:
-        body.append("No study with results supports or refutes this claim yet, so it has no "
-                    "rating.")
+        body.append(
+            "No study with results supports or refutes this claim yet, so it has no rating."
+        )
     page = record_page("claim", claim.id)
     for study_id, reason in certainty.excluded:
-        body.append(f"**Left out**: {record_link(site, 'study', study_id, page)}, "
-                    f"{markup.text(reason)}. With it, the computed certainty would be "
-                    f"{certainty_badge(certainty.computed_with_excluded)}.")
+        body.append(
+            f"**Left out**: {record_link(site, 'study', study_id, page)}, "
+            f"{markup.text(reason)}. With it, the computed certainty would be "
+            f"{certainty_badge(certainty.computed_with_excluded)}."
+        )
     left_out = {study_id for study_id, _ in certainty.excluded}
-    relations = {link.relation for study_id, link in evidence_for(site.graph, claim.id)
-                 if study_id not in left_out}
+    relations = {
+        link.relation
+        for study_id, link in evidence_for(site.graph, claim.id)
+        if study_id not in left_out
+    }
     if {"supports", "refutes"} <= relations:
         body.append("**Contested**: studies both support and refute this claim.")
     lines += ["    " + line for line in "\n\n".join(body).split("\n")]
@@ -91,10 +117,16 @@ def _verdict(site: Site, claim: Claim) -> str:
 
 
 def _scope(claim: Claim) -> list[str]:
-    rows = [(label, value) for label, value in (
-        ("Population", claim.scope.population), ("Intervention or exposure",
-                                                 claim.scope.intervention),
-        ("Comparator", claim.scope.comparator), ("Outcome", claim.scope.outcome)) if value]
+    rows = [
+        (label, value)
+        for label, value in (
+            ("Population", claim.scope.population),
+            ("Intervention or exposure", claim.scope.intervention),
+            ("Comparator", claim.scope.comparator),
+            ("Outcome", claim.scope.outcome),
+        )
+        if value
+    ]
     if not rows:
         return []
     cells = [(f"**{label}**", markup.text(value)) for label, value in rows]
@@ -111,18 +143,21 @@ def _evidence_table(site: Site, claim: Claim, page: str) -> str:
         study = site.kb.studies[study_id][0]
         level = site.level(study_id).level
         size = patients(study)
-        rows.append((
-            record_link(site, "study", study_id, page),
-            markup.text(design_name(study.design)),
-            str(level) if level else "not graded",
-            f"{size:,}" if size is not None else "",
-            markup.text(link.relation) + (" (retracted, not counted)" if study_id in retracted
-                                          else ""),
-            markup.text(key_result(study)),
-            markup.text(link.locator or ""),
-        ))
-    return markup.table(["Study", "Design", "Level", "n", "Relation", "Key result", "Locator"],
-                        rows)
+        rows.append(
+            (
+                record_link(site, "study", study_id, page),
+                markup.text(design_name(study.design)),
+                str(level) if level else "not graded",
+                f"{size:,}" if size is not None else "",
+                markup.text(link.relation)
+                + (" (retracted, not counted)" if study_id in retracted else ""),
+                markup.text(key_result(study)),
+                markup.text(link.locator or ""),
+            )
+        )
+    return markup.table(
+        ["Study", "Design", "Level", "n", "Relation", "Key result", "Locator"], rows
+    )
 
 
 def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
@@ -146,25 +181,34 @@ def _trials(site: Site, claim: Claim, page: str) -> list[str]:
         trial = site.kb.trials[trial_id][0]
         due = results_due(trial)
         state = f"overdue as of {site.today.isoformat()}" if is_overdue(trial, site.today) else ""
-        rows.append((record_link(site, "trial", trial_id, page),
-                     markup.text(trial.status.overall if trial.status else "not recorded"),
-                     markup.text(due or "not recorded"), markup.text(state)))
+        rows.append(
+            (
+                record_link(site, "trial", trial_id, page),
+                markup.text(trial.status.overall if trial.status else "not recorded"),
+                markup.text(due or "not recorded"),
+                markup.text(state),
+            )
+        )
     return ["## Trials", markup.table(["Trial", "Status", "Results due", "Overdue"], rows)]
 
 
 def _dependencies(site: Site, claim: Claim, page: str) -> list[str]:
-    parents = [record_link(site, "claim", c, page, site.kb.claims[c][0].statement)
-               for c in claim.depends_on if c in site.kb.claims]
+    parents = [
+        record_link(site, "claim", c, page, site.kb.claims[c][0].statement)
+        for c in claim.depends_on
+        if c in site.kb.claims
+    ]
     children = sorted(
         site.graph.nodes[source]["id"]
         for source, _, kind in site.graph.in_edges(node("claim", claim.id), data="kind")
-        if kind == "depends_on")
-    dependants = [record_link(site, "claim", c, page, site.kb.claims[c][0].statement)
-                  for c in children]
+        if kind == "depends_on"
+    )
+    dependants = [
+        record_link(site, "claim", c, page, site.kb.claims[c][0].statement) for c in children
+    ]
     parts = []
     if parents:
         parts += ["## Rests on", "\n".join(f"- {p}" for p in parents)]
     if dependants:
         parts += ["## Claims that rest on this one", "\n".join(f"- {d}" for d in dependants)]
     return parts
-

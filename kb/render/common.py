@@ -18,11 +18,24 @@ from kb.verification import Verification, verify_kb
 FOLDERS = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
 SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
 WORDS = {"high": "High", "moderate": "Moderate", "low": "Low", "very-low": "Very low"}
-CONCERN_WORDS = {"no-concern": "no concern", "serious-concern": "serious concern",
-                 "very-serious-concern": "very serious concern"}
-MEASURES = {"median-os": "median OS", "median-pfs": "median PFS", "hr": "HR", "or": "OR",
-            "rr": "RR", "rate": "rate", "proportion": "proportion", "mean": "mean",
-            "median": "median", "mean-difference": "mean difference", "count": "count"}
+CONCERN_WORDS = {
+    "no-concern": "no concern",
+    "serious-concern": "serious concern",
+    "very-serious-concern": "very serious concern",
+}
+MEASURES = {
+    "median-os": "median OS",
+    "median-pfs": "median PFS",
+    "hr": "HR",
+    "or": "OR",
+    "rr": "RR",
+    "rate": "rate",
+    "proportion": "proportion",
+    "mean": "mean",
+    "median": "median",
+    "mean-difference": "mean difference",
+    "count": "count",
+}
 IDENTIFIER_URLS: dict[str, Callable[[str], str]] = {
     "doi": lambda v: f"https://doi.org/{v}",
     "pmid": lambda v: f"https://pubmed.ncbi.nlm.nih.gov/{v}/",
@@ -30,8 +43,13 @@ IDENTIFIER_URLS: dict[str, Callable[[str], str]] = {
     "nct": lambda v: f"https://clinicaltrials.gov/study/{v}",
     "eudract": lambda v: f"https://www.clinicaltrialsregister.eu/ctr-search/search?query={v}",
 }
-IDENTIFIER_NAMES = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "nct": "ClinicalTrials.gov",
-                    "eudract": "EudraCT"}
+IDENTIFIER_NAMES = {
+    "doi": "DOI",
+    "pmid": "PMID",
+    "pmcid": "PMCID",
+    "nct": "ClinicalTrials.gov",
+    "eudract": "EudraCT",
+}
 
 
 @dataclass
@@ -55,8 +73,9 @@ class Site:
         """The claim's certainty, computed without retracted studies."""
         if claim_id not in self._certainty:
             claim = self.kb.claims[claim_id][0]
-            self._certainty[claim_id] = claim_certainty(self.kb, self.graph, claim,
-                                                        self.verification.excluded)
+            self._certainty[claim_id] = claim_certainty(
+                self.kb, self.graph, claim, self.verification.excluded
+            )
         return self._certainty[claim_id]
 
     def level(self, study_id: str) -> StudyLevel:
@@ -67,18 +86,27 @@ class Site:
     def url_from(self, page: str) -> Callable[[str, str], str]:
         """For raw HTML (SVG) on `page`: the URL of a record's page."""
         return lambda kind, record_id: markup.page_url(
-            record_page(kind, record_id), page, self.directory_urls)
+            record_page(kind, record_id), page, self.directory_urls
+        )
 
 
 def record_page(kind: str, record_id: str) -> str:
     return f"{FOLDERS[kind]}/{record_id}.md"
 
 
-def record_link(site: Site, kind: str, record_id: str, source: str, label: str | None = None,
-                ) -> str:
+def record_link(
+    site: Site,
+    kind: str,
+    record_id: str,
+    source: str,
+    label: str | None = None,
+) -> str:
     if label is None:
-        label = study_label(site, record_id) if kind == "study" else _record_label(
-            site, kind, record_id)
+        label = (
+            study_label(site, record_id)
+            if kind == "study"
+            else _record_label(site, kind, record_id)
+        )
     return markup.page_link(label, record_page(kind, record_id), source)
 
 
@@ -98,8 +126,11 @@ def study_label(site: Site, study_id: str) -> str:
         return study_id
     family = entry.first_author_family
     if family:
-        others = " et al." if len(entry.authors) > 2 else (
-            f" and {entry.authors[1]}" if len(entry.authors) == 2 else "")
+        others = (
+            " et al."
+            if len(entry.authors) > 2
+            else (f" and {entry.authors[1]}" if len(entry.authors) == 2 else "")
+        )
         return f"{family}{others} {entry.year}" if entry.year else f"{family}{others}"
     title = entry.title or study_id
     short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + "…"
@@ -153,8 +184,11 @@ def key_result(study: Study) -> str:
 
 
 def identifier_items(identifiers: Identifiers) -> list[tuple[str, Identifier]]:
-    return [(name, getattr(identifiers, name)) for name in IDENTIFIER_URLS
-            if getattr(identifiers, name) is not None]
+    return [
+        (name, getattr(identifiers, name))
+        for name in IDENTIFIER_URLS
+        if getattr(identifiers, name) is not None
+    ]
 
 
 def link_details(link: Link) -> str:

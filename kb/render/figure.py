@@ -9,5 +9,7 @@ from kb import markup
 def figure(svg: str | None, caption: str) -> str:
     if not svg:
         return ""
-    return (f'<figure class="kb-figure">\n{svg.strip()}\n'
-            f"<figcaption>{markup.text(caption)}</figcaption>\n</figure>")
+    return (
+        f'<figure class="kb-figure">\n{svg.strip()}\n'
+        f"<figcaption>{markup.text(caption)}</figcaption>\n</figure>"
+    )

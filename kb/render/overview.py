@@ -11,8 +11,16 @@ from kb.rules.trials import is_overdue, results_due
 from kb.summarize import DESIGN_NAMES, design_name, patients, trial_name, trial_status_phrase
 from kb.vancouver import format_reference
 
-WEAK_DESIGNS = frozenset({"case-report", "case-series", "editorial", "expert-opinion",
-                          "narrative-review", "mechanistic-theory"})
+WEAK_DESIGNS = frozenset(
+    {
+        "case-report",
+        "case-series",
+        "editorial",
+        "expert-opinion",
+        "narrative-review",
+        "mechanistic-theory",
+    }
+)
 DOWNLOAD_FILES = (
     ("evidence.json", "Every record with its computed grades (JSON)"),
     ("references.csl.json", "The bibliography as CSL-JSON (Zotero, Mendeley, pandoc)"),
@@ -32,11 +40,18 @@ def claims_table(site: Site, page: str) -> str:
     for claim_id, (claim, _) in sorted(site.kb.claims.items()):
         certainty = site.certainty(claim_id)
         studies = {study_id for study_id, _ in evidence_for(site.graph, claim_id)}
-        trials = ", ".join(record_link(site, "trial", t, page)
-                           for t in trials_testing(site.graph, claim_id))
-        rows.append((record_link(site, "claim", claim_id, page, claim.statement),
-                     markup.text(claim.topic), certainty_badge(certainty.final),
-                     str(len(studies)), trials))
+        trials = ", ".join(
+            record_link(site, "trial", t, page) for t in trials_testing(site.graph, claim_id)
+        )
+        rows.append(
+            (
+                record_link(site, "claim", claim_id, page, claim.statement),
+                markup.text(claim.topic),
+                certainty_badge(certainty.final),
+                str(len(studies)),
+                trials,
+            )
+        )
     return markup.table(["Claim", "Topic", "Certainty", "Studies", "Tested by"], rows)
 
 
@@ -45,14 +60,21 @@ def render_home(site: Site) -> str:
     title = question.title if question else "Evidence"
     body = [f"# {markup.text(title)}"]
     if question:
-        body += [f"**The question.** {markup.text(question.question)}",
-                 markup.paragraphs(question.summary)]
-    body += ["## What the evidence says", claims_table(site, "index.md"),
-             "Certainty uses the GRADE ratings: ⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, ⊕◯◯◯ very "
-             "low. " + markup.page_link("How it is rated", "methods.md", "index.md") + "."]
+        body += [
+            f"**The question.** {markup.text(question.question)}",
+            markup.paragraphs(question.summary),
+        ]
+    body += [
+        "## What the evidence says",
+        claims_table(site, "index.md"),
+        "Certainty uses the GRADE ratings: ⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, ⊕◯◯◯ very "
+        "low. " + markup.page_link("How it is rated", "methods.md", "index.md") + ".",
+    ]
     body += ["## What is still unknown", _unknowns(site)]
-    body += [f"*Evidence as of {site.evidence_date.isoformat()}. Trials are judged overdue as "
-             f"of {site.today.isoformat()}.*"]
+    body += [
+        f"*Evidence as of {site.evidence_date.isoformat()}. Trials are judged overdue as "
+        f"of {site.today.isoformat()}.*"
+    ]
     return _page(markup.plain_title(title), body, {"search": {"boost": 2}})
 
 
@@ -60,14 +82,19 @@ def _unknowns(site: Site) -> str:
     lines = []
     for trial_id, (trial, _) in sorted(site.kb.trials.items()):
         tested = len([c for c in trial.tests if c in site.kb.claims])
-        lines.append(f"- {record_link(site, 'trial', trial_id, 'index.md', trial_name(trial))} "
-                     f"tests {tested} {'claim' if tested == 1 else 'claims'}: "
-                     f"{markup.text(trial_status_phrase(trial, site.today))}")
+        lines.append(
+            f"- {record_link(site, 'trial', trial_id, 'index.md', trial_name(trial))} "
+            f"tests {tested} {'claim' if tested == 1 else 'claims'}: "
+            f"{markup.text(trial_status_phrase(trial, site.today))}"
+        )
     untested = [c for c in sorted(site.kb.claims) if not trials_testing(site.graph, c)]
     if untested:
-        lines.append(f"- {len(untested)} of {len(site.kb.claims)} claims are tested by no trial "
-                     "in this knowledge base: see the "
-                     + markup.page_link("evidence map", "evidence-map.md", "index.md") + ".")
+        lines.append(
+            f"- {len(untested)} of {len(site.kb.claims)} claims are tested by no trial "
+            "in this knowledge base: see the "
+            + markup.page_link("evidence map", "evidence-map.md", "index.md")
+            + "."
+        )
     return "\n".join(lines) or "No trial is recorded."
 
 
@@ -82,11 +109,18 @@ def render_studies_index(site: Site) -> str:
         size = patients(study)
         level = site.level(study_id).level
         claims = len({link.claim for link in study.links})
-        rows.append((record_link(site, "study", study_id, page),
-                     markup.text(design_name(study.design)), str(level) if level else "not graded",
-                     f"{size:,}" if size is not None else "", str(claims)))
-    return _page("Studies", ["# Studies",
-                             markup.table(["Study", "Design", "Level", "n", "Claims"], rows)])
+        rows.append(
+            (
+                record_link(site, "study", study_id, page),
+                markup.text(design_name(study.design)),
+                str(level) if level else "not graded",
+                f"{size:,}" if size is not None else "",
+                str(claims),
+            )
+        )
+    return _page(
+        "Studies", ["# Studies", markup.table(["Study", "Design", "Level", "n", "Claims"], rows)]
+    )
 
 
 def render_trials_index(site: Site) -> str:
@@ -95,20 +129,38 @@ def render_trials_index(site: Site) -> str:
     for trial_id, (trial, _) in sorted(site.kb.trials.items()):
         registry = trial.identifiers.nct or trial.identifiers.eudract
         overdue = f"overdue as of {site.today.isoformat()}" if is_overdue(trial, site.today) else ""
-        rows.append((record_link(site, "trial", trial_id, page),
-                     markup.text(registry.value if registry else ""), markup.text(trial.phase),
-                     markup.text(trial.status.overall if trial.status else "not recorded"),
-                     markup.text(results_due(trial) or ""), markup.text(overdue)))
-    return _page("Trials", ["# Trials", markup.table(
-        ["Trial", "Registry", "Phase", "Status", "Results due", "Overdue"], rows)])
+        rows.append(
+            (
+                record_link(site, "trial", trial_id, page),
+                markup.text(registry.value if registry else ""),
+                markup.text(trial.phase),
+                markup.text(trial.status.overall if trial.status else "not recorded"),
+                markup.text(results_due(trial) or ""),
+                markup.text(overdue),
+            )
+        )
+    return _page(
+        "Trials",
+        [
+            "# Trials",
+            markup.table(["Trial", "Registry", "Phase", "Status", "Results due", "Overdue"], rows),
+        ],
+    )
 
 
 def render_concepts_index(site: Site) -> str:
     page = "concepts/index.md"
-    rows = [(record_link(site, "concept", concept_id, page), markup.text(c.abbreviation or ""),
-             markup.text(c.definition)) for concept_id, (c, _) in sorted(site.kb.concepts.items())]
-    return _page("Glossary", ["# Glossary", markup.table(["Term", "Short form", "Definition"],
-                                                          rows)])
+    rows = [
+        (
+            record_link(site, "concept", concept_id, page),
+            markup.text(c.abbreviation or ""),
+            markup.text(c.definition),
+        )
+        for concept_id, (c, _) in sorted(site.kb.concepts.items())
+    ]
+    return _page(
+        "Glossary", ["# Glossary", markup.table(["Term", "Short form", "Definition"], rows)]
+    )
 
 
 def evidence_counts(site: Site) -> tuple[list[str], dict[tuple[str, str], int]]:
@@ -126,26 +178,32 @@ def render_evidence_map(site: Site) -> str:
     designs, counts = evidence_counts(site)
     claim_ids = sorted(site.kb.claims)
     svg = figures.evidence_map([(c, c) for c in claim_ids], designs, counts, site.url_from(page))
-    rows = [(record_link(site, "claim", c, page), *(str(counts.get((c, d), "")) for d in designs))
-            for c in claim_ids]
+    rows = [
+        (record_link(site, "claim", c, page), *(str(counts.get((c, d), "")) for d in designs))
+        for c in claim_ids
+    ]
     weak = [c for c in claim_ids if _rests_on_weak_designs(site, c)]
     untested = [c for c in claim_ids if not trials_testing(site.graph, c)]
-    body = ["# Evidence map",
-            "How many studies of each design are linked to each claim (any relation).",
-            figure(svg, "Evidence map: claims by study design; the table below gives the same "
-                        "counts."),
-            markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
-            "## Gaps",
-            "### Claims resting only on case reports, case series or opinion",
-            "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in weak) or "None.",
-            "### Claims no trial tests",
-            "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in untested) or "None."]
+    body = [
+        "# Evidence map",
+        "How many studies of each design are linked to each claim (any relation).",
+        figure(svg, "Evidence map: claims by study design; the table below gives the same counts."),
+        markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
+        "## Gaps",
+        "### Claims resting only on case reports, case series or opinion",
+        "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in weak) or "None.",
+        "### Claims no trial tests",
+        "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in untested) or "None.",
+    ]
     return _page("Evidence map", body)
 
 
 def _rests_on_weak_designs(site: Site, claim_id: str) -> bool:
-    counted = [site.kb.studies[s][0].design for s, link in evidence_for(site.graph, claim_id)
-               if link.relation != "qualifies" and site.level(s).level is not None]
+    counted = [
+        site.kb.studies[s][0].design
+        for s, link in evidence_for(site.graph, claim_id)
+        if link.relation != "qualifies" and site.level(s).level is not None
+    ]
     return all(design in WEAK_DESIGNS for design in counted)
 
 
@@ -158,47 +216,70 @@ def render_graph_page(site: Site) -> str:
     page = "graph.md"
     drawn = len(site.kb.studies) + len(site.kb.claims) + len(site.kb.trials)
     if drawn <= GRAPH_FIGURE_LIMIT:
-        shown = figure(figures.knowledge_graph(site.graph, site.url_from(page)),
-                       "The claim-evidence graph: studies (left) linked to the claims (middle) "
-                       "they support, refute or qualify, and the trials (right) that test them. "
-                       "The list below gives the same links as text.")
+        shown = figure(
+            figures.knowledge_graph(site.graph, site.url_from(page)),
+            "The claim-evidence graph: studies (left) linked to the claims (middle) "
+            "they support, refute or qualify, and the trials (right) that test them. "
+            "The list below gives the same links as text.",
+        )
     else:
-        shown = (f"The knowledge base holds {drawn:,} studies, claims and trials, too many to "
-                 "draw legibly as one figure: each claim's page shows its own part of the "
-                 "graph, and the list below gives every link as text.")
+        shown = (
+            f"The knowledge base holds {drawn:,} studies, claims and trials, too many to "
+            "draw legibly as one figure: each claim's page shows its own part of the "
+            "graph, and the list below gives every link as text."
+        )
     items = []
     for claim_id, (claim, _) in sorted(site.kb.claims.items()):
-        studies = ", ".join(f"{record_link(site, 'study', s, page)} ({markup.text(link.relation)})"
-                            for s, link in evidence_for(site.graph, claim_id)) or "no study"
-        trials = ", ".join(record_link(site, "trial", t, page)
-                           for t in trials_testing(site.graph, claim_id))
+        studies = (
+            ", ".join(
+                f"{record_link(site, 'study', s, page)} ({markup.text(link.relation)})"
+                for s, link in evidence_for(site.graph, claim_id)
+            )
+            or "no study"
+        )
+        trials = ", ".join(
+            record_link(site, "trial", t, page) for t in trials_testing(site.graph, claim_id)
+        )
         line = f"- {record_link(site, 'claim', claim_id, page, claim.statement)}: {studies}"
         items.append(line + (f"; tested by {trials}" if trials else ""))
-    body = ["# Evidence graph", shown,
-            "## The same graph as text" + markup.NOT_SEARCHED, "\n".join(items)]
+    body = [
+        "# Evidence graph",
+        shown,
+        "## The same graph as text" + markup.NOT_SEARCHED,
+        "\n".join(items),
+    ]
     return _page("Evidence graph", body)
 
 
 def render_bibliography(site: Site) -> str:
     page = "bibliography.md"
     entries = []
-    for study_id, (study, _) in sorted(site.kb.studies.items(),
-                                       key=lambda item: study_label(site, item[0]).casefold()):
+    for study_id, (study, _) in sorted(
+        site.kb.studies.items(), key=lambda item: study_label(site, item[0]).casefold()
+    ):
         reference = format_reference(study.cite, site.kb.bibliography) or study.cite
-        entries.append(f"- {markup.text(reference)} "
-                       f"({record_link(site, 'study', study_id, page, 'study page')})")
+        entries.append(
+            f"- {markup.text(reference)} "
+            f"({record_link(site, 'study', study_id, page, 'study page')})"
+        )
     return _page("Bibliography", ["# Bibliography", "\n".join(entries)])
 
 
 def render_downloads(site: Site) -> str:
     page = "downloads.md"
-    rows = [(markup.page_link(name, f"downloads/{name}", page), markup.text(description))
-            for name, description in DOWNLOAD_FILES]
-    return _page("Downloads", [
-        "# Downloads",
-        "The whole knowledge base, generated from the same records as these pages.",
-        markup.table(["File", "Contents"], rows),
-        "Each study page also offers its own BibTeX and RIS record."])
+    rows = [
+        (markup.page_link(name, f"downloads/{name}", page), markup.text(description))
+        for name, description in DOWNLOAD_FILES
+    ]
+    return _page(
+        "Downloads",
+        [
+            "# Downloads",
+            "The whole knowledge base, generated from the same records as these pages.",
+            markup.table(["File", "Contents"], rows),
+            "Each study page also offers its own BibTeX and RIS record.",
+        ],
+    )
 
 
 def render_abbreviations(site: Site) -> str:

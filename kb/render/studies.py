@@ -24,17 +24,25 @@ DOWNLOADS = "downloads"
 
 
 def study_tags(study: Study) -> list[str]:
-    return sorted({markup.plain_title(design_name(study.design)),
-                   markup.plain_title(study.question.replace("-", " ")),
-                   *(markup.plain_title(t) for t in study.tags)})
+    return sorted(
+        {
+            markup.plain_title(design_name(study.design)),
+            markup.plain_title(study.question.replace("-", " ")),
+            *(markup.plain_title(t) for t in study.tags),
+        }
+    )
 
 
 def render_study(site: Site, study: Study) -> str:
     page = record_page("study", study.id)
     reference = format_reference(study.cite, site.kb.bibliography)
     parts = [
-        markup.front_matter({"title": markup.plain_title(study_label(site, study.id), 90),
-                             "tags": study_tags(study)}),
+        markup.front_matter(
+            {
+                "title": markup.plain_title(study_label(site, study.id), 90),
+                "tags": study_tags(study),
+            }
+        ),
         f"# {markup.text(study_label(site, study.id))}",
         *study_banners(site, study.id),
         markup.text(reference) if reference else "",
@@ -42,8 +50,10 @@ def render_study(site: Site, study: Study) -> str:
         *_design(site, study),
         *_pico(study),
         *_findings(study),
-        figure(figures.forest_plot(study),
-               "Forest plot of the ratio estimates in the findings table above, on a log scale."),
+        figure(
+            figures.forest_plot(study),
+            "Forest plot of the ratio estimates in the findings table above, on a log scale.",
+        ),
         *_risk_of_bias(study),
         *_claims(site, study, page),
         *_summary(study),
@@ -62,31 +72,49 @@ def _identifiers(site: Site, study: Study) -> list[str]:
 
 def _design(site: Site, study: Study) -> list[str]:
     level = site.level(study.id)
-    rows = [("Design", markup.text(design_name(study.design))),
-            ("Question", markup.text(study.question.replace("-", " "))),
-            ("Level (OCEBM 2011)", f"{level.level}" if level.level else "not graded"),
-            ("Why this level", markup.text(level.reason))]
+    rows = [
+        ("Design", markup.text(design_name(study.design))),
+        ("Question", markup.text(study.question.replace("-", " "))),
+        ("Level (OCEBM 2011)", f"{level.level}" if level.level else "not graded"),
+        ("Why this level", markup.text(level.reason)),
+    ]
     size = study.sample_size
     if size is not None:
-        counts = [f"{label} {value:,}" for label, value in
-                  (("enrolled", size.enrolled), ("analysed", size.analysed)) if value is not None]
+        counts = [
+            f"{label} {value:,}"
+            for label, value in (("enrolled", size.enrolled), ("analysed", size.analysed))
+            if value is not None
+        ]
         shown = ", ".join(counts) or "not reported"
         rows.append(("Patients", markup.text(shown + (f" ({size.note})" if size.note else ""))))
     if study.setting:
         rows.append(("Setting", markup.text(study.setting)))
     if study.period and (study.period.start or study.period.end):
-        rows.append(("Period", markup.text(
-            f"{study.period.start or '?'} to {study.period.end or '?'}")))
+        rows.append(
+            ("Period", markup.text(f"{study.period.start or '?'} to {study.period.end or '?'}"))
+        )
     return ["## Design and level" + markup.NOT_SEARCHED, markup.table(["Item", "Value"], rows)]
 
 
 def _pico(study: Study) -> list[str]:
-    rows = [(label, markup.text(value)) for label, value in (
-        ("Population", study.pico.population), ("Intervention or exposure",
-                                                study.pico.intervention),
-        ("Comparator", study.pico.comparator), ("Outcome", study.pico.outcome)) if value]
-    return ["## Population, intervention, comparator, outcome" + markup.NOT_SEARCHED,
-            markup.table(["Element", "Study"], rows)] if rows else []
+    rows = [
+        (label, markup.text(value))
+        for label, value in (
+            ("Population", study.pico.population),
+            ("Intervention or exposure", study.pico.intervention),
+            ("Comparator", study.pico.comparator),
+            ("Outcome", study.pico.outcome),
+        )
+        if value
+    ]
+    return (
+        [
+            "## Population, intervention, comparator, outcome" + markup.NOT_SEARCHED,
+            markup.table(["Element", "Study"], rows),
+        ]
+        if rows
+        else []
+    )
 
 
 def _findings(study: Study) -> list[str]:
@@ -96,16 +124,24 @@ def _findings(study: Study) -> list[str]:
     for finding in study.findings:
         groups = "; ".join(
             f"{group.name}{f' (n={group.n:,})' if group.n is not None else ''}"
-            for group in finding.groups)
-        rows.append((markup.text(finding.outcome), markup.text(finding_text(finding)),
-                     markup.text(groups or finding.comparison or ""),
-                     markup.text(finding.locator),
-                     markup.text(f"“{finding.quote}”" if finding.quote else "")))
-    notes = [f"- {markup.text(f.outcome)}: {markup.text(f.note)}" for f in study.findings
-             if f.note]
+            for group in finding.groups
+        )
+        rows.append(
+            (
+                markup.text(finding.outcome),
+                markup.text(finding_text(finding)),
+                markup.text(groups or finding.comparison or ""),
+                markup.text(finding.locator),
+                markup.text(f"“{finding.quote}”" if finding.quote else ""),
+            )
+        )
+    notes = [f"- {markup.text(f.outcome)}: {markup.text(f.note)}" for f in study.findings if f.note]
     headers = ["Outcome", "Result", "Groups", "Locator", "Source text"]
-    return ["## Findings" + markup.NOT_SEARCHED, markup.table(headers, rows),
-            *(["\n".join(notes)] if notes else [])]
+    return [
+        "## Findings" + markup.NOT_SEARCHED,
+        markup.table(headers, rows),
+        *(["\n".join(notes)] if notes else []),
+    ]
 
 
 def _risk_of_bias(study: Study) -> list[str]:
@@ -123,9 +159,11 @@ def _claims(site: Site, study: Study, page: str) -> list[str]:
         return []
     items = []
     for link in study.links:
-        target = (record_link(site, "claim", link.claim, page,
-                              site.kb.claims[link.claim][0].statement)
-                  if link.claim in site.kb.claims else markup.text(link.claim))
+        target = (
+            record_link(site, "claim", link.claim, page, site.kb.claims[link.claim][0].statement)
+            if link.claim in site.kb.claims
+            else markup.text(link.claim)
+        )
         entry = f"- **{markup.text(link.relation)}** {target}"
         if link.quote:
             entry += f"\n    - “{markup.text(link.quote)}”"
@@ -147,18 +185,23 @@ def _summary(study: Study) -> list[str]:
 def _cite_this(study: Study, reference: str, page: str) -> list[str]:
     bib = markup.page_link("BibTeX", f"{DOWNLOADS}/studies/{study.id}.bib", page)
     ris = markup.page_link("RIS", f"{DOWNLOADS}/studies/{study.id}.ris", page)
-    block = (f'<pre class="kb-cite"><code>{html.escape(reference)}</code></pre>'
-             if reference else "")
+    block = f'<pre class="kb-cite"><code>{html.escape(reference)}</code></pre>' if reference else ""
     return ["## Cite this" + markup.NOT_SEARCHED, block, f"Download: {bib} · {ris}"]
 
 
 def _json_ld(site: Site, study: Study, reference: str) -> dict[str, object]:
     entry = site.kb.bibliography.get(study.cite)
-    identifiers = [{"@type": "PropertyValue", "propertyID": name.upper(), "value": i.value}
-                   for name, i in identifier_items(study.identifiers) if i.status == "verified"]
+    identifiers = [
+        {"@type": "PropertyValue", "propertyID": name.upper(), "value": i.value}
+        for name, i in identifier_items(study.identifiers)
+        if i.status == "verified"
+    ]
     data: dict[str, object] = {
-        "@context": "https://schema.org", "@type": "ScholarlyArticle", "identifier": identifiers,
-        "name": entry.title if entry else study.id, "citation": reference,
+        "@context": "https://schema.org",
+        "@type": "ScholarlyArticle",
+        "identifier": identifiers,
+        "name": entry.title if entry else study.id,
+        "citation": reference,
         "about": {"@type": "MedicalStudy", "studyDesign": design_name(study.design)},
     }
     if entry and entry.year:

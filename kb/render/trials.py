@@ -20,8 +20,12 @@ def render_trial(site: Site, trial: Trial) -> str:
     title = trial.acronym or trial.id
     registry_warning, registry_section = trial_registry(site, trial.id)
     parts = [
-        markup.front_matter({"title": markup.plain_title(title, 90),
-                             "tags": ["trial", markup.plain_title(trial.phase)]}),
+        markup.front_matter(
+            {
+                "title": markup.plain_title(title, 90),
+                "tags": ["trial", markup.plain_title(trial.phase)],
+            }
+        ),
         f"# {markup.text(trial_name(trial))}",
         markup.text(trial.title),
         *_overdue(site, trial),
@@ -38,11 +42,18 @@ def render_trial(site: Site, trial: Trial) -> str:
         "## Dates",
         _dates(trial),
         "## Claims it tests",
-        "\n".join(f"- {record_link(site, 'claim', c, page, site.kb.claims[c][0].statement)}"
-                  for c in trial.tests if c in site.kb.claims) or "None recorded.",
+        "\n".join(
+            f"- {record_link(site, 'claim', c, page, site.kb.claims[c][0].statement)}"
+            for c in trial.tests
+            if c in site.kb.claims
+        )
+        or "None recorded.",
         "## Publications",
-        "\n".join(f"- {record_link(site, 'study', p.study, page)} ({markup.text(p.type)})"
-                  for p in trial.publications if p.study in site.kb.studies)
+        "\n".join(
+            f"- {record_link(site, 'study', p.study, page)} ({markup.text(p.type)})"
+            for p in trial.publications
+            if p.study in site.kb.studies
+        )
         or "None recorded.",
     ]
     if trial.summary:
@@ -57,9 +68,11 @@ def _overdue(site: Site, trial: Trial) -> list[str]:
     if not is_overdue(trial, site.today):
         return []
     status = trial.status.overall if trial.status else "not recorded"
-    return [f'!!! warning "Overdue as of {site.today.isoformat()}"\n\n'
-            f"    Results were due by {markup.text(results_due(trial) or '')}. The recorded status "
-            f"is {markup.text(status)} and no results publication is linked."]
+    return [
+        f'!!! warning "Overdue as of {site.today.isoformat()}"\n\n'
+        f"    Results were due by {markup.text(results_due(trial) or '')}. The recorded status "
+        f"is {markup.text(status)} and no results publication is linked."
+    ]
 
 
 def _status(trial: Trial) -> str:
@@ -67,8 +80,11 @@ def _status(trial: Trial) -> str:
         return "Not recorded: no registry status was seen in the sources."
     status = trial.status
     line = f"**{markup.text(status.overall.replace('-', ' '))}**"
-    line += (f", last verified {markup.text(status.verified)}." if status.verified
-             else "; the date it was last verified is not recorded.")
+    line += (
+        f", last verified {markup.text(status.verified)}."
+        if status.verified
+        else "; the date it was last verified is not recorded."
+    )
     if has_results(trial):
         line += " Results have been published."
     sources = "\n".join(f"- {markup.link(url, url)}" for url in status.sources)
@@ -77,13 +93,16 @@ def _status(trial: Trial) -> str:
 
 
 def _design_rows(trial: Trial) -> list[tuple[str, str]]:
-    rows = [("Phase", markup.text(trial.phase)),
-            ("Allocation", markup.text(trial.design.allocation)),
-            ("Model", markup.text(trial.design.model)),
-            ("Masking", markup.text(trial.design.masking))]
+    rows = [
+        ("Phase", markup.text(trial.phase)),
+        ("Allocation", markup.text(trial.design.allocation)),
+        ("Model", markup.text(trial.design.model)),
+        ("Masking", markup.text(trial.design.masking)),
+    ]
     if trial.enrollment:
-        rows.append(("Enrolment", f"{trial.enrollment.count:,} "
-                     f"({markup.text(trial.enrollment.type)})"))
+        rows.append(
+            ("Enrolment", f"{trial.enrollment.count:,} ({markup.text(trial.enrollment.type)})")
+        )
     if trial.primary_outcome:
         rows.append(("Primary outcome", markup.text(trial.primary_outcome)))
     if trial.sponsor:
@@ -94,17 +113,21 @@ def _design_rows(trial: Trial) -> list[tuple[str, str]]:
 def _arms(trial: Trial) -> list[str]:
     if not trial.arms:
         return []
-    rows = [(markup.text(a.label), markup.text(a.type), markup.text(a.description or ""))
-            for a in trial.arms]
+    rows = [
+        (markup.text(a.label), markup.text(a.type), markup.text(a.description or ""))
+        for a in trial.arms
+    ]
     return ["## Arms", markup.table(["Arm", "Type", "Description"], rows)]
 
 
 def _dates(trial: Trial) -> str:
     rows = []
-    for label, value in (("Start", trial.dates.start),
-                         ("Primary completion", trial.dates.primary_completion),
-                         ("Completion", trial.dates.completion),
-                         ("Results expected", trial.dates.results_expected)):
+    for label, value in (
+        ("Start", trial.dates.start),
+        ("Primary completion", trial.dates.primary_completion),
+        ("Completion", trial.dates.completion),
+        ("Results expected", trial.dates.results_expected),
+    ):
         if value is not None:
             rows.append((label, markup.text(value.date), markup.text(value.type or "not stated")))
     return markup.table(["Milestone", "Date", "Type"], rows) if rows else "No dates are recorded."
@@ -112,7 +135,9 @@ def _dates(trial: Trial) -> str:
 
 def _json_ld(trial: Trial) -> dict[str, object]:
     data: dict[str, object] = {
-        "@context": "https://schema.org", "@type": "MedicalTrial", "name": trial.title,
+        "@context": "https://schema.org",
+        "@type": "MedicalTrial",
+        "name": trial.title,
         "identifier": [i.value for _, i in identifier_items(trial.identifiers)],
         "phase": trial.phase,
     }
@@ -145,8 +170,9 @@ def render_concept(site: Site, concept: Concept) -> str:
         sources.append(entry)
     if sources:
         parts += ["## Sources", "\n".join(sources)]
-    related = [record_link(site, "concept", c, page) for c in concept.see_also
-               if c in site.kb.concepts]
+    related = [
+        record_link(site, "concept", c, page) for c in concept.see_also if c in site.kb.concepts
+    ]
     if related:
         parts += ["## See also", "\n".join(f"- {r}" for r in related)]
     return "\n\n".join(parts) + "\n"

@@ -46,8 +46,11 @@ def status_of(curator_verified: bool, check: RegistryCheck | None) -> str:
 
 def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifiers) -> str:
     """A Markdown list: each identifier with its status, then the two verifications."""
-    checks = {use.name: (use, check) for use, check in
-              site.verification.of_record(kind, record_id) if use.origin == "record"}
+    checks = {
+        use.name: (use, check)
+        for use, check in site.verification.of_record(kind, record_id)
+        if use.origin == "record"
+    }
     items = []
     for name in IDENTIFIER_URLS:
         identifier: Identifier | None = getattr(identifiers, name)
@@ -55,8 +58,10 @@ def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifi
             continue
         use, check = checks.get(name, (None, None))
         status = status_of(identifier.status == "verified", check)
-        lines = [f"- {_named(name, identifier.value)} — {STATUS_WORDS[status]}",
-                 f"    - Curator: {_curator(identifier)}"]
+        lines = [
+            f"- {_named(name, identifier.value)} — {STATUS_WORDS[status]}",
+            f"    - Curator: {_curator(identifier)}",
+        ]
         if check is not None:
             lines.append(f"    - Registry: {registry_text(check)}")
         if identifier.note:
@@ -65,8 +70,10 @@ def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifi
     for use, check in site.verification.of_record(kind, record_id):
         if use.origin == "references.bib":
             status = status_of(use.curator_verified, check)
-            items.append(f"- {_named(use.name, use.value)} (from references.bib) — "
-                         f"{STATUS_WORDS[status]}\n    - Registry: {registry_text(check)}")
+            items.append(
+                f"- {_named(use.name, use.value)} (from references.bib) — "
+                f"{STATUS_WORDS[status]}\n    - Registry: {registry_text(check)}"
+            )
     return "\n".join(items)
 
 
@@ -88,23 +95,32 @@ def registry_text(check: RegistryCheck) -> str:
     registry, entry = markup.text(check.registry), check.entry
     retrieved = f" (retrieved {markup.text(check.retrieved)})" if check.retrieved else ""
     if check.state == "not-resolved":
-        failed = (f"; the last attempt, on {markup.text(entry.error.date)}, failed: "
-                  f"{markup.text(entry.error.message)}" if entry and entry.error else "")
+        failed = (
+            f"; the last attempt, on {markup.text(entry.error.date)}, failed: "
+            f"{markup.text(entry.error.message)}"
+            if entry and entry.error
+            else ""
+        )
         return f"not resolved yet{failed}"
     if check.state == "not-found":
         return f"{registry} has no record of it (asked on {markup.text(check.retrieved)})"
     if check.state == "other-work" and entry is not None:
         if any(n.type not in NEW_VERSIONS for n in entry.notice_of):
             return f"{registry} says it names a notice, not a work{retrieved}"
-        title = (entry.trial.brief_title if entry.trial else None) or (
-            entry.csl.title if entry.csl else None) or "?"
+        title = (
+            (entry.trial.brief_title if entry.trial else None)
+            or (entry.csl.title if entry.csl else None)
+            or "?"
+        )
         return f"{registry} gives another work: “{markup.text(title)}”{retrieved}"
     if check.state == "differs":
-        parts = "; ".join(f"{markup.text(d.field)} {markup.text(d.ours)} here, "
-                          f"{markup.text(d.theirs)} in {registry}" for d in check.differences)
+        parts = "; ".join(
+            f"{markup.text(d.field)} {markup.text(d.ours)} here, "
+            f"{markup.text(d.theirs)} in {registry}"
+            for d in check.differences
+        )
         return f"{registry} record differs: {parts}{retrieved}"
-    compared = f", compared with {markup.text(check.compared_with)}" if check.compared_with \
-        else ""
+    compared = f", compared with {markup.text(check.compared_with)}" if check.compared_with else ""
     return f"{registry} record matches{compared}{retrieved}"
 
 
@@ -133,8 +149,9 @@ def study_banners(site: Site, study_id: str) -> list[str]:
         out.append(_admonition("danger", "Retracted", body))
     corrected = site.verification.corrected.get(study_id, [])
     if corrected:
-        out.append(_admonition("note", "Notices about this study",
-                               [notice_text(n) for n in corrected]))
+        out.append(
+            _admonition("note", "Notices about this study", [notice_text(n) for n in corrected])
+        )
     return out
 
 
@@ -142,58 +159,100 @@ def claim_banners(site: Site, claim_id: str, certainty: ClaimCertainty) -> list[
     page = record_page("claim", claim_id)
     out = []
     if certainty.excluded:
-        body = [f"{record_link(site, 'study', study_id, page)}: "
-                + " ".join(notice_text(n) for n in site.verification.retracted.get(study_id, []))
-                for study_id, _ in certainty.excluded]
-        body.append("The certainty below is computed without "
-                    f"{'it' if len(certainty.excluded) == 1 else 'them'}; with "
-                    f"{'it' if len(certainty.excluded) == 1 else 'them'}, it would be "
-                    f"{certainty_badge(certainty.computed_with_excluded)}.")
+        body = [
+            f"{record_link(site, 'study', study_id, page)}: "
+            + " ".join(notice_text(n) for n in site.verification.retracted.get(study_id, []))
+            for study_id, _ in certainty.excluded
+        ]
+        body.append(
+            "The certainty below is computed without "
+            f"{'it' if len(certainty.excluded) == 1 else 'them'}; with "
+            f"{'it' if len(certainty.excluded) == 1 else 'them'}, it would be "
+            f"{certainty_badge(certainty.computed_with_excluded)}."
+        )
         out.append(_admonition("danger", "Rests on a retracted study", body))
     claim = site.kb.claims[claim_id][0]
-    resting = [c for c in claim.depends_on if c in site.kb.claims
-               and site.certainty(c).excluded]
+    resting = [c for c in claim.depends_on if c in site.kb.claims and site.certainty(c).excluded]
     if resting:
         links = ", ".join(record_link(site, "claim", c, page) for c in resting)
-        out.append(_admonition("warning", "Depends on a claim resting on a retracted study",
-                               [f"This claim depends on {links}, whose evidence includes a "
-                                "retracted study."]))
+        out.append(
+            _admonition(
+                "warning",
+                "Depends on a claim resting on a retracted study",
+                [f"This claim depends on {links}, whose evidence includes a retracted study."],
+            )
+        )
     return out
 
 
 def trial_registry(site: Site, trial_id: str) -> tuple[list[str], list[str]]:
     """(a warning when the registry's status or dates differ from the record, the registry's
     status and dates as a subsection) for the trial page; both empty before `kb resolve`."""
-    pairs = [c for u, c in site.verification.of_record("trial", trial_id)
-             if u.name == "nct" and c.state in {"matches", "differs"} and c.entry is not None
-             and c.entry.trial is not None]
+    pairs = [
+        c
+        for u, c in site.verification.of_record("trial", trial_id)
+        if u.name == "nct"
+        and c.state in {"matches", "differs"}
+        and c.entry is not None
+        and c.entry.trial is not None
+    ]
     if not pairs or pairs[0].entry is None or pairs[0].entry.trial is None:
         return [], []
     check, registration = pairs[0], pairs[0].entry.trial
     trial = site.kb.trials[trial_id][0]
-    section = ["### In the registry",
-               f"{markup.text(check.registry)}, retrieved {markup.text(check.retrieved or '?')}: "
-               f"{_registered_status(registration)}"]
-    rows = [(label, markup.text(date.date), markup.text(date.type or "not stated"))
-            for label, date in (("Start", registration.start),
-                                ("Primary completion", registration.primary_completion),
-                                ("Completion", registration.completion)) if date]
+    section = [
+        "### In the registry",
+        f"{markup.text(check.registry)}, retrieved {markup.text(check.retrieved or '?')}: "
+        f"{_registered_status(registration)}",
+    ]
+    rows = [
+        (label, markup.text(date.date), markup.text(date.type or "not stated"))
+        for label, date in (
+            ("Start", registration.start),
+            ("Primary completion", registration.primary_completion),
+            ("Completion", registration.completion),
+        )
+        if date
+    ]
     if rows:
         section.append(markup.table(["Milestone (registry)", "Date", "Type"], rows))
     differences = []
-    if trial.status and registration.overall_status and \
-            trial.status.overall != registration.overall_status:
-        differences.append(f"status {markup.text(trial.status.overall)} here, "
-                           f"{markup.text(registration.overall_status)} in the registry")
+    if (
+        trial.status
+        and registration.overall_status
+        and trial.status.overall != registration.overall_status
+    ):
+        differences.append(
+            f"status {markup.text(trial.status.overall)} here, "
+            f"{markup.text(registration.overall_status)} in the registry"
+        )
     for name in ("start", "primary_completion", "completion"):
         ours, theirs = getattr(trial.dates, name), getattr(registration, name)
-        if ours and theirs and not (ours.date.startswith(theirs.date)
-                                    or theirs.date.startswith(ours.date)):
-            differences.append(f"{name.replace('_', ' ')} {markup.text(ours.date)} here, "
-                               f"{markup.text(theirs.date)} in the registry")
-    warning = [_admonition("warning", "The registry says otherwise", [
-        f"{markup.text(check.registry)} (retrieved {markup.text(check.retrieved or '?')}): "
-        + "; ".join(differences) + ". This record may be out of date."])] if differences else []
+        if (
+            ours
+            and theirs
+            and not (ours.date.startswith(theirs.date) or theirs.date.startswith(ours.date))
+        ):
+            differences.append(
+                f"{name.replace('_', ' ')} {markup.text(ours.date)} here, "
+                f"{markup.text(theirs.date)} in the registry"
+            )
+    warning = (
+        [
+            _admonition(
+                "warning",
+                "The registry says otherwise",
+                [
+                    f"{markup.text(check.registry)} "
+                    f"(retrieved {markup.text(check.retrieved or '?')}): "
+                    + "; ".join(differences)
+                    + ". This record may be out of date."
+                ],
+            )
+        ]
+        if differences
+        else []
+    )
     return warning, section
 
 
@@ -212,28 +271,42 @@ def _registered_status(registration: TrialRegistration) -> str:
 def render_verification_page(site: Site) -> str:
     rows = []
     counts: Counter[str] = Counter()
-    for use, check in sorted(site.verification.checks,
-                             key=lambda pair: (pair[0].kind, pair[0].record_id, pair[0].name)):
+    for use, check in sorted(
+        site.verification.checks, key=lambda pair: (pair[0].kind, pair[0].record_id, pair[0].name)
+    ):
         status = status_of(use.curator_verified, check)
         counts[status] += 1
-        rows.append((record_link(site, use.kind, use.record_id, PAGE),
-                     _named(use.name, use.value), _curator_cell(use),
-                     registry_text(check), STATUS_WORDS[status]))
-    summary = ", ".join(f"{counts[key]} {STATUS_WORDS[key].strip('*')}"
-                        for key in STATUS_WORDS if counts[key])
+        rows.append(
+            (
+                record_link(site, use.kind, use.record_id, PAGE),
+                _named(use.name, use.value),
+                _curator_cell(use),
+                registry_text(check),
+                STATUS_WORDS[status],
+            )
+        )
+    summary = ", ".join(
+        f"{counts[key]} {STATUS_WORDS[key].strip('*')}" for key in STATUS_WORDS if counts[key]
+    )
     body = [
         "# Verification",
         "Every DOI, PMID, PMCID and ClinicalTrials.gov number of the knowledge base, with its "
         "two verifications: the **curator's** (read on a named source page) and the "
         "**registry's** (found in Crossref, PubMed, PubMed Central or ClinicalTrials.gov by "
         "`kb resolve`, with title, year, journal and first author matching). "
-        + markup.page_link("How verification works", "methods.md", PAGE) + ".",
+        + markup.page_link("How verification works", "methods.md", PAGE)
+        + ".",
         f"{len(rows)} identifiers: {summary}." if rows else "No identifier is recorded.",
         markup.table(["Record", "Identifier", "Curator", "Registry", "Status"], rows)
-        if rows else "",
+        if rows
+        else "",
     ]
-    return markup.front_matter({"title": "Verification"}) + "\n" + "\n\n".join(
-        part for part in body if part) + "\n"
+    return (
+        markup.front_matter({"title": "Verification"})
+        + "\n"
+        + "\n\n".join(part for part in body if part)
+        + "\n"
+    )
 
 
 def _curator_cell(use: IdentifierUse) -> str:

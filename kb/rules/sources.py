@@ -20,12 +20,16 @@ from kb.rules import Context
 from kb.sources.lock import LOCK_NAME, TrialRegistration
 from kb.verification import NEW_VERSIONS, IdentifierUse, Notice, RegistryCheck, Verification
 
-DATE_LABELS = {"start": "start", "primary_completion": "primary completion",
-               "completion": "completion"}
+DATE_LABELS = {
+    "start": "start",
+    "primary_completion": "primary completion",
+    "completion": "completion",
+}
 
 
-def check(kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph,
-          verification: Verification) -> Iterator[Problem]:
+def check(
+    kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph, verification: Verification
+) -> Iterator[Problem]:
     if not kb.has_lock:
         return
     yield from _identifiers(kb, verification)
@@ -33,15 +37,24 @@ def check(kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph,
     for study_id, notices in sorted(verification.corrected.items()):
         loaded = kb.studies[study_id][1]
         line, col = loaded.source.value(("id",))
-        yield Problem(loaded.path, line, col, "KB908", f"study '{study_id}': {_notices(notices)}",
-                      "read the notice and update the findings if it changes them")
+        yield Problem(
+            loaded.path,
+            line,
+            col,
+            "KB908",
+            f"study '{study_id}': {_notices(notices)}",
+            "read the notice and update the findings if it changes them",
+        )
     for use, registry_check in verification.checks:
         entry = registry_check.entry
-        if use.kind == "trial" and registry_check.state in {"matches", "differs"} and entry \
-                and entry.trial:
+        if (
+            use.kind == "trial"
+            and registry_check.state in {"matches", "differs"}
+            and entry
+            and entry.trial
+        ):
             trial, loaded = kb.trials[use.record_id]
-            for loc, code, message, hint in _trial_differences(trial, entry.trial,
-                                                                entry.retrieved):
+            for loc, code, message, hint in _trial_differences(trial, entry.trial, entry.retrieved):
                 line, col = loaded.source.value(loc)
                 yield Problem(loaded.path, line, col, code, message, hint)
 
@@ -50,12 +63,17 @@ def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Prob
     unresolved = [(u, c) for u, c in verification.checks if c.state == "not-resolved"]
     if not kb.lock.entries and unresolved:
         count = len(unresolved)
-        yield Problem(kb.lock_path, 1, 1, "KB902",
-                      f"no identifier is resolved yet: {count} "
-                      f"{'identifier waits' if count == 1 else 'identifiers wait'} "
-                      "for 'kb resolve'",
-                      "run 'kb resolve' where the registries can be reached, or let the "
-                      "scheduled workflow do it")
+        yield Problem(
+            kb.lock_path,
+            1,
+            1,
+            "KB902",
+            f"no identifier is resolved yet: {count} "
+            f"{'identifier waits' if count == 1 else 'identifiers wait'} "
+            "for 'kb resolve'",
+            "run 'kb resolve' where the registries can be reached, or let the "
+            "scheduled workflow do it",
+        )
         return
     for use, registry_check in verification.checks:
         found = _identifier_problem(use, registry_check)
@@ -64,33 +82,54 @@ def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Prob
             yield Problem(use.path, use.line, use.col, code, message, hint)
 
 
-def _identifier_problem(use: IdentifierUse, check: RegistryCheck,
-                        ) -> tuple[str, str, str] | None:
+def _identifier_problem(
+    use: IdentifierUse,
+    check: RegistryCheck,
+) -> tuple[str, str, str] | None:
     registry, entry = check.registry, check.entry
     owner = f"{use.kind} '{use.record_id}'"
     if check.state == "not-resolved":
-        failed = (f"; the last attempt, on {entry.error.date}, failed: {entry.error.message}"
-                  if entry and entry.error else "")
-        return ("KB902", f"{use.label} of {owner} is not in {LOCK_NAME}{failed}",
-                "run 'kb resolve'")
+        failed = (
+            f"; the last attempt, on {entry.error.date}, failed: {entry.error.message}"
+            if entry and entry.error
+            else ""
+        )
+        return (
+            "KB902",
+            f"{use.label} of {owner} is not in {LOCK_NAME}{failed}",
+            "run 'kb resolve'",
+        )
     if check.state == "not-found":
-        hint = ("check the identifier; a DOI registered with another agency (DataCite, mEDRA) "
-                "is not in Crossref" if use.name == "doi" else "check the identifier")
-        return ("KB905", f"{registry} has no record of {use.label} of {owner} "
-                f"(asked on {check.retrieved})", hint)
+        hint = (
+            "check the identifier; a DOI registered with another agency (DataCite, mEDRA) "
+            "is not in Crossref"
+            if use.name == "doi"
+            else "check the identifier"
+        )
+        return (
+            "KB905",
+            f"{registry} has no record of {use.label} of {owner} (asked on {check.retrieved})",
+            hint,
+        )
     if check.state == "other-work" and entry is not None:
-        return ("KB903", _other_work(use, check),
-                "check the identifier on the publisher's or registry's page; if it names a "
-                "larger work on purpose, give that work's title as 'registry_title'")
+        return (
+            "KB903",
+            _other_work(use, check),
+            "check the identifier on the publisher's or registry's page; if it names a "
+            "larger work on purpose, give that work's title as 'registry_title'",
+        )
     if check.state == "differs":
         differences = _differences(check)
         if check.title_score is not None and any(d.field == "title" for d in check.differences):
-            differences = differences.replace("title (", f"title (similarity "
-                                              f"{check.title_score}%: ", 1)
-        return ("KB904", f"{registry}'s record of {use.label} differs from "
-                f"{check.compared_with} in {differences}",
-                "correct whichever side is wrong; the registry holds what the publisher "
-                "deposited")
+            differences = differences.replace(
+                "title (", f"title (similarity {check.title_score}%: ", 1
+            )
+        return (
+            "KB904",
+            f"{registry}'s record of {use.label} differs from "
+            f"{check.compared_with} in {differences}",
+            "correct whichever side is wrong; the registry holds what the publisher deposited",
+        )
     return None
 
 
@@ -106,25 +145,35 @@ def _other_work(use: IdentifierUse, check: RegistryCheck) -> str:
     csl = entry.csl
     title = (entry.trial.brief_title if entry.trial else None) or (csl.title if csl else None)
     if title is None:
-        return (f"{use.label} resolves to another work in {check.registry}: "
-                f"{check.compared_with} differs in {_differences(check)}")
+        return (
+            f"{use.label} resolves to another work in {check.registry}: "
+            f"{check.compared_with} differs in {_differences(check)}"
+        )
     details = [str(min(csl.years))] if csl and csl.years else []
     if csl and csl.container_title:
         details.append(csl.container_title)
     described = f"“{title}”" + (f" ({', '.join(details)})" if details else "")
     ours = next((d.ours for d in check.differences if d.field == "title"), None)
-    tail = (f"{check.compared_with} has “{ours}” (title similarity {check.title_score}%)"
-            if ours else f"{check.compared_with} differs in {_differences(check)}")
+    tail = (
+        f"{check.compared_with} has “{ours}” (title similarity {check.title_score}%)"
+        if ours
+        else f"{check.compared_with} differs in {_differences(check)}"
+    )
     return f"{use.label} resolves to another work in {check.registry}: {described}; {tail}"
 
 
 def _differences(check: RegistryCheck) -> str:
-    return _join([f"{d.field} ('{d.ours}' there, '{d.theirs}' in {check.registry})"
-                  for d in check.differences])
+    return _join(
+        [
+            f"{d.field} ('{d.ours}' there, '{d.theirs}' in {check.registry})"
+            for d in check.differences
+        ]
+    )
 
 
-def _retractions(kb: KnowledgeBase, graph: nx.MultiDiGraph,
-                 verification: Verification) -> Iterator[Problem]:
+def _retractions(
+    kb: KnowledgeBase, graph: nx.MultiDiGraph, verification: Verification
+) -> Iterator[Problem]:
     excluded = verification.excluded
     affected: dict[str, list[str]] = {}
     for claim_id, (claim, loaded) in sorted(kb.claims.items()):
@@ -135,33 +184,59 @@ def _retractions(kb: KnowledgeBase, graph: nx.MultiDiGraph,
         affected[claim_id] = studies
         line, col = loaded.source.value(("id",))
         without = f"'{certainty.computed}'" if certainty.computed else "not rated"
-        with_them = (f"'{certainty.computed_with_excluded}'" if certainty.computed_with_excluded
-                     else "not rated")
+        with_them = (
+            f"'{certainty.computed_with_excluded}'"
+            if certainty.computed_with_excluded
+            else "not rated"
+        )
         them = "it" if len(studies) == 1 else "them"
-        curated = (f"; its curated rating '{certainty.curated}' needs a second look"
-                   if certainty.curated else "")
-        yield Problem(loaded.path, line, col, "KB907",
-                      f"claim '{claim_id}' rests on retracted {_studies(studies)}; its certainty "
-                      f"is computed without {them}: {without} (with {them}: {with_them})"
-                      f"{curated}",
-                      "review the claim; change the retracted study's link or remove it")
+        curated = (
+            f"; its curated rating '{certainty.curated}' needs a second look"
+            if certainty.curated
+            else ""
+        )
+        yield Problem(
+            loaded.path,
+            line,
+            col,
+            "KB907",
+            f"claim '{claim_id}' rests on retracted {_studies(studies)}; its certainty "
+            f"is computed without {them}: {without} (with {them}: {with_them})"
+            f"{curated}",
+            "review the claim; change the retracted study's link or remove it",
+        )
     yield from _dependents(kb, graph, affected)
     for study_id, notices in sorted(verification.retracted.items()):
         study, loaded = kb.studies[study_id]
-        counted = sorted({link.claim for link in study.links if link.relation != "qualifies"
-                          and link.claim in kb.claims}) if study_level(study).level else []
+        counted = (
+            sorted(
+                {
+                    link.claim
+                    for link in study.links
+                    if link.relation != "qualifies" and link.claim in kb.claims
+                }
+            )
+            if study_level(study).level
+            else []
+        )
         if not counted:
             continue
         line, col = loaded.source.value(("id",))
-        yield Problem(loaded.path, line, col, "KB906",
-                      f"study '{study_id}' is retracted: {_notices(notices)}; it still "
-                      f"supports or refutes {_claims(counted)}",
-                      "it is left out of every certainty; make its links 'qualifies' with a note "
-                      "saying why, or remove them")
+        yield Problem(
+            loaded.path,
+            line,
+            col,
+            "KB906",
+            f"study '{study_id}' is retracted: {_notices(notices)}; it still "
+            f"supports or refutes {_claims(counted)}",
+            "it is left out of every certainty; make its links 'qualifies' with a note "
+            "saying why, or remove them",
+        )
 
 
-def _dependents(kb: KnowledgeBase, graph: nx.MultiDiGraph,
-                affected: dict[str, list[str]]) -> Iterator[Problem]:
+def _dependents(
+    kb: KnowledgeBase, graph: nx.MultiDiGraph, affected: dict[str, list[str]]
+) -> Iterator[Problem]:
     """Claims that depend, directly or through other claims, on a claim resting on a retracted
     study."""
     reached: dict[str, tuple[str, str]] = {}
@@ -178,41 +253,63 @@ def _dependents(kb: KnowledgeBase, graph: nx.MultiDiGraph,
         loaded = kb.claims[claim_id][1]
         line, col = loaded.source.value(("id",))
         via = "" if target == origin else f" through claim '{target}'"
-        yield Problem(loaded.path, line, col, "KB907",
-                      f"claim '{claim_id}' depends{via} on claim '{origin}', which rests on "
-                      f"retracted {_studies(affected[origin])}",
-                      "review the claim once the claim it depends on is reviewed")
+        yield Problem(
+            loaded.path,
+            line,
+            col,
+            "KB907",
+            f"claim '{claim_id}' depends{via} on claim '{origin}', which rests on "
+            f"retracted {_studies(affected[origin])}",
+            "review the claim once the claim it depends on is reviewed",
+        )
 
 
-def _trial_differences(trial: Trial, registration: TrialRegistration, retrieved: str | None,
-                       ) -> Iterator[tuple[tuple[str, ...], str, str, str]]:
+def _trial_differences(
+    trial: Trial,
+    registration: TrialRegistration,
+    retrieved: str | None,
+) -> Iterator[tuple[tuple[str, ...], str, str, str]]:
     registry = "ClinicalTrials.gov"
     when = f"retrieved {retrieved}"
-    verified = (f"verified {registration.status_verified}" if registration.status_verified
-                else "no verification date")
+    verified = (
+        f"verified {registration.status_verified}"
+        if registration.status_verified
+        else "no verification date"
+    )
     theirs = registration.overall_status
     if trial.status is not None and theirs and theirs != trial.status.overall:
-        ours_date = (f"verified {trial.status.verified}" if trial.status.verified
-                     else "no verification date")
-        last = (f", last known '{registration.last_known_status}'"
-                if theirs == "unknown" and registration.last_known_status else "")
-        yield (("status", "overall"), "KB909",
-               f"trial '{trial.id}' status is '{trial.status.overall}' here ({ours_date}) but "
-               f"'{theirs}' in {registry} ({verified}{last}; {when})",
-               "check the registry; update 'status.overall' and 'status.verified'")
+        ours_date = (
+            f"verified {trial.status.verified}" if trial.status.verified else "no verification date"
+        )
+        last = (
+            f", last known '{registration.last_known_status}'"
+            if theirs == "unknown" and registration.last_known_status
+            else ""
+        )
+        yield (
+            ("status", "overall"),
+            "KB909",
+            f"trial '{trial.id}' status is '{trial.status.overall}' here ({ours_date}) but "
+            f"'{theirs}' in {registry} ({verified}{last}; {when})",
+            "check the registry; update 'status.overall' and 'status.verified'",
+        )
     for name, label in DATE_LABELS.items():
         ours: TrialDate | None = getattr(trial.dates, name)
         registered = getattr(registration, name)
         if ours is None or registered is None:
             continue
-        differs = not (ours.date.startswith(registered.date) or
-                       registered.date.startswith(ours.date))
+        differs = not (
+            ours.date.startswith(registered.date) or registered.date.startswith(ours.date)
+        )
         if differs or (ours.type and registered.type and ours.type != registered.type):
-            yield (("dates", name, "date"), "KB910",
-                   f"trial '{trial.id}' {label} date is {_dated(ours.date, ours.type)} here but "
-                   f"{_dated(registered.date, registered.type)} in {registry} "
-                   f"(status {verified}; {when})",
-                   f"check the registry; update 'dates.{name}'")
+            yield (
+                ("dates", name, "date"),
+                "KB910",
+                f"trial '{trial.id}' {label} date is {_dated(ours.date, ours.type)} here but "
+                f"{_dated(registered.date, registered.type)} in {registry} "
+                f"(status {verified}; {when})",
+                f"check the registry; update 'dates.{name}'",
+            )
 
 
 def _dated(date: str, kind: str | None) -> str:

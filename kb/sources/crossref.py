@@ -45,8 +45,10 @@ class Crossref:
         if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
             raise FetchError("malformed response: no 'message' object")
         if body.get("status", "ok") != "ok" or body.get("message-type", "work") != "work":
-            raise FetchError(f"malformed response: status '{body.get('status')}', "
-                             f"message type '{body.get('message-type')}'")
+            raise FetchError(
+                f"malformed response: status '{body.get('status')}', "
+                f"message type '{body.get('message-type')}'"
+            )
         return work_entry(body["message"])
 
 
@@ -102,8 +104,9 @@ def iso_date(value: Any) -> str | None:
     found = date_parts(value)
     if found is None:
         return None
-    return "-".join(f"{part:02d}" if i else f"{part:04d}"
-                    for i, part in enumerate(found.date_parts[0]))
+    return "-".join(
+        f"{part:02d}" if i else f"{part:04d}" for i, part in enumerate(found.date_parts[0])
+    )
 
 
 def _updates(value: Any) -> list[Update]:
@@ -111,13 +114,15 @@ def _updates(value: Any) -> list[Update]:
     for item in _list(value):
         if not isinstance(item, dict) or not isinstance(item.get("type"), str):
             continue
-        found.add(Update(
-            type=item["type"].strip().lower().replace("-", "_"),
-            source=_text(item.get("source")) or "publisher",
-            doi=(_text(item.get("DOI")) or "").lower() or None,
-            date=iso_date(item.get("updated")),
-            label=_text(item.get("label")),
-        ))
+        found.add(
+            Update(
+                type=item["type"].strip().lower().replace("-", "_"),
+                source=_text(item.get("source")) or "publisher",
+                doi=(_text(item.get("DOI")) or "").lower() or None,
+                date=iso_date(item.get("updated")),
+                label=_text(item.get("label")),
+            )
+        )
     return sorted(found, key=lambda u: (u.date or "", u.type, u.doi or "", u.source))
 
 
@@ -126,8 +131,9 @@ def _relations(value: Any) -> dict[str, list[str]]:
         return {}
     out: dict[str, list[str]] = {}
     for kind, items in value.items():
-        ids = sorted({str(item["id"]) for item in _list(items)
-                      if isinstance(item, dict) and item.get("id")})
+        ids = sorted(
+            {str(item["id"]) for item in _list(items) if isinstance(item, dict) and item.get("id")}
+        )
         if ids:
             out[str(kind)] = ids
     return out

@@ -31,8 +31,9 @@ class ClinicalTrials:
         protocol = body.get("protocolSection") if isinstance(body, dict) else None
         identification = _module(protocol, "identificationModule")
         if not identification or str(identification.get("nctId", "")).upper() != nct.upper():
-            raise FetchError("malformed response: no 'protocolSection.identificationModule' "
-                             f"for {nct}")
+            raise FetchError(
+                f"malformed response: no 'protocolSection.identificationModule' for {nct}"
+            )
         return study_entry(body, nct)
 
 
@@ -58,9 +59,14 @@ def study_entry(study: dict[str, Any], nct: str) -> LockEntry:
     issued = None
     if first_posted is not None:
         issued = DateParts(date_parts=[[int(p) for p in first_posted.date.split("-")]])
-    csl = Csl(type="document", title=brief or registration.official_title,
-              publisher="ClinicalTrials.gov", number=nct.upper(), issued=issued,
-              URL=STUDY_URL.format(nct.upper()))
+    csl = Csl(
+        type="document",
+        title=brief or registration.official_title,
+        publisher="ClinicalTrials.gov",
+        number=nct.upper(),
+        issued=issued,
+        URL=STUDY_URL.format(nct.upper()),
+    )
     return LockEntry(registry="clinicaltrials.gov", found=True, csl=csl, trial=registration)
 
 
@@ -76,8 +82,9 @@ def _date(value: Any) -> TrialDate | None:
         return None
     day = _day(value.get("date"))
     kind = str(value.get("type", "")).lower()
-    return TrialDate(date=day, type=kind if kind in {"actual", "estimated"} else None
-                     ) if day else None
+    return (
+        TrialDate(date=day, type=kind if kind in {"actual", "estimated"} else None) if day else None
+    )
 
 
 def _day(value: Any) -> str | None:

@@ -22,8 +22,11 @@ BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 BATCH = 100
 """Ids per request; NCBI asks for POST above about 200, so a GET stays well below."""
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-NOTICE_TYPES = {"Retraction of Publication": "retraction", "Published Erratum": "erratum",
-                "Expression of Concern": "expression_of_concern"}
+NOTICE_TYPES = {
+    "Retraction of Publication": "retraction",
+    "Published Erratum": "erratum",
+    "Expression of Concern": "expression_of_concern",
+}
 Outcome = LockEntry | RegistryError
 """Per id: its entry, or why there is none (NotFound, FetchError)."""
 
@@ -39,14 +42,20 @@ class Eutils:
     def fetch_pmc(self, pmcids: Iterable[str]) -> dict[str, Outcome]:
         return self._fetch("pmc", {p: p.upper().removeprefix("PMC") for p in pmcids}, pmc_entry)
 
-    def _fetch(self, db: str, uids: dict[str, str],
-               make: Callable[[dict[str, Any]], LockEntry]) -> dict[str, Outcome]:
+    def _fetch(
+        self, db: str, uids: dict[str, str], make: Callable[[dict[str, Any]], LockEntry]
+    ) -> dict[str, Outcome]:
         out: dict[str, Outcome] = {}
         wanted = sorted(uids)
         for start in range(0, len(wanted), BATCH):
             batch = wanted[start : start + BATCH]
-            params = {"db": db, "id": ",".join(uids[i] for i in batch), "retmode": "json",
-                      "tool": self.tool, "email": self.client.politeness.email}
+            params = {
+                "db": db,
+                "id": ",".join(uids[i] for i in batch),
+                "retmode": "json",
+                "tool": self.tool,
+                "email": self.client.politeness.email,
+            }
             try:
                 result = _result(self.client.get_json("/esummary.fcgi", params))
             except RegistryError as error:
@@ -55,8 +64,11 @@ class Eutils:
             for identifier in batch:
                 record = result.get(uids[identifier])
                 if not isinstance(record, dict) or "error" in record:
-                    out[identifier] = NotFound(str(record.get("error")) if isinstance(
-                        record, dict) else "not in the answer")
+                    out[identifier] = NotFound(
+                        str(record.get("error"))
+                        if isinstance(record, dict)
+                        else "not in the answer"
+                    )
                     continue
                 try:
                     out[identifier] = make(record)
@@ -77,26 +89,44 @@ def _result(body: Any) -> dict[str, Any]:
 def pubmed_entry(record: dict[str, Any]) -> LockEntry:
     ids = article_ids(record)
     types = [t for t in record.get("pubtype") or [] if isinstance(t, str)]
-    updates = [Update(type="retraction", source="pubmed", label="Retracted Publication")
-               ] if "Retracted Publication" in types else []
-    notices = [Update(type=kind, source="pubmed", label=label)
-               for label, kind in NOTICE_TYPES.items() if label in types]
-    return LockEntry(registry="pubmed", found=True, updates=updates, notice_of=notices,
-                     csl=summary_csl(record, pmid=str(record.get("uid") or "") or None,
-                                     pmcid=ids.get("pmc"), doi=ids.get("doi")))
+    updates = (
+        [Update(type="retraction", source="pubmed", label="Retracted Publication")]
+        if "Retracted Publication" in types
+        else []
+    )
+    notices = [
+        Update(type=kind, source="pubmed", label=label)
+        for label, kind in NOTICE_TYPES.items()
+        if label in types
+    ]
+    return LockEntry(
+        registry="pubmed",
+        found=True,
+        updates=updates,
+        notice_of=notices,
+        csl=summary_csl(
+            record,
+            pmid=str(record.get("uid") or "") or None,
+            pmcid=ids.get("pmc"),
+            doi=ids.get("doi"),
+        ),
+    )
 
 
 def pmc_entry(record: dict[str, Any]) -> LockEntry:
     ids = article_ids(record)
     uid = str(record.get("uid") or "")
     pmcid = ids.get("pmcid") or (f"PMC{uid}" if uid else None)
-    return LockEntry(registry="pmc", found=True,
-                     csl=summary_csl(record, pmid=ids.get("pmid"), pmcid=pmcid,
-                                     doi=ids.get("doi")))
+    return LockEntry(
+        registry="pmc",
+        found=True,
+        csl=summary_csl(record, pmid=ids.get("pmid"), pmcid=pmcid, doi=ids.get("doi")),
+    )
 
 
-def summary_csl(record: dict[str, Any], pmid: str | None, pmcid: str | None,
-                doi: str | None) -> Csl:
+def summary_csl(
+    record: dict[str, Any], pmid: str | None, pmcid: str | None, doi: str | None
+) -> Csl:
     return Csl(
         type="article-journal",
         title=_text(record.get("title")),

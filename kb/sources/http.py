@@ -107,8 +107,7 @@ class HttpClient:
         self._sleep = sleep
         self._clock = clock
         self._next_turn = 0.0
-        self._headers = {"User-Agent": user_agent(politeness.email),
-                         "Accept": "application/json"}
+        self._headers = {"User-Agent": user_agent(politeness.email), "Accept": "application/json"}
 
     def url(self, path: str, params: Mapping[str, str] | None = None) -> str:
         query = f"?{urllib.parse.urlencode(sorted(params.items()))}" if params else ""
@@ -132,11 +131,16 @@ class HttpClient:
                     raise FetchError(f"HTTP {status} {_tries(attempt)}") from None
                 self._pause(retry_after(header), attempt)
                 continue
-            except (TimeoutError, urllib.error.URLError, OSError,
-                    http.client.HTTPException) as error:
+            except (
+                TimeoutError,
+                urllib.error.URLError,
+                OSError,
+                http.client.HTTPException,
+            ) as error:
                 if attempt == attempts:
-                    raise FetchError(f"{_describe(error, polite.timeout)} {_tries(attempt)}"
-                                     ) from None
+                    raise FetchError(
+                        f"{_describe(error, polite.timeout)} {_tries(attempt)}"
+                    ) from None
                 self._pause(None, attempt)
                 continue
             return decode_json(body)
@@ -169,8 +173,10 @@ def decode_json(body: bytes) -> Any:
     except UnicodeDecodeError:
         raise FetchError("malformed response: not UTF-8") from None
     except json.JSONDecodeError as error:
-        raise FetchError(f"malformed response: not JSON ({error.msg} at line {error.lineno}, "
-                         f"column {error.colno})") from None
+        raise FetchError(
+            f"malformed response: not JSON ({error.msg} at line {error.lineno}, "
+            f"column {error.colno})"
+        ) from None
 
 
 def _tries(attempt: int) -> str:

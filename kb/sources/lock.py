@@ -178,11 +178,11 @@ class Lockfile(LockModel):
         for key, entry in entries.items():
             kind, _, value = key.partition(":")
             if kind not in PATTERNS or not re.fullmatch(PATTERNS[kind], value):
-                raise ValueError(f"'{key}' is not 'doi:', 'pmid:', 'pmcid:' or 'nct:' and a "
-                                 "value")
+                raise ValueError(f"'{key}' is not 'doi:', 'pmid:', 'pmcid:' or 'nct:' and a value")
             if key != lock_key(kind, value):
-                raise ValueError(f"'{key}' is not written as kb writes it: "
-                                 f"'{lock_key(kind, value)}'")
+                raise ValueError(
+                    f"'{key}' is not written as kb writes it: '{lock_key(kind, value)}'"
+                )
             if entry.registry != REGISTRY_OF[kind]:
                 raise ValueError(f"'{key}' comes from {REGISTRY_OF[kind]}, not {entry.registry}")
         return entries
@@ -238,21 +238,30 @@ def read_lockfile(path: Path, display_path: str) -> tuple[Lockfile, list[Problem
     try:
         data: Any = json.loads(text)
     except json.JSONDecodeError as error:
-        return Lockfile(), [_unreadable(display_path, error.lineno, error.colno,
-                                        f"is not JSON: {error.msg}")]
+        return Lockfile(), [
+            _unreadable(display_path, error.lineno, error.colno, f"is not JSON: {error.msg}")
+        ]
     if isinstance(data, dict) and isinstance(data.get("format"), int) and data["format"] > FORMAT:
-        return Lockfile(), [_unreadable(
-            display_path, 1, 1, f"has format {data['format']}; this kb reads format {FORMAT}",
-            "update kb")]
+        return Lockfile(), [
+            _unreadable(
+                display_path,
+                1,
+                1,
+                f"has format {data['format']}; this kb reads format {FORMAT}",
+                "update kb",
+            )
+        ]
     try:
         return Lockfile.model_validate(data), []
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the top level"
-        return Lockfile(), [_unreadable(display_path, 1, 1, f"is malformed at {where}: "
-                                        f"{first['msg']}")]
+        return Lockfile(), [
+            _unreadable(display_path, 1, 1, f"is malformed at {where}: {first['msg']}")
+        ]
 
 
-def _unreadable(path: str, line: int, col: int, detail: str,
-                hint: str = "run 'kb resolve' to write it again") -> Problem:
+def _unreadable(
+    path: str, line: int, col: int, detail: str, hint: str = "run 'kb resolve' to write it again"
+) -> Problem:
     return Problem(path, line, col, "KB901", f"{LOCK_NAME} {detail}", hint)

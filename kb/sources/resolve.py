@@ -53,13 +53,22 @@ class Registries:
     clinicaltrials: ClinicalTrials
 
     @classmethod
-    def connect(cls, politeness: Politeness, endpoints: Endpoints = Endpoints(),
-                sleep: Callable[[float], None] | None = None) -> Registries:
+    def connect(
+        cls,
+        politeness: Politeness,
+        endpoints: Endpoints = Endpoints(),
+        sleep: Callable[[float], None] | None = None,
+    ) -> Registries:
         def client(url: str) -> HttpClient:
-            return HttpClient(url, politeness, sleep=sleep) if sleep else HttpClient(
-                url, politeness)
-        return cls(Crossref(client(endpoints.crossref)), Eutils(client(endpoints.eutils)),
-                   ClinicalTrials(client(endpoints.clinicaltrials)))
+            return (
+                HttpClient(url, politeness, sleep=sleep) if sleep else HttpClient(url, politeness)
+            )
+
+        return cls(
+            Crossref(client(endpoints.crossref)),
+            Eutils(client(endpoints.eutils)),
+            ClinicalTrials(client(endpoints.clinicaltrials)),
+        )
 
 
 @dataclass
@@ -92,8 +101,11 @@ def resolve(
             wanted.setdefault(lock_key(kind, value), (kind, value))
     outcomes = _ask(registries, sorted(wanted.values()))
     report = ResolveReport()
-    entries = {key: entry for key, entry in previous.entries.items()
-               if key.partition(":")[0] not in kinds or key in wanted}
+    entries = {
+        key: entry
+        for key, entry in previous.entries.items()
+        if key.partition(":")[0] not in kinds or key in wanted
+    }
     report.removed = sorted(set(previous.entries) - set(entries))
     day = today.isoformat()
     for key, (kind, _) in sorted(wanted.items()):
@@ -104,13 +116,17 @@ def resolve(
             entries[key] = _answered(outcome, before, day)
         elif isinstance(outcome, NotFound):
             report.not_found.append(key)
-            entries[key] = _answered(LockEntry(registry=REGISTRY_OF[kind], found=False),
-                                     before, day)
+            entries[key] = _answered(
+                LockEntry(registry=REGISTRY_OF[kind], found=False), before, day
+            )
         else:
             report.failed.append((key, str(outcome)))
             attempt = Attempt(date=day, message=str(outcome))
-            entries[key] = (before.model_copy(update={"error": attempt}) if before else
-                            LockEntry(registry=REGISTRY_OF[kind], error=attempt))
+            entries[key] = (
+                before.model_copy(update={"error": attempt})
+                if before
+                else LockEntry(registry=REGISTRY_OF[kind], error=attempt)
+            )
     return Lockfile(entries=dict(sorted(entries.items()))), report
 
 
@@ -130,7 +146,9 @@ def _ask(registries: Registries, wanted: list[tuple[str, str]]) -> dict[str, Out
         for value, outcome in fetch_many(by_kind[kind]).items():
             outcomes[lock_key(kind, value)] = outcome
     single: dict[str, Callable[[str], LockEntry]] = {
-        "doi": registries.crossref.fetch, "nct": registries.clinicaltrials.fetch}
+        "doi": registries.crossref.fetch,
+        "nct": registries.clinicaltrials.fetch,
+    }
     for kind, fetch in single.items():
         for value in by_kind[kind]:
             try:
