@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import kb
-from kb.generate import write_atomic
+from kb.files import write_atomic
 
 DEFAULT_FOLDER = Path(".kb-cache")
 _MAGIC = b"kb-cache\n"

@@ -1,15 +1,20 @@
-"""Reading an input file safely: only a regular file inside the knowledge base, never more than
-a limit, and UTF-8 with the place of the first byte that is not.
+"""Reading and writing files safely.
 
-Everything that stops a file being read becomes a problem (at the first line, or at the byte
-that is not UTF-8): nothing raises and nothing blocks (a named pipe would make a plain read wait
-forever).
+Reading: only a regular file inside the knowledge base, never more than a limit, and UTF-8 with
+the place of the first byte that is not. Everything that stops a file being read becomes a
+problem (at the first line, or at the byte that is not UTF-8): nothing raises and nothing blocks
+(a named pipe would make a plain read wait forever).
+
+Writing: every file kb writes goes through a temporary file in the same folder, renamed or
+linked into place, so no reader ever sees half a file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
@@ -94,3 +99,44 @@ def _byte_position(raw: bytes, offset: int) -> tuple[int, int]:
     line_start = raw.rfind(b"\n", 0, offset) + 1
     column = len(raw[line_start:offset].decode("utf-8", errors="replace")) + 1
     return raw.count(b"\n", 0, offset) + 1, column
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _temporary_beside(target: Path, data: bytes) -> Path:
+    """`data` in a new temporary file in `target`'s folder, ready to be moved into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write via a temporary file in the same folder and a rename, so no reader ever sees half a
+    file and an interrupted write leaves the old file whole."""
+    temporary = _temporary_beside(target, data)
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def create_atomic(target: Path, data: bytes) -> None:
+    """Create a new file whole or not at all, never replacing one: FileExistsError if `target`
+    exists. The text goes to a temporary file first and is then hard-linked into place, which,
+    unlike a rename, fails when the name is taken."""
+    temporary = _temporary_beside(target, data)
+    try:
+        os.link(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -7,12 +7,11 @@ overwrite or remove anything it did not write itself, or that was edited since i
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+from kb.files import digest, write_atomic
 
 MANIFEST = ".kb-generated.json"
 
@@ -28,47 +27,6 @@ class GenerationReport:
     removed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
     """Stale files left in place because they were edited by hand since kb wrote them."""
-
-
-def digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _temporary_beside(target: Path, data: bytes) -> Path:
-    """`data` in a new temporary file in `target`'s folder, ready to be moved into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return Path(temporary)
-
-
-def write_atomic(target: Path, data: bytes) -> None:
-    """Write via a temporary file in the same folder and a rename, so no reader ever sees half a
-    file and an interrupted write leaves the old file whole."""
-    temporary = _temporary_beside(target, data)
-    try:
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def create_atomic(target: Path, data: bytes) -> None:
-    """Create a new file whole or not at all, never replacing one: FileExistsError if `target`
-    exists. The text goes to a temporary file first and is then hard-linked into place, which,
-    unlike a rename, fails when the name is taken."""
-    temporary = _temporary_beside(target, data)
-    try:
-        os.link(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _load_manifest(docs: Path) -> dict[str, set[str]]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.corpus import modeline
-from kb.generate import create_atomic
+from kb.files import create_atomic
 from kb.model import FOLDERS, ID_PATTERN, NCT_PATTERN, Design, Measure, Question, Relation, Trial
 
 DESIGNS: tuple[str, ...] = typing.get_args(Design)

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from kb import generate
-from kb.generate import MANIFEST, GenerationError, digest, sync_generated
+from kb.files import digest
+from kb.generate import MANIFEST, GenerationError, sync_generated
 
 
 def _mtimes(folder: Path) -> dict[str, int]:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kb.cite import latex_to_text
 from kb.corpus import BIB_NAME, KnowledgeBase, display_path, load_kb
-from kb.generate import create_atomic, digest, write_atomic
+from kb.files import create_atomic, digest, write_atomic
 from kb.imports.bibtex import entries_read_back, read_bibtex, render_entry
 from kb.imports.csl import read_csl
 from kb.imports.keys import citation_key, study_id

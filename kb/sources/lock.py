@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from kb.generate import write_atomic
+from kb.files import write_atomic
 from kb.model import DOI_PATTERN, NCT_PATTERN, PMCID_PATTERN, PMID_PATTERN
 from kb.problems import Problem
 
