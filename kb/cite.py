@@ -22,7 +22,7 @@ from pybtex.richtext import Text
 from pybtex.scanner import PybtexError, PybtexSyntaxError
 
 from kb.files import decode_utf8, read_bounded
-from kb.problems import Problem
+from kb.problems import BIBLIOGRAPHY_MISSING, BIBTEX_SYNTAX, DUPLICATE_BIB_KEY, Problem
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     # BibTeX's standard types (btxdoc); "author|editor" means either will do.
@@ -121,11 +121,9 @@ def load_bibliography(file: Path, display_path: str, root: Path | None = None) -
     """Read and parse references.bib; like a record, it is read only within `MAX_BIB_BYTES`,
     as a regular file inside `root`."""
     if not file.exists() and not file.is_symlink():
-        missing = Problem(
+        missing = Problem.in_file(
             display_path,
-            1,
-            1,
-            "KB411",
+            BIBLIOGRAPHY_MISSING,
             "references.bib not found",
             "create it; every study's 'cite' key must be an entry there",
         )
@@ -234,7 +232,7 @@ def _early_end(
                     path,
                     line,
                     col,
-                    "KB408",
+                    BIBTEX_SYNTAX,
                     f"entry '{key}' ends here, so its field '{stray.group(1)}' after it is lost",
                     "one '}' too many before this point?",
                 )
@@ -261,7 +259,7 @@ def _bib_error(
                 path,
                 line,
                 col,
-                "KB408",
+                BIBTEX_SYNTAX,
                 f"undefined string macro '{detail}'",
                 "put the value in braces, or define it with @string",
             )
@@ -270,7 +268,7 @@ def _bib_error(
             path,
             line,
             col,
-            "KB408",
+            BIBTEX_SYNTAX,
             f"BibTeX syntax error: {detail}",
             "check braces and commas around this point",
         )
@@ -283,7 +281,7 @@ def _bib_error(
             path,
             line,
             col,
-            "KB409",
+            DUPLICATE_BIB_KEY,
             f"entry key '{repeated.group(1)}' is used twice (first at line {first})",
             "keys are case-insensitive; rename or merge one",
         )
@@ -293,7 +291,12 @@ def _bib_error(
         places = starts.get(key.casefold(), [])
         line, col, _ = places[0] if places else (1, 1, (0, 0))
         return Problem(
-            path, line, col, "KB408", f"entry '{key}' has the field '{name}' twice", "keep one"
+            path,
+            line,
+            col,
+            BIBTEX_SYNTAX,
+            f"entry '{key}' has the field '{name}' twice",
+            "keep one",
         )
     if isinstance(error, InvalidNameString):
         name = _quoted_name(str(error.args[0]))
@@ -303,11 +306,11 @@ def _bib_error(
             path,
             line,
             col,
-            "KB408",
+            BIBTEX_SYNTAX,
             f"name '{name}' has too many commas",
             "write 'Last, First' or 'Last, Jr, First', and join names with 'and'",
         )
-    return Problem(path, 1, 1, "KB408", f"BibTeX error: {message}", None)
+    return Problem.in_file(path, BIBTEX_SYNTAX, f"BibTeX error: {message}", None)
 
 
 def _quoted_name(message: str) -> str:

@@ -14,6 +14,7 @@ from kb.cache import CheckCache
 from kb.check import check_path
 from kb.clock import resolve_today
 from kb.corpus import display_path
+from kb.problems import IMPORT_NOT_WRITTEN
 from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
 from kb.sources.resolve import GROUPS, Endpoints
@@ -264,7 +265,7 @@ def import_command(
     problems = list(plan.problems)
     if not dry_run:
         problems += apply_import(plan)
-    written = not dry_run and not any(p.code == "KB807" for p in problems)
+    written = not dry_run and not any(p.code == IMPORT_NOT_WRITTEN for p in problems)
     for added in plan.added if written or dry_run else []:
         verb = "would add" if dry_run else "added"
         click.echo(

@@ -24,7 +24,7 @@ from kb.model import (
     Study,
     Trial,
 )
-from kb.problems import Problem
+from kb.problems import FILE_TOO_LARGE, MODELINE, STRAY_FILE, UNREADABLE_FILE, Problem
 from kb.sources.lock import LOCK_NAME, Lockfile, read_lockfile
 from kb.validate import validate_record
 
@@ -246,14 +246,14 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
     doc = load_yaml_file(file, path, root)
     problems = list(doc.problems)
     expected = modeline(kind)
-    unread = any(p.code in {"KB101", "KB106"} for p in problems)  # first line never seen
+    unread = any(
+        p.code in {UNREADABLE_FILE, FILE_TOO_LARGE} for p in problems
+    )  # first line never seen
     if doc.first_line.strip() != expected and not unread:
         problems.append(
-            Problem(
+            Problem.in_file(
                 path,
-                1,
-                1,
-                "KB109",
+                MODELINE,
                 "first line is not the schema modeline",
                 f"make the first line '{expected}'",
             )
@@ -287,7 +287,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                         display_path(Path(dirpath) / name),
                         1,
                         1,
-                        "KB113",
+                        STRAY_FILE,
                         f"'{name}' is a symbolic link to a folder, which is not followed",
                         "move the records into the folder itself",
                     )
@@ -302,7 +302,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                             display_path(file),
                             1,
                             1,
-                            "KB113",
+                            STRAY_FILE,
                             "record files end in '.yaml'",
                             f"rename to '{name[:-4]}.yaml'",
                         )
@@ -313,7 +313,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                             display_path(file),
                             1,
                             1,
-                            "KB113",
+                            STRAY_FILE,
                             f"'{name}' is not a record and is ignored",
                             "records are .yaml files",
                         )
@@ -326,7 +326,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                 display_path(file),
                 1,
                 1,
-                "KB113",
+                STRAY_FILE,
                 "record outside the record folders is ignored",
                 f"move it into one of: {', '.join(sorted(FOLDERS))}",
             )

@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO
 
-from kb.problems import Problem
+from kb.problems import FILE_TOO_LARGE, UNREADABLE_FILE, Code, Problem
 
 
 def read_bounded(
@@ -33,8 +33,8 @@ def read_bounded(
     link loop, a folder or a FIFO (which would block forever) is reported instead; and no more
     than `limit` bytes are ever read, even from a file whose size the system misreports."""
 
-    def failed(message: str, fix: str | None = None, code: str = "KB101") -> Problem:
-        return Problem(display_path, 1, 1, code, message, fix)
+    def failed(message: str, fix: str | None = None, code: Code = UNREADABLE_FILE) -> Problem:
+        return Problem.in_file(display_path, code, message, fix)
 
     try:
         resolved = file.resolve(strict=True)
@@ -53,13 +53,13 @@ def read_bounded(
         if not stat.S_ISREG(status.st_mode):
             return failed("not a regular file", "records are plain text files")
         if status.st_size > limit:
-            return failed(f"file is {status.st_size:,} bytes, {too_big}", hint, "KB106")
+            return failed(f"file is {status.st_size:,} bytes, {too_big}", hint, FILE_TOO_LARGE)
         with open(resolved, "rb") as stream:
             raw = _read_at_most(stream, limit + 1)
     except OSError as error:
         return failed(f"cannot read file: {error.strerror or error}")
     if len(raw) > limit:
-        return failed(f"file is {too_big}", hint, "KB106")
+        return failed(f"file is {too_big}", hint, FILE_TOO_LARGE)
     return raw
 
 
@@ -89,7 +89,7 @@ def decode_utf8(raw: bytes, display_path: str) -> str | Problem:
             display_path,
             line,
             col,
-            "KB101",
+            UNREADABLE_FILE,
             f"byte 0x{raw[error.start]:02x} is not valid UTF-8",
             "save the file as UTF-8",
         )

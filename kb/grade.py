@@ -14,7 +14,7 @@ import networkx as nx
 from kb.corpus import KnowledgeBase
 from kb.graph import build_graph, evidence_for
 from kb.model import Certainty, Claim, Design, Link, Question, Study
-from kb.problems import Problem
+from kb.problems import ADJUSTMENT_OUT_OF_RANGE, CURATED_DIFFERS, CURATED_TOO_HIGH, Problem
 from kb.rules import Context
 
 _NOT_GRADED: frozenset[Design] = frozenset({"trial-protocol", "conference-abstract"})
@@ -309,12 +309,10 @@ def check(
         adjustment = study.level_adjustment
         level = study_level(study)
         if adjustment and level.level is not None and not 1 <= level.level <= 5:
-            line, col = loaded.source.value(("level_adjustment", "direction"))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB503",
+            yield Problem.at(
+                loaded,
+                ("level_adjustment", "direction"),
+                ADJUSTMENT_OUT_OF_RANGE,
                 f"moving level {level.base} {adjustment.direction} leaves the scale of 1 to 5",
                 "remove the adjustment",
             )
@@ -332,7 +330,7 @@ def check(
                 loaded.path,
                 line,
                 col,
-                "KB502",
+                CURATED_TOO_HIGH,
                 f"curated certainty '{certainty.curated}' is above what the evidence "
                 f"can reach ({reach})",
                 "GRADE starts observational evidence at low and case reports at "
@@ -343,7 +341,7 @@ def check(
                 loaded.path,
                 line,
                 col,
-                "KB501",
+                CURATED_DIFFERS,
                 f"curated certainty '{certainty.curated}' differs from the computed "
                 f"'{certainty.computed}'",
                 None,

@@ -13,7 +13,13 @@ import networkx as nx
 
 from kb.corpus import KnowledgeBase
 from kb.model import Link
-from kb.problems import Problem
+from kb.problems import (
+    CLAIM_WITHOUT_EVIDENCE,
+    CONTESTED_CLAIM,
+    DEPENDENCY_CYCLE,
+    UNLINKED_STUDY,
+    Problem,
+)
 from kb.rules import Context
 
 
@@ -113,7 +119,7 @@ def check(
                 loaded.path,
                 line,
                 col,
-                "KB304",
+                CLAIM_WITHOUT_EVIDENCE,
                 f"claim '{claim_id}' has no evidence",
                 "link a study to it, or remove the claim",
             )
@@ -124,7 +130,7 @@ def check(
                 loaded.path,
                 line,
                 col,
-                "KB307",
+                CONTESTED_CLAIM,
                 f"claim '{claim_id}' is contested: {supports} "
                 f"{'study supports' if supports == 1 else 'studies support'} it, "
                 f"{refutes} {'refutes' if refutes == 1 else 'refute'} it",
@@ -132,12 +138,10 @@ def check(
             )
     for study_id, (_, loaded) in sorted(kb.studies.items()):
         if graph.degree(node("study", study_id)) == 0:
-            line, col = loaded.source.value(("id",))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB305",
+            yield Problem.at(
+                loaded,
+                ("id",),
+                UNLINKED_STUDY,
                 f"study '{study_id}' is linked to no claim, trial or concept",
                 "add a link to the claim it informs",
             )
@@ -157,12 +161,10 @@ def _cycles(kb: KnowledgeBase, graph: nx.MultiDiGraph) -> Iterator[Problem]:
         first = ids[0]
         claim, loaded = kb.claims[first]
         index = next(i for i, target in enumerate(claim.depends_on) if target in ids)
-        line, col = loaded.source.value(("depends_on", index))
-        yield Problem(
-            loaded.path,
-            line,
-            col,
-            "KB306",
+        yield Problem.at(
+            loaded,
+            ("depends_on", index),
+            DEPENDENCY_CYCLE,
             f"claims depend on each other in a cycle: {' -> '.join(ids)} -> {first}"
             if len(ids) > 1
             else f"claim '{first}' depends on itself",

@@ -18,7 +18,21 @@ from typing import Any
 import yaml
 
 from kb.files import decode_utf8, read_bounded
-from kb.problems import Problem
+from kb.problems import (
+    DUPLICATE_KEY,
+    KEY_NOT_TEXT,
+    MULTIPLE_DOCUMENTS,
+    NOT_A_MAPPING,
+    STRING_TOO_LONG,
+    TAB_INDENT,
+    TOO_DEEP,
+    TOO_MANY_VALUES,
+    UNREADABLE_FILE,
+    YAML_ALIAS,
+    YAML_SYNTAX,
+    Code,
+    Problem,
+)
 
 if not yaml.__with_libyaml__:  # pragma: no cover - depends on how PyYAML was built
     raise ImportError("kb needs PyYAML built with libyaml (yaml.CSafeLoader)")
@@ -100,7 +114,7 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
         line, col = _char_position(text, chars)
         doc = _failed(
             display_path,
-            "KB101",
+            UNREADABLE_FILE,
             f"character not allowed in YAML ({_short(error)})",
             "is this a binary file?",
             line,
@@ -112,7 +126,12 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
     data: Any = None
     if node is None:
         walker.problems.append(
-            Problem(display_path, 1, 1, "KB108", "file is empty", "a record is a mapping of fields")
+            Problem.in_file(
+                display_path,
+                NOT_A_MAPPING,
+                "file is empty",
+                "a record is a mapping of fields",
+            )
         )
     elif not isinstance(node, yaml.MappingNode):
         line, col = _mark(node, walker.starts)
@@ -121,7 +140,7 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
                 display_path,
                 line,
                 col,
-                "KB108",
+                NOT_A_MAPPING,
                 f"expected a mapping of fields at the top, got {_kind(node)}",
                 "write 'field: value' lines",
             )
@@ -155,7 +174,7 @@ def _too_many_values(text: str, display_path: str) -> Problem | None:
                     display_path,
                     line,
                     col,
-                    "KB114",
+                    TOO_MANY_VALUES,
                     f"more than {MAX_VALUES:,} values in one record",
                     "split it; a record holds one study, claim, trial or concept",
                 )
@@ -182,7 +201,7 @@ class _Walker:
         if depth > MAX_DEPTH:
             self._report(
                 node,
-                "KB107",
+                TOO_DEEP,
                 f"nesting deeper than {MAX_DEPTH} levels",
                 "records need only a few levels",
             )
@@ -209,7 +228,7 @@ class _Walker:
                         self.path,
                         line,
                         col,
-                        "KB105",
+                        YAML_ALIAS,
                         "merge key '<<' is not allowed in records",
                         "write the fields out in full",
                     )
@@ -223,7 +242,7 @@ class _Walker:
                         self.path,
                         line,
                         col,
-                        "KB111",
+                        KEY_NOT_TEXT,
                         f"key '{shown}' is read as {_kind(key_node)}, not as a field name",
                         "field names are lower-case words; quote it if it is meant as text",
                     )
@@ -236,7 +255,7 @@ class _Walker:
                         self.path,
                         line,
                         col,
-                        "KB104",
+                        DUPLICATE_KEY,
                         f"key '{key}' appears twice (first at line {first[0]})",
                         "keep one; the first value is used",
                     )
@@ -250,7 +269,7 @@ class _Walker:
         shown = node.tag.replace("tag:yaml.org,2002:", "!!")
         self._report(
             node,
-            "KB102",
+            YAML_SYNTAX,
             f"tag '{shown}' is not read in records",
             "remove the tag or quote the value",
         )
@@ -269,7 +288,7 @@ class _Walker:
             except (yaml.YAMLError, ValueError, TypeError) as error:
                 self._report(
                     node,
-                    "KB102",
+                    YAML_SYNTAX,
                     f"cannot read value: {_short(error)}",
                     "remove the tag or quote the value",
                 )
@@ -277,7 +296,7 @@ class _Walker:
         if isinstance(value, str) and len(value) > MAX_STRING_CHARS:
             self._report(
                 node,
-                "KB112",
+                STRING_TOO_LONG,
                 f"string of {len(value):,} characters, over the limit of {MAX_STRING_CHARS:,}",
                 "shorten it; records hold quotes and summaries, not full texts",
             )
@@ -285,7 +304,7 @@ class _Walker:
             return node.value
         return value
 
-    def _report(self, at: yaml.Node | yaml.Event, code: str, message: str, hint: str) -> None:
+    def _report(self, at: yaml.Node | yaml.Event, code: Code, message: str, hint: str) -> None:
         line, col = _mark(at, self.starts)
         self.problems.append(Problem(self.path, line, col, code, message, hint))
 
@@ -296,7 +315,7 @@ class _Walker:
             if isinstance(event, yaml.AliasEvent):
                 self._report(
                     event,
-                    "KB105",
+                    YAML_ALIAS,
                     f"alias '*{event.anchor}' is not allowed in records",
                     "write the value out in full",
                 )
@@ -311,7 +330,7 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, .
     problem = error.problem or ""
     if "maximum nesting depth" in problem:
         return (
-            "KB107",
+            TOO_DEEP,
             "nesting too deep for the YAML parser",
             "records need only a few levels",
             line,
@@ -319,17 +338,23 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, .
         )
     if "expected a single document" in str(error.context or "") + problem:
         return (
-            "KB110",
+            MULTIPLE_DOCUMENTS,
             "more than one YAML document in the file",
             "remove the '---' separator",
             line,
             col,
         )
     if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
-        return ("KB103", "tab character where YAML expects spaces", "indent with spaces", line, col)
+        return (
+            TAB_INDENT,
+            "tab character where YAML expects spaces",
+            "indent with spaces",
+            line,
+            col,
+        )
     context = f" {error.context}" if error.context else ""
     return (
-        "KB102",
+        YAML_SYNTAX,
         f"{problem}{context}".strip(),
         "check indentation, colons and quotes",
         line,
@@ -338,7 +363,7 @@ def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, .
 
 
 def _failed(
-    path: str, code: str, message: str, hint: str | None = None, line: int = 1, col: int = 1
+    path: str, code: Code, message: str, hint: str | None = None, line: int = 1, col: int = 1
 ) -> YamlDocument:
     return YamlDocument(path, None, SourceMap(), [Problem(path, line, col, code, message, hint)])
 

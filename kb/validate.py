@@ -18,7 +18,15 @@ from rapidfuzz import process
 
 from kb.load import Loc, SourceMap
 from kb.model import PARTIAL_DATE_PATTERN, URL_PATTERN, Record
-from kb.problems import Problem
+from kb.problems import (
+    INVALID_VALUE,
+    MALFORMED_IDENTIFIER,
+    MISSING_FIELD,
+    NOT_ALLOWED,
+    UNKNOWN_FIELD,
+    WRONG_TYPE,
+    Problem,
+)
 
 _IDENTIFIER_FORMATS = {
     "doi": "10.<registrant>/<suffix>, without 'https://doi.org/'",
@@ -107,7 +115,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             path,
             line,
             col,
-            "KB202",
+            MISSING_FIELD,
             f"missing required field '{loc[-1]}'{parent}",
             f"add '{loc[-1]}:'",
         )
@@ -115,7 +123,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
         line, col = source.key(loc)
         allowed = _fields_at(model, loc[:-1])
         hint = did_you_mean(str(loc[-1]), allowed) or f"allowed: {', '.join(sorted(allowed))}"
-        return Problem(path, line, col, "KB204", f"unknown field '{where}'", hint)
+        return Problem(path, line, col, UNKNOWN_FIELD, f"unknown field '{where}'", hint)
     line, col = source.value(loc)
     if kind == "literal_error":
         allowed = [a.strip("'") for a in err["ctx"]["expected"].replace(" or ", ", ").split(", ")]
@@ -124,13 +132,18 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
                 path,
                 line,
                 col,
-                "KB203",
+                NOT_ALLOWED,
                 f"'{where}' is empty",
                 f"fill in one of: {', '.join(allowed)}",
             )
         hint = did_you_mean(str(given), allowed) or f"allowed: {', '.join(allowed)}"
         return Problem(
-            path, line, col, "KB203", f"'{where}' is '{given}', not one of the allowed values", hint
+            path,
+            line,
+            col,
+            NOT_ALLOWED,
+            f"'{where}' is '{given}', not one of the allowed values",
+            hint,
         )
     if kind.endswith("_type") or kind == "model_attributes_type":
         expected = _TYPE_NAMES.get(kind.removesuffix("_type"), kind.removesuffix("_type"))
@@ -139,7 +152,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
                 path,
                 line,
                 col,
-                "KB201",
+                WRONG_TYPE,
                 f"'{where}' is empty",
                 f"fill in {expected} after '{loc[-1]}:'",
             )
@@ -147,7 +160,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             path,
             line,
             col,
-            "KB201",
+            WRONG_TYPE,
             f"'{where}' should be {expected}, got {_describe(given)}",
             _type_hint(kind, given),
         )
@@ -156,7 +169,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             path,
             line,
             col,
-            "KB205",
+            INVALID_VALUE,
             f"'{where}' is '{given}', not a web address",
             "links are http:// or https:// addresses, without spaces",
         )
@@ -166,7 +179,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             path,
             line,
             col,
-            "KB404",
+            MALFORMED_IDENTIFIER,
             f"malformed {name.upper()} '{given}'",
             f"expected {_IDENTIFIER_FORMATS.get(name, 'the registry format')}",
         )
@@ -175,7 +188,7 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             path,
             line,
             col,
-            "KB205",
+            INVALID_VALUE,
             f"'{where}' is '{given}', not a valid id",
             _id_hint(str(given)),
         )
@@ -184,12 +197,12 @@ def _problem(model: type[BaseModel], err: Any, data: Any, source: SourceMap, pat
             path,
             line,
             col,
-            "KB205",
+            INVALID_VALUE,
             f"'{where}' is '{given}', not a date",
             "write YYYY, YYYY-MM or YYYY-MM-DD",
         )
     message = str(err["msg"]).removeprefix("Value error, ")
-    return Problem(path, line, col, "KB205", f"'{where}': {message.lower()}", None)
+    return Problem(path, line, col, INVALID_VALUE, f"'{where}': {message.lower()}", None)
 
 
 def _id_hint(given: str) -> str:

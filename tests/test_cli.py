@@ -164,7 +164,7 @@ def test_json_format(tmp_path: Path) -> None:
     assert set(p) == {"path", "line", "col", "severity", "code", "title", "message", "hint"}
     assert p["path"].endswith("studies/smith-2020.yaml")
     assert (p["line"], p["col"], p["severity"]) == (36, 8, "error")
-    assert p["title"] == CATALOGUE["KB703"].title
+    assert p["title"] == CATALOGUE["KB703"].summary
     assert p["message"] == "p-value 3 is outside [0, 1]"
     assert isinstance(p["hint"], str)
     assert by_code["KB402"]["severity"] == "warning"

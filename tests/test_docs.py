@@ -29,7 +29,7 @@ def test_every_code_is_documented_with_its_severity_and_title() -> None:
     missing = sorted(set(CATALOGUE) - set(documented))
     assert not missing, f"codes without a section in problem-codes.md: {missing}"
     for code, entry in CATALOGUE.items():
-        assert documented[code] == (entry.severity.value, entry.title), code
+        assert documented[code] == (entry.severity.value, entry.summary), code
 
 
 def test_page_documents_no_code_that_does_not_exist() -> None:

@@ -20,7 +20,7 @@ from kb.imports.reference import (
     family_core,
     identifiers_from_note,
 )
-from kb.problems import Problem
+from kb.problems import IMPORT_SYNTAX, Problem
 
 _ALIASES = {"journaltitle": "journal", "location": "address", "issue": "number"}
 _TYPES = {
@@ -44,7 +44,9 @@ _SKIPPED = "the entry around it is skipped; correct the export, or paste the ent
 
 def read_bibtex(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
     bibliography = parse_bibliography(text, path)
-    problems = [dataclasses.replace(p, code="KB802", hint=_SKIPPED) for p in bibliography.problems]
+    problems = [
+        dataclasses.replace(p, code=IMPORT_SYNTAX, hint=_SKIPPED) for p in bibliography.problems
+    ]
     entries = sorted(bibliography.entries.values(), key=lambda e: (e.line, e.col))
     bad_lines = sorted(p.line for p in problems)
     references = []

@@ -18,7 +18,7 @@ from kb.imports.reference import (
     organisation,
     person,
 )
-from kb.problems import Problem
+from kb.problems import IMPORT_SYNTAX, Problem
 
 _TYPES = {
     "article-journal": "article",
@@ -44,7 +44,7 @@ def read_csl(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
                 path,
                 error.lineno,
                 error.colno,
-                "KB802",
+                IMPORT_SYNTAX,
                 f"JSON syntax error: {error.msg.lower()}",
                 _HINT,
             )
@@ -57,7 +57,9 @@ def read_csl(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
             references.append(_reference(item, path, line, col))
         else:
             problems.append(
-                Problem(path, line, col, "KB802", "a CSL-JSON item is an object ('{...}')", _HINT)
+                Problem(
+                    path, line, col, IMPORT_SYNTAX, "a CSL-JSON item is an object ('{...}')", _HINT
+                )
             )
     return references, problems
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from kb.imports.reference import Reference, family_core, latex, organisation, person
-from kb.problems import Problem
+from kb.problems import IMPORT_SYNTAX, Problem
 
 _DOI = re.compile(r"^(\S+)\s*\[doi\]$")
 _YEAR = re.compile(r"^(\d{4})(?:\s+([A-Za-z]{3}))?")
@@ -66,7 +66,7 @@ def _records(text: str, path: str) -> tuple[list[_Record], list[Problem]]:
                     path,
                     number,
                     1,
-                    "KB802",
+                    IMPORT_SYNTAX,
                     "not a MEDLINE line: expected a tag such as 'TI  - ' or a continuation line "
                     "indented by six spaces",
                     "export again from PubMed in 'PubMed' format",

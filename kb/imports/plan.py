@@ -22,7 +22,15 @@ from kb.imports.keys import citation_key, study_id
 from kb.imports.medline import read_medline
 from kb.imports.reference import Reference, normalise
 from kb.imports.ris import read_ris
-from kb.problems import Problem, sort_problems
+from kb.problems import (
+    IMPORT_KNOWN,
+    IMPORT_NO_TITLE,
+    IMPORT_NOT_WRITTEN,
+    IMPORT_SIMILAR,
+    IMPORT_UNREADABLE,
+    Problem,
+    sort_problems,
+)
 from kb.rules.citations import normalise_identifier
 from kb.rules.duplicates import TitleBlocks, identifier_owners
 from kb.templates import StudyStub, record_path, render_record, used_ids
@@ -98,8 +106,11 @@ def _read(file: Path) -> tuple[str | None, list[Problem]]:
         data = file.read_bytes()
     except OSError as error:
         return None, [
-            Problem(
-                path, 1, 1, "KB801", f"cannot read the file: {error.strerror}", "check the path"
+            Problem.in_file(
+                path,
+                IMPORT_UNREADABLE,
+                f"cannot read the file: {error.strerror}",
+                "check the path",
             )
         ]
     try:
@@ -112,7 +123,7 @@ def _read(file: Path) -> tuple[str | None, list[Problem]]:
                 path,
                 line,
                 col,
-                "KB801",
+                IMPORT_UNREADABLE,
                 "the file is not UTF-8 text",
                 "export it again choosing UTF-8 (Unicode) as the character set",
             )
@@ -147,7 +158,7 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
                 display_path(bib),
                 1,
                 1,
-                "KB807",
+                IMPORT_NOT_WRITTEN,
                 "references.bib is not UTF-8: nothing can be appended to it",
                 "run 'kb check' and fix the KB101 problem first",
             )
@@ -167,7 +178,7 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
                     display_path(file),
                     1,
                     1,
-                    "KB801",
+                    IMPORT_UNREADABLE,
                     "cannot tell the format of this file",
                     "expected BibTeX (.bib), RIS (.ris), PubMed MEDLINE (.nbib) "
                     "or CSL-JSON (.json)",
@@ -197,7 +208,7 @@ def _plan_one(
                 reference.path,
                 reference.line,
                 reference.col,
-                "KB803",
+                IMPORT_NO_TITLE,
                 "reference without a title is skipped",
                 "add the title in the reference manager and export again",
             )
@@ -245,7 +256,7 @@ def _duplicate(reference: Reference, seen: _Seen, allow_similar: bool) -> Proble
                 reference.path,
                 line,
                 col,
-                "KB804",
+                IMPORT_KNOWN,
                 f"'{short}' is already in the knowledge base: {name.upper()} "
                 f"'{value}' is on {owner}",
                 "nothing was added for it; extend the existing record instead",
@@ -256,7 +267,7 @@ def _duplicate(reference: Reference, seen: _Seen, allow_similar: bool) -> Proble
             reference.path,
             reference.line,
             reference.col,
-            "KB805",
+            IMPORT_SIMILAR,
             f"'{short}' looks like {found[0]}: same first author and year, titles "
             f"{found[1]:.0f}% alike",
             "nothing was added for it; if they are different publications, run "
@@ -283,7 +294,7 @@ def _append(plan: ImportPlan, bib_text: str, entries: list[str]) -> None:
                 display_path(plan.bib),
                 1,
                 1,
-                "KB807",
+                IMPORT_NOT_WRITTEN,
                 f"references.bib does not read to its end, so entry '{lost[0]}' would be lost: "
                 "nothing was added",
                 "run 'kb check' and fix the KB408 problems it reports first",
@@ -305,11 +316,9 @@ def apply_import(plan: ImportPlan) -> list[Problem]:
         current = plan.bib.read_bytes() if plan.bib.is_file() else b""
         if digest(current) != digest(plan.bib_before):
             return [
-                Problem(
+                Problem.in_file(
                     bib,
-                    1,
-                    1,
-                    "KB807",
+                    IMPORT_NOT_WRITTEN,
                     "references.bib changed while importing: nothing was added",
                     "run the import again",
                 )
@@ -322,11 +331,9 @@ def apply_import(plan: ImportPlan) -> list[Problem]:
         _remove(created)
         name = display_path(Path(error.filename)) if error.filename else bib
         return [
-            Problem(
+            Problem.in_file(
                 name,
-                1,
-                1,
-                "KB807",
+                IMPORT_NOT_WRITTEN,
                 f"could not write: {error.strerror or error}; nothing was added",
                 "check the file and folder permissions, then run the import again",
             )

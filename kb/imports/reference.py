@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import latexcodec  # noqa: F401  (registers the 'ulatex' codec)
 
 from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN
-from kb.problems import Problem
+from kb.problems import IMPORT_BAD_IDENTIFIER, Problem
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 VERBATIM_FIELDS = ("doi", "pmid", "pmcid", "url")
@@ -174,7 +174,7 @@ def normalise(reference: Reference) -> list[Problem]:
                 reference.path,
                 line,
                 col,
-                "KB806",
+                IMPORT_BAD_IDENTIFIER,
                 f"malformed {name.upper()} '{value}' left out",
                 "add it to the study by hand once you have read it at its source",
             )

@@ -20,7 +20,7 @@ from kb.imports.reference import (
     organisation,
     person,
 )
-from kb.problems import Problem
+from kb.problems import IMPORT_SYNTAX, Problem
 
 _TAG = re.compile(r"^([A-Z][A-Z0-9])  -(?: |$)")
 _TYPES = {
@@ -77,7 +77,7 @@ def _chunks(text: str, path: str) -> tuple[list[tuple[int, list[str]]], list[Pro
                         path,
                         start,
                         1,
-                        "KB802",
+                        IMPORT_SYNTAX,
                         f"record has no 'ER  - ' before the next 'TY  - ' at line "
                         f"{number}; it is skipped",
                         _HINT,
@@ -91,7 +91,7 @@ def _chunks(text: str, path: str) -> tuple[list[tuple[int, list[str]]], list[Pro
                         path,
                         number,
                         1,
-                        "KB802",
+                        IMPORT_SYNTAX,
                         "text outside a record: expected 'TY  - ' to start one",
                         _HINT,
                     )
@@ -107,7 +107,7 @@ def _chunks(text: str, path: str) -> tuple[list[tuple[int, list[str]]], list[Pro
                 path,
                 start,
                 1,
-                "KB802",
+                IMPORT_SYNTAX,
                 "record has no 'ER  - ' before the end of the file; it is skipped",
                 _HINT,
             )

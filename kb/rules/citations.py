@@ -9,7 +9,15 @@ from collections.abc import Iterator
 from kb.cite import IDENTIFIER_FIELDS, REQUIRED_FIELDS, BibEntry
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN, Study, Trial
-from kb.problems import Problem
+from kb.problems import (
+    DECLARED_UNVERIFIED,
+    ENTRY_LACKS_FIELD,
+    IDENTIFIER_DISAGREES,
+    MALFORMED_IDENTIFIER,
+    MISSING_CITATION,
+    UNCITED_ENTRY,
+    Problem,
+)
 from kb.rules import Context
 from kb.validate import did_you_mean
 
@@ -37,7 +45,7 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
                     loaded.path,
                     line,
                     col,
-                    "KB401",
+                    MISSING_CITATION,
                     f"citation key '{record.cite}' is not in {bib.path}",
                     did_you_mean(record.cite, bib.entries) or "add the BibTeX entry",
                 )
@@ -49,12 +57,10 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
             if ours is None or theirs is None:
                 continue
             if normalise_identifier(name, ours.value) != normalise_identifier(name, theirs):
-                line, col = loaded.source.value(("identifiers", name, "value"))
-                yield Problem(
-                    loaded.path,
-                    line,
-                    col,
-                    "KB406",
+                yield Problem.at(
+                    loaded,
+                    ("identifiers", name, "value"),
+                    IDENTIFIER_DISAGREES,
                     f"{name.upper()} '{ours.value}' differs from '{theirs}' in entry '{entry.key}'",
                     "check both against the publisher page and correct one",
                 )
@@ -70,7 +76,7 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
                 bib.path,
                 line,
                 col,
-                "KB401",
+                MISSING_CITATION,
                 f"entry '{entry.key}' cross-references '{crossref}', which is not in {bib.path}",
                 did_you_mean(crossref, bib.entries) or "add that entry, or remove 'crossref'",
             )
@@ -82,7 +88,7 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             path,
             entry.line,
             entry.col,
-            "KB402",
+            UNCITED_ENTRY,
             f"entry '{entry.key}' is cited by no study or trial",
             "add a record with this 'cite' key, or remove the entry",
         )
@@ -100,7 +106,7 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             path,
             entry.line,
             entry.col,
-            "KB410",
+            DECLARED_UNVERIFIED,
             f"@{entry.type} entry '{entry.key}' has no {_names(declared)}; its note "
             f"declares {'it' if len(declared) == 1 else 'them'} unverified",
             None,
@@ -110,7 +116,7 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             path,
             entry.line,
             entry.col,
-            "KB403",
+            ENTRY_LACKS_FIELD,
             f"@{entry.type} entry '{entry.key}' lacks the required {_names(undeclared)}",
             "add "
             + ("it, or list it" if len(undeclared) == 1 else "them, or list them")
@@ -124,7 +130,7 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
                 path,
                 line,
                 col,
-                "KB404",
+                MALFORMED_IDENTIFIER,
                 f"malformed {name.upper()} '{value}' in entry '{entry.key}'",
                 _FORMATS[name],
             )

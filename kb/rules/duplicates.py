@@ -11,7 +11,7 @@ from rapidfuzz import fuzz, utils
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.load import Loc
 from kb.model import Study, Trial
-from kb.problems import Problem
+from kb.problems import LIKELY_DUPLICATE, SHARED_IDENTIFIER, Problem
 from kb.rules import Context
 from kb.rules.citations import normalise_identifier
 
@@ -46,12 +46,10 @@ def _shared_identifiers(kb: KnowledgeBase) -> Iterator[Problem]:
         for name, value, loc in _identifiers(kb, loaded):
             first = owners.setdefault((loaded.kind, name, value), loaded)
             if first is not loaded and first.raw_id != loaded.raw_id:
-                line, col = loaded.source.value(loc)
-                yield Problem(
-                    loaded.path,
-                    line,
-                    col,
-                    "KB405",
+                yield Problem.at(
+                    loaded,
+                    loc,
+                    SHARED_IDENTIFIER,
                     f"{name.upper()} '{value}' is also on {loaded.kind} '{first.raw_id}'",
                     "one publication is one record: merge the two, or correct the identifier",
                 )
@@ -63,12 +61,10 @@ def _shared_cite_keys(kb: KnowledgeBase) -> Iterator[Problem]:
         key = study.cite.casefold()
         first = owners.setdefault(key, study.id)
         if first != study.id:
-            line, col = loaded.source.value(("cite",))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB405",
+            yield Problem.at(
+                loaded,
+                ("cite",),
+                SHARED_IDENTIFIER,
                 f"citation key '{study.cite}' is also cited by study '{first}'",
                 "one publication is one record: merge the two studies",
             )
@@ -118,12 +114,10 @@ def _similar_titles(kb: KnowledgeBase) -> Iterator[Problem]:
             continue
         found = blocks.similar(entry.year, entry.first_author_family, entry.title)
         if found:
-            line, col = loaded.source.value(("cite",))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB407",
+            yield Problem.at(
+                loaded,
+                ("cite",),
+                LIKELY_DUPLICATE,
                 f"study '{study.id}' looks like study '{found[0]}': same first "
                 f"author and year, titles {found[1]:.0f}% alike",
                 "if they are one publication, merge them",

@@ -9,7 +9,15 @@ from pathlib import PurePosixPath
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.load import Loc
 from kb.model import Claim, Concept, Study, Trial
-from kb.problems import Problem
+from kb.problems import (
+    DUPLICATE_ID,
+    FILE_NAME_DIFFERS,
+    INVALID_VALUE,
+    REPEATED_LINK,
+    UNKNOWN_RECORD,
+    WRONG_KIND,
+    Problem,
+)
 from kb.rules import Context
 from kb.validate import did_you_mean
 
@@ -29,12 +37,10 @@ def _reserved_ids(kb: KnowledgeBase) -> Iterator[Problem]:
     for loaded in kb.records:
         reason = RESERVED_IDS.get(loaded.raw_id or "")
         if reason is not None:
-            line, col = loaded.source.value(("id",))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB205",
+            yield Problem.at(
+                loaded,
+                ("id",),
+                INVALID_VALUE,
                 f"id '{loaded.raw_id}' is reserved: "
                 + reason.format(kind=_LISTS.get(loaded.kind, "records")),
                 "choose another id, and rename the file to match",
@@ -48,12 +54,10 @@ def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
             continue
         earlier = first.setdefault(loaded.raw_id, loaded)
         if earlier is not loaded:
-            line, col = loaded.source.value(("id",))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB302",
+            yield Problem.at(
+                loaded,
+                ("id",),
+                DUPLICATE_ID,
                 f"id '{loaded.raw_id}' is already used by {earlier.path}",
                 "ids are unique across studies, claims, trials and concepts",
             )
@@ -63,12 +67,10 @@ def _file_names(kb: KnowledgeBase) -> Iterator[Problem]:
     for loaded in kb.records:
         stem = PurePosixPath(loaded.path).stem
         if loaded.raw_id and loaded.raw_id != stem:
-            line, col = loaded.source.value(("id",))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB303",
+            yield Problem.at(
+                loaded,
+                ("id",),
+                FILE_NAME_DIFFERS,
                 f"id '{loaded.raw_id}' differs from the file name '{stem}'",
                 f"rename the file to '{loaded.raw_id}.yaml' or change the id",
             )
@@ -87,7 +89,7 @@ def _references(kb: KnowledgeBase) -> Iterator[Problem]:
                     loaded.path,
                     line,
                     col,
-                    "KB308",
+                    WRONG_KIND,
                     f"'{target}' is a {other}, not a {kind}",
                     f"'{loc[0]}' takes {kind} ids",
                 )
@@ -96,7 +98,7 @@ def _references(kb: KnowledgeBase) -> Iterator[Problem]:
                 loaded.path,
                 line,
                 col,
-                "KB301",
+                UNKNOWN_RECORD,
                 f"unknown {kind} '{target}'",
                 did_you_mean(target, ids[kind]) or f"create the {kind} or fix the id",
             )
@@ -131,12 +133,10 @@ def _repeated_links(loaded: LoadedRecord) -> Iterator[Problem]:
     for i, link in enumerate(loaded.record.links):
         earlier = seen.setdefault((link.claim, link.relation), i)
         if earlier != i:
-            line, col = loaded.source.value(("links", i, "claim"))
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                "KB309",
+            yield Problem.at(
+                loaded,
+                ("links", i, "claim"),
+                REPEATED_LINK,
                 f"claim '{link.claim}' is linked twice as '{link.relation}' "
                 f"(first as links[{earlier}])",
                 "merge the two links, putting both quotes in one",

@@ -8,7 +8,17 @@ from kb.clock import earliest, latest
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.load import Loc
 from kb.model import Finding, Identifiers, Interval, Study, Trial
-from kb.problems import Problem
+from kb.problems import (
+    ANALYSED_OVER_ENROLLED,
+    DATES_REVERSED,
+    FUTURE_DATE,
+    INTERVAL_REVERSED,
+    P_OUT_OF_RANGE,
+    PERCENT_OVER_100,
+    VALUE_OUTSIDE_INTERVAL,
+    Code,
+    Problem,
+)
 from kb.rules import Context
 
 
@@ -31,7 +41,7 @@ def _finding(finding: Finding, loc: Loc, loaded: LoadedRecord) -> Iterator[Probl
         yield _at(
             loaded,
             (*loc, "p"),
-            "KB703",
+            P_OUT_OF_RANGE,
             f"p-value {finding.p:g} is outside [0, 1]",
             "write p as a probability, e.g. 0.038, not 3.8",
         )
@@ -44,7 +54,7 @@ def _estimate(
         yield _at(
             loaded,
             (*loc, "ci", "lower"),
-            "KB701",
+            INTERVAL_REVERSED,
             f"interval lower bound {ci.lower:g} is above the upper bound {ci.upper:g}",
             "swap them if they were entered in the wrong order",
         )
@@ -52,7 +62,7 @@ def _estimate(
         yield _at(
             loaded,
             (*loc, "value"),
-            "KB702",
+            VALUE_OUTSIDE_INTERVAL,
             f"value {value:g} lies outside its interval {ci.lower:g} to {ci.upper:g}",
             "check the value and both bounds against the source",
         )
@@ -63,7 +73,7 @@ def _estimate(
                 yield _at(
                     loaded,
                     (*loc, *at),
-                    "KB704",
+                    PERCENT_OVER_100,
                     f"{number:g}% is over 100%",
                     "check the unit: is this a count, or a proportion per 1,000?",
                 )
@@ -80,7 +90,7 @@ def _sample_size(study: Study, loaded: LoadedRecord) -> Iterator[Problem]:
         yield _at(
             loaded,
             ("sample_size", "analysed"),
-            "KB705",
+            ANALYSED_OVER_ENROLLED,
             f"{size.analysed:,} analysed but only {size.enrolled:,} enrolled",
             "check both counts against the source",
         )
@@ -138,7 +148,7 @@ def _not_future(
     hint: str = "check the year",
 ) -> Iterator[Problem]:
     if value is not None and earliest(value) > context.today:
-        yield _at(loaded, loc, "KB706", f"date {value} is after today ({context.today})", hint)
+        yield _at(loaded, loc, FUTURE_DATE, f"date {value} is after today ({context.today})", hint)
 
 
 def _range(
@@ -153,12 +163,11 @@ def _range(
         yield _at(
             loaded,
             loc,
-            "KB707",
+            DATES_REVERSED,
             f"{names[1].replace('_', ' ')} {end} is before {names[0]} {start}",
             "check both dates",
         )
 
 
-def _at(loaded: LoadedRecord, loc: Loc, code: str, message: str, hint: str | None) -> Problem:
-    line, col = loaded.source.value(loc)
-    return Problem(loaded.path, line, col, code, message, hint)
+def _at(loaded: LoadedRecord, loc: Loc, code: Code, message: str, hint: str | None) -> Problem:
+    return Problem.at(loaded, loc, code, message, hint)

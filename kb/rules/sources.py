@@ -15,7 +15,19 @@ from kb.corpus import KnowledgeBase
 from kb.grade import claim_certainty, study_level
 from kb.graph import node
 from kb.model import Trial, TrialDate
-from kb.problems import Problem
+from kb.problems import (
+    METADATA_DIFFERS,
+    NOT_IN_REGISTRY,
+    NOT_RESOLVED,
+    NOTICE,
+    OTHER_WORK,
+    RESTS_ON_RETRACTED,
+    RETRACTED_COUNTED,
+    TRIAL_DATES_DIFFER,
+    TRIAL_STATUS_DIFFERS,
+    Code,
+    Problem,
+)
 from kb.rules import Context
 from kb.sources.lock import LOCK_NAME, TrialRegistration
 from kb.verification import NEW_VERSIONS, IdentifierUse, Notice, RegistryCheck, Verification
@@ -36,12 +48,10 @@ def check(
     yield from _retractions(kb, graph, verification)
     for study_id, notices in sorted(verification.corrected.items()):
         loaded = kb.studies[study_id][1]
-        line, col = loaded.source.value(("id",))
-        yield Problem(
-            loaded.path,
-            line,
-            col,
-            "KB908",
+        yield Problem.at(
+            loaded,
+            ("id",),
+            NOTICE,
             f"study '{study_id}': {_notices(notices)}",
             "read the notice and update the findings if it changes them",
         )
@@ -55,19 +65,16 @@ def check(
         ):
             trial, loaded = kb.trials[use.record_id]
             for loc, code, message, hint in _trial_differences(trial, entry.trial, entry.retrieved):
-                line, col = loaded.source.value(loc)
-                yield Problem(loaded.path, line, col, code, message, hint)
+                yield Problem.at(loaded, loc, code, message, hint)
 
 
 def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Problem]:
     unresolved = [(u, c) for u, c in verification.checks if c.state == "not-resolved"]
     if not kb.lock.entries and unresolved:
         count = len(unresolved)
-        yield Problem(
+        yield Problem.in_file(
             kb.lock_path,
-            1,
-            1,
-            "KB902",
+            NOT_RESOLVED,
             f"no identifier is resolved yet: {count} "
             f"{'identifier waits' if count == 1 else 'identifiers wait'} "
             "for 'kb resolve'",
@@ -85,7 +92,7 @@ def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Prob
 def _identifier_problem(
     use: IdentifierUse,
     check: RegistryCheck,
-) -> tuple[str, str, str] | None:
+) -> tuple[Code, str, str] | None:
     registry, entry = check.registry, check.entry
     owner = f"{use.kind} '{use.record_id}'"
     if check.state == "not-resolved":
@@ -95,7 +102,7 @@ def _identifier_problem(
             else ""
         )
         return (
-            "KB902",
+            NOT_RESOLVED,
             f"{use.label} of {owner} is not in {LOCK_NAME}{failed}",
             "run 'kb resolve'",
         )
@@ -107,13 +114,13 @@ def _identifier_problem(
             else "check the identifier"
         )
         return (
-            "KB905",
+            NOT_IN_REGISTRY,
             f"{registry} has no record of {use.label} of {owner} (asked on {check.retrieved})",
             hint,
         )
     if check.state == "other-work" and entry is not None:
         return (
-            "KB903",
+            OTHER_WORK,
             _other_work(use, check),
             "check the identifier on the publisher's or registry's page; if it names a "
             "larger work on purpose, give that work's title as 'registry_title'",
@@ -125,7 +132,7 @@ def _identifier_problem(
                 "title (", f"title (similarity {check.title_score}%: ", 1
             )
         return (
-            "KB904",
+            METADATA_DIFFERS,
             f"{registry}'s record of {use.label} differs from "
             f"{check.compared_with} in {differences}",
             "correct whichever side is wrong; the registry holds what the publisher deposited",
@@ -199,7 +206,7 @@ def _retractions(
             loaded.path,
             line,
             col,
-            "KB907",
+            RESTS_ON_RETRACTED,
             f"claim '{claim_id}' rests on retracted {_studies(studies)}; its certainty "
             f"is computed without {them}: {without} (with {them}: {with_them})"
             f"{curated}",
@@ -221,12 +228,10 @@ def _retractions(
         )
         if not counted:
             continue
-        line, col = loaded.source.value(("id",))
-        yield Problem(
-            loaded.path,
-            line,
-            col,
-            "KB906",
+        yield Problem.at(
+            loaded,
+            ("id",),
+            RETRACTED_COUNTED,
             f"study '{study_id}' is retracted: {_notices(notices)}; it still "
             f"supports or refutes {_claims(counted)}",
             "it is left out of every certainty; make its links 'qualifies' with a note "
@@ -257,7 +262,7 @@ def _dependents(
             loaded.path,
             line,
             col,
-            "KB907",
+            RESTS_ON_RETRACTED,
             f"claim '{claim_id}' depends{via} on claim '{origin}', which rests on "
             f"retracted {_studies(affected[origin])}",
             "review the claim once the claim it depends on is reviewed",
@@ -268,7 +273,7 @@ def _trial_differences(
     trial: Trial,
     registration: TrialRegistration,
     retrieved: str | None,
-) -> Iterator[tuple[tuple[str, ...], str, str, str]]:
+) -> Iterator[tuple[tuple[str, ...], Code, str, str]]:
     registry = "ClinicalTrials.gov"
     when = f"retrieved {retrieved}"
     verified = (
@@ -288,7 +293,7 @@ def _trial_differences(
         )
         yield (
             ("status", "overall"),
-            "KB909",
+            TRIAL_STATUS_DIFFERS,
             f"trial '{trial.id}' status is '{trial.status.overall}' here ({ours_date}) but "
             f"'{theirs}' in {registry} ({verified}{last}; {when})",
             "check the registry; update 'status.overall' and 'status.verified'",
@@ -304,7 +309,7 @@ def _trial_differences(
         if differs or (ours.type and registered.type and ours.type != registered.type):
             yield (
                 ("dates", name, "date"),
-                "KB910",
+                TRIAL_DATES_DIFFER,
                 f"trial '{trial.id}' {label} date is {_dated(ours.date, ours.type)} here but "
                 f"{_dated(registered.date, registered.type)} in {registry} "
                 f"(status {verified}; {when})",

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from kb.clock import latest
 from kb.corpus import KnowledgeBase
 from kb.model import Trial
-from kb.problems import Problem
+from kb.problems import TRIAL_OVERDUE, Problem
 from kb.rules import Context
 
 FINISHED = frozenset({"completed", "terminated", "withdrawn"})
@@ -46,12 +46,10 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
         else:
             loc = ("status", "overall")
             status = f"the status is still '{trial.status.overall}'"
-        line, col = loaded.source.value(loc)
-        yield Problem(
-            loaded.path,
-            line,
-            col,
-            "KB601",
+        yield Problem.at(
+            loaded,
+            loc,
+            TRIAL_OVERDUE,
             f"trial '{trial.id}' is overdue as of {context.today}: results were due by "
             f"{results_due(trial)}, {status} and no results publication is linked",
             "check the registry; link the results publication or update the status and its "

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kb.files import write_atomic
 from kb.model import DOI_PATTERN, NCT_PATTERN, PMCID_PATTERN, PMID_PATTERN
-from kb.problems import Problem
+from kb.problems import LOCK_UNREADABLE, Problem
 
 LOCK_NAME = "sources.lock.json"
 FORMAT = 1
@@ -264,4 +264,4 @@ def read_lockfile(path: Path, display_path: str) -> tuple[Lockfile, list[Problem
 def _unreadable(
     path: str, line: int, col: int, detail: str, hint: str = "run 'kb resolve' to write it again"
 ) -> Problem:
-    return Problem(path, line, col, "KB901", f"{LOCK_NAME} {detail}", hint)
+    return Problem(path, line, col, LOCK_UNREADABLE, f"{LOCK_NAME} {detail}", hint)
