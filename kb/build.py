@@ -18,21 +18,28 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.check import check_kb
+from kb.check import check_evidence
 from kb.clock import resolve_today
 from kb.corpus import load_kb
+from kb.errors import KbError
+from kb.evidence import Evidence
+from kb.files import display_prefix
 from kb.generate import GenerationReport, sync_generated
-from kb.graph import build_graph
 from kb.problems import Problem, Severity
 from kb.render.common import Site
 from kb.render.site import render_site
+from kb.report import format_text
+from kb.words import counted
 
 
-class BuildError(Exception):
-    """The evidence has errors, or the engine failed; the message says which."""
+class BuildError(KbError):
+    """The evidence has errors, or the engine failed; the message says which, the details show
+    each problem or the engine's output."""
 
-    def __init__(self, message: str, problems: list[Problem] | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, problems: list[Problem] | None = None, details: list[str] | None = None
+    ) -> None:
+        super().__init__(message, details or [])
         self.problems = problems or []
 
 
@@ -69,17 +76,18 @@ def evidence_date(evidence: Path, environ: Mapping[str, str] | None = None) -> d
 
 def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
     """Check the evidence and write the generated pages; errors in the evidence stop here."""
-    kb = load_kb(options.evidence)
-    problems = check_kb(kb, today)
+    evidence = Evidence(load_kb(options.evidence))
+    problems = check_evidence(evidence, today)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
-        raise BuildError(f"the evidence has {len(errors)} error(s); run 'kb check'", errors)
+        prefix = display_prefix(options.evidence)
+        raise BuildError(
+            f"the evidence has {counted(len(errors), 'error')}; run 'kb check'",
+            errors,
+            [format_text(problem, prefix) for problem in errors],
+        )
     site = Site(
-        kb,
-        build_graph(kb),
-        today,
-        evidence_date(options.evidence),
-        directory_urls=not options.offline,
+        evidence, today, evidence_date(options.evidence), directory_urls=not options.offline
     )
     return sync_generated(options.docs, render_site(site))
 
@@ -116,7 +124,8 @@ def run_mkdocs(options: BuildOptions) -> None:
             cwd=options.config.absolute().parent,
         )
         if result.returncode != 0:
-            raise BuildError(f"mkdocs build failed:\n{result.stderr or result.stdout}".rstrip())
+            output = (result.stderr or result.stdout).rstrip().splitlines() or ["no output"]
+            raise BuildError(f"mkdocs build failed: {output[-1]}", details=output[:-1])
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -4,37 +4,34 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kb.cache import CheckCache, content_key
 from kb.corpus import KnowledgeBase, file_key, input_files, load_kb
-from kb.problems import Problem, sort_problems
-from kb.rules import Context, Rule, citations, duplicates, ids, numbers, sources, trials
-from kb.verification import verify_kb
+from kb.problems import Context, Problem, sort_problems
 
-RULES: tuple[Rule, ...] = (
-    ids.check,
-    citations.check,
-    duplicates.check,
-    numbers.check,
-    trials.check,
-)
+if TYPE_CHECKING:
+    from kb.evidence import Evidence
+
+
+def check_evidence(evidence: Evidence, today: dt.date) -> list[Problem]:
+    """Every problem of the knowledge base: those found while loading it, then every rule
+    family's, sorted."""
+    # the rules (and with them networkx) are imported here, not at the top: a re-check
+    # answered from the cache never needs them, and their import is a tenth of a second
+    from kb.rules import RULES
+
+    context = Context(today=today)
+    problems = list(evidence.kb.problems)
+    for rule in RULES:
+        problems.extend(rule(evidence, context))
+    return sort_problems(problems)
 
 
 def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
-    # networkx is imported here, not at the top: a re-check answered from the cache never
-    # needs it, and its import is a tenth of a second of every `kb check`
-    from kb import grade, graph
+    from kb.evidence import Evidence
 
-    context = Context(today=today)
-    problems = list(kb.problems)
-    for rule in RULES:
-        problems.extend(rule(kb, context))
-    claim_graph = graph.build_graph(kb)
-    verification = verify_kb(kb)
-    problems.extend(graph.check(kb, context, claim_graph))
-    problems.extend(grade.check(kb, context, claim_graph, verification.excluded))
-    problems.extend(sources.check(kb, context, claim_graph, verification))
-    return sort_problems(problems)
+    return check_evidence(Evidence(kb), today)
 
 
 _RESULTS_KEPT = 8
@@ -47,7 +44,7 @@ def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> l
     if cache is None:
         return check_kb(load_kb(root), today)
     files, _ = input_files(root)
-    keys = [file_key(file, kind) for file, kind in files]
+    keys = [file_key(file, kind, root.absolute()) for file, kind in files]
     run_key = (
         None
         if None in keys

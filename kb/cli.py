@@ -1,38 +1,112 @@
-"""The `kb` command: parses arguments, calls the library, formats the result. No logic here."""
+"""The `kb` command: parses arguments, calls the library, formats the result. No logic here.
+
+Every expected failure reaches the user as one line (`Error: ...`) and an exit status, never a
+traceback: the library raises KbError for those it foresees, and the file system's own errors
+(OSError: a full disk, a read-only folder) are told the same way.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from kb.cache import DEFAULT_FOLDER as DEFAULT_CACHE
 from kb.cache import CheckCache
 from kb.check import check_path
-from kb.clock import resolve_today
-from kb.corpus import display_path
+from kb.clock import ClockError, resolve_today
+from kb.errors import KbError
+from kb.files import display_path, display_prefix
 from kb.problems import IMPORT_NOT_WRITTEN
 from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
 from kb.sources.resolve import GROUPS, Endpoints
-from kb.templates import OPTIONS, TemplateError, create_record, render_record
+from kb.templates import OPTIONS, create_record, render_record
+from kb.words import counted
 
+F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = Endpoints()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Failure(click.ClickException):
+    """A KbError or OSError as click reports it: its details, then 'Error: message'."""
+
+    def __init__(self, message: str, status: int = 2, details: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.exit_code = status  # type: ignore[misc]  # click reads it per instance
+        self.details = details or []
+
+    def show(self, file: Any = None) -> None:
+        for line in self.details:
+            click.echo(line, err=True)
+        super().show(file)
+
+
+def describe_os_error(error: OSError) -> str:
+    """'cannot write site/index.html: No space left on device'."""
+    name = f" {display_path(Path(error.filename))}" if error.filename else ""
+    return f"cannot use{name}: {error.strerror or error}"
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KbError as error:
+            raise Failure(str(error), error.exit_code, error.details) from None
+        except OSError as error:
+            raise Failure(describe_os_error(error)) from None
+
+
+def _today(ctx: click.Context, param: click.Parameter, value: dt.datetime | None) -> dt.date:
+    try:
+        return resolve_today(value.date() if value else None)
+    except ClockError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
+
+
+def today_option(meaning: str) -> Callable[[F], F]:
+    """--today, one way for every command: YYYY-MM-DD, else SOURCE_DATE_EPOCH, else today."""
+    return click.option(
+        "--today",
+        type=click.DateTime(formats=["%Y-%m-%d"]),
+        callback=_today,
+        help=f"{meaning} (YYYY-MM-DD); default: SOURCE_DATE_EPOCH, else today.",
+    )
+
+
+def _folder(name: str, default: str, help_text: str, exists: bool = True) -> Callable[[F], F]:
+    return click.option(
+        name,
+        type=click.Path(exists=exists, file_okay=False, path_type=Path),
+        default=Path(default),
+        show_default=True,
+        help=help_text,
+    )
+
+
+_EVIDENCE = _folder("--evidence", "evidence", "The knowledge base.")
+_DOCS = _folder("--docs", "site_src", "The MkDocs docs folder.", exists=False)
+_OFFLINE = click.option(
+    "--offline", is_flag=True, help="Build for reading from file:// (no directory URLs)."
+)
+_PATH = click.argument(
+    "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
+)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="evidence-kb")
 def main() -> None:
     """kb: an evidence knowledge base checked, graded and published from YAML records."""
 
 
 @main.command()
-@click.argument(
-    "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@_PATH
 @click.option(
     "--format",
     "fmt",
@@ -42,13 +116,7 @@ def main() -> None:
     help="text: one problem per line; json: a report; github: workflow annotations.",
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Judge 'overdue' and 'in the future' as of this date (YYYY-MM-DD); "
-    "default: SOURCE_DATE_EPOCH, else today.",
-)
+@today_option("Judge 'overdue' and 'in the future' as of this date")
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -58,23 +126,14 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Read and check every file afresh.")
 def check(
-    path: Path,
-    fmt: str,
-    strict: bool,
-    today: dt.datetime | None,
-    cache_dir: Path,
-    no_cache: bool,
+    path: Path, fmt: str, strict: bool, today: dt.date, cache_dir: Path, no_cache: bool
 ) -> None:
     """Check the knowledge base at PATH (default: evidence) and report every problem.
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 problems, 2 usage error.
     """
-    try:
-        day = resolve_today(today.date() if today else None)
-    except (ValueError, OverflowError, OSError) as error:  # not a number, or out of range
-        raise click.UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {error}") from None
-    problems = check_path(path, day, None if no_cache else CheckCache(cache_dir))
-    click.echo(render(problems, fmt))
+    problems = check_path(path, today, None if no_cache else CheckCache(cache_dir))
+    click.echo(render(problems, fmt, display_prefix(path)))
     sys.exit(exit_code(problems, strict))
 
 
@@ -107,30 +166,12 @@ def schema(out: Path, check_only: bool) -> None:
         click.echo(f"wrote {written}")
 
 
-_TODAY = click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="Date for 'overdue as of' (YYYY-MM-DD); default: SOURCE_DATE_EPOCH, else today.",
-)
-_OFFLINE = click.option(
-    "--offline", is_flag=True, help="Build for reading from file:// (no directory URLs)."
-)
-
-
-def _run(action: str, today: dt.datetime | None, **paths: Any) -> None:
+def _run(action: str, today: dt.date, **paths: Any) -> None:
     # the site stack is imported only by the commands that build, so `kb check` stays light
-    from kb.build import BuildError, BuildOptions, build, generate
+    from kb.build import BuildOptions, build, generate
 
     options = BuildOptions(**paths)
-    try:
-        report = (build if action == "build" else generate)(
-            options, resolve_today(today.date() if today else None)
-        )
-    except BuildError as error:
-        for problem in error.problems:
-            click.echo(format_text(problem), err=True)
-        raise click.ClickException(str(error)) from None
+    report = (build if action == "build" else generate)(options, today)
     click.echo(
         f"{len(report.written)} generated files written, {len(report.unchanged)} "
         f"unchanged, {len(report.removed)} removed"
@@ -142,49 +183,19 @@ def _run(action: str, today: dt.datetime | None, **paths: Any) -> None:
 
 
 @main.command(name="generate")
-@click.option(
-    "--evidence",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("evidence"),
-    show_default=True,
-    help="The knowledge base.",
-)
-@click.option(
-    "--docs",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("site_src"),
-    show_default=True,
-    help="The MkDocs docs folder.",
-)
+@_EVIDENCE
+@_DOCS
 @_OFFLINE
-@_TODAY
-def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.datetime | None) -> None:
+@today_option("Date for 'overdue as of'")
+def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.date) -> None:
     """Write the generated pages into the docs folder (without building the site)."""
     _run("generate", today, evidence=evidence, docs=docs, offline=offline)
 
 
 @main.command(name="build")
-@click.option(
-    "--evidence",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("evidence"),
-    show_default=True,
-    help="The knowledge base.",
-)
-@click.option(
-    "--docs",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("site_src"),
-    show_default=True,
-    help="The MkDocs docs folder.",
-)
-@click.option(
-    "--site",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path("site"),
-    show_default=True,
-    help="Where the built site goes (replaced only on success).",
-)
+@_EVIDENCE
+@_DOCS
+@_folder("--site", "site", "Where the built site goes (replaced only on success).", exists=False)
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -193,21 +204,12 @@ def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.dateti
     help="The MkDocs configuration.",
 )
 @_OFFLINE
-@_TODAY
+@today_option("Date for 'overdue as of'")
 def build_command(
-    evidence: Path, docs: Path, site: Path, config: Path, offline: bool, today: dt.datetime | None
+    evidence: Path, docs: Path, site: Path, config: Path, offline: bool, today: dt.date
 ) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
     _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)
-
-
-_EVIDENCE = click.option(
-    "--evidence",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
-    default=Path("evidence"),
-    show_default=True,
-    help="The knowledge base.",
-)
 
 
 @main.command(name="new")
@@ -230,15 +232,7 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
     Exit status: 0 written, 1 refused (the id or file exists), 2 usage error.
     """
     given = {name: value for name, value in values.items() if value is not None}
-    try:
-        text = render_record(kind, record_id, given)
-    except TemplateError as error:
-        raise click.UsageError(str(error)) from None
-    try:
-        target = create_record(evidence, kind, record_id, text)
-    except TemplateError as error:
-        click.echo(f"error: {error}", err=True)
-        sys.exit(1)
+    target = create_record(evidence, kind, record_id, render_record(kind, record_id, given))
     click.echo(f"wrote {display_path(target)}: fill it in, then run 'kb check'")
 
 
@@ -276,8 +270,8 @@ def import_command(
         click.echo(format_text(problem))
     count = len(plan.added) if written or dry_run else 0
     click.echo(
-        f"{count} reference{'' if count == 1 else 's'} "
-        f"{'to add' if dry_run else 'added'}; {summary_line(problems)}"
+        f"{counted(count, 'reference')} {'to add' if dry_run else 'added'}; "
+        f"{summary_line(problems)}"
     )
     if count and not dry_run:
         click.echo("next: fill in each new study, then run 'kb check'")
@@ -287,8 +281,8 @@ def import_command(
 @main.command(name="diff")
 @click.argument("base")
 @_EVIDENCE
-@_TODAY
-def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
+@today_option("Date for 'overdue as of'")
+def diff_command(base: str, evidence: Path, today: dt.date) -> None:
     """The evidence impact of the changes since BASE (a git revision such as main or
     origin/main), as Markdown: records added, removed and changed; claims whose certainty,
     study counts or summary changed, before → after; new and resolved problems.
@@ -298,23 +292,16 @@ def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
     """
     from kb.corpus import load_kb
     from kb.impact import compare, render_impact
-    from kb.revision import RevisionError, commit_of, evidence_at
+    from kb.revision import commit_of, evidence_at
 
-    day = resolve_today(today.date() if today else None)
-    try:
-        commit = commit_of(evidence, base)
-        with evidence_at(evidence, base) as folder:
-            impact = compare(load_kb(folder), load_kb(evidence), day)
-    except RevisionError as error:
-        raise click.UsageError(str(error)) from None
-    prefix = display_path(evidence.absolute()).rstrip("/") + "/"
-    click.echo(render_impact(impact, base, commit, "" if prefix == "./" else prefix), nl=False)
+    commit = commit_of(evidence, base)
+    with evidence_at(evidence, base) as folder:
+        impact = compare(load_kb(folder), load_kb(evidence), today)
+    click.echo(render_impact(impact, base, commit, display_prefix(evidence)), nl=False)
 
 
 @main.command(name="resolve")
-@click.argument(
-    "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
-)
+@_PATH
 @click.option(
     "--email",
     envvar="KB_CONTACT_EMAIL",
@@ -348,31 +335,10 @@ def diff_command(base: str, evidence: Path, today: dt.datetime | None) -> None:
     show_default=True,
     help="Further attempts after a 429, a 5xx answer, a timeout or a network error.",
 )
-@click.option(
-    "--crossref-url",
-    default=_DEFAULTS.crossref,
-    show_default=True,
-    help="Base URL of the Crossref REST API.",
-)
-@click.option(
-    "--eutils-url",
-    default=_DEFAULTS.eutils,
-    show_default=True,
-    help="Base URL of NCBI E-utilities.",
-)
-@click.option(
-    "--clinicaltrials-url",
-    default=_DEFAULTS.clinicaltrials,
-    show_default=True,
-    help="Base URL of the ClinicalTrials.gov API v2.",
-)
-@click.option(
-    "--today",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    default=None,
-    help="The day recorded as the answers' retrieval date (YYYY-MM-DD); default: "
-    "SOURCE_DATE_EPOCH, else today.",
-)
+@click.option("--crossref-url", default=_DEFAULTS.crossref, show_default=True)
+@click.option("--eutils-url", default=_DEFAULTS.eutils, show_default=True)
+@click.option("--clinicaltrials-url", default=_DEFAULTS.clinicaltrials, show_default=True)
+@today_option("The day recorded as the answers' retrieval date")
 def resolve_command(
     path: Path,
     email: str | None,
@@ -383,10 +349,12 @@ def resolve_command(
     crossref_url: str,
     eutils_url: str,
     clinicaltrials_url: str,
-    today: dt.datetime | None,
+    today: dt.date,
 ) -> None:
     """Ask Crossref, PubMed and ClinicalTrials.gov about every DOI, PMID, PMCID and NCT number
-    and write PATH/sources.lock.json (the only kb command that uses the network).
+    and write PATH/sources.lock.json (the only kb command that uses the network). The
+    --*-url options give the base URLs of the Crossref REST API, NCBI E-utilities and the
+    ClinicalTrials.gov API v2.
 
     Exit status: 0 when the lockfile is up to date (some requests may have failed: they are
     recorded in it), 1 when no registry answered at all, 2 usage error.
@@ -405,11 +373,7 @@ def resolve_command(
         )
     except ValueError as error:
         raise click.UsageError(str(error)) from None
-    try:
-        day = resolve_today(today.date() if today else None)
-    except (ValueError, OverflowError, OSError) as error:
-        raise click.UsageError(f"SOURCE_DATE_EPOCH is not a number of seconds: {error}") from None
-    report, lock_path, written = resolve_kb(path, registries, day, only or tuple(GROUPS))
+    report, lock_path, written = resolve_kb(path, registries, today, only or tuple(GROUPS))
     for key, why in report.failed:
         click.echo(f"{key}: {why}", err=True)
     click.echo(

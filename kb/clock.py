@@ -7,16 +7,28 @@ import datetime as dt
 import os
 from collections.abc import Mapping
 
+from kb.errors import KbError
+
+
+class ClockError(KbError):
+    """SOURCE_DATE_EPOCH is set but is not a date."""
+
 
 def resolve_today(
     given: dt.date | None = None, environ: Mapping[str, str] | None = None
 ) -> dt.date:
-    """`given`, else SOURCE_DATE_EPOCH (for reproducible builds), else the real date (UTC)."""
+    """`given`, else SOURCE_DATE_EPOCH (for reproducible builds), else the real date (UTC);
+    ClockError when SOURCE_DATE_EPOCH is set but is not a number of seconds."""
     if given is not None:
         return given
     epoch = (os.environ if environ is None else environ).get("SOURCE_DATE_EPOCH")
     if epoch:
-        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+        except (ValueError, OverflowError, OSError):
+            raise ClockError(
+                f"SOURCE_DATE_EPOCH is {epoch!r}, not a number of seconds since 1970-01-01"
+            ) from None
     return dt.datetime.now(tz=dt.UTC).date()
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
 from kb.cache import CheckCache, content_key
 from kb.cite import Bibliography, load_bibliography
@@ -31,7 +31,8 @@ from kb.validate import validate_record
 SCHEMA_FOLDER = "schemas"
 BIB_NAME = "references.bib"
 
-R = TypeVar("R", Study, Claim, Trial, Concept)
+R = TypeVar("R", bound=Record | None, covariant=True)
+K = TypeVar("K", Study, Claim, Trial, Concept)
 
 
 def modeline(kind: str) -> str:
@@ -41,17 +42,24 @@ def modeline(kind: str) -> str:
     return f"# yaml-language-server: $schema={up}{SCHEMA_FOLDER}/{kind}.schema.json"
 
 
-@dataclass
-class LoadedRecord:
+@dataclass(frozen=True)
+class Loaded(Generic[R]):
+    """One record file as read: the record (None when it failed its schema check), where it is
+    (relative to the knowledge base's folder, with '/') and where each value was written."""
+
     kind: str
     path: str
     raw_id: str | None
     """The id as written, even when the record failed its schema check; the file name when no
     id could be read."""
-    record: Record | None
+    record: R
     source: SourceMap
     raw_cite: str | None = None
     """The citation key as written, even when the record failed its schema check."""
+
+
+LoadedRecord = Loaded[Record | None]
+"""Any record file, valid or not."""
 
 
 @dataclass
@@ -68,37 +76,46 @@ class KnowledgeBase:
     has_lock: bool = False
     """Whether the knowledge base has a lockfile that could be read (it may hold no entry)."""
 
-    def of_kind(self, kind: type[R]) -> dict[str, tuple[R, LoadedRecord]]:
+    def of_kind(self, kind: type[K]) -> dict[str, Loaded[K]]:
         """Valid records of one kind by id; with duplicate ids, the first file wins."""
-        out: dict[str, tuple[R, LoadedRecord]] = {}
+        out: dict[str, Loaded[K]] = {}
         for loaded in self.records:
             if isinstance(loaded.record, kind) and loaded.record.id not in out:
-                out[loaded.record.id] = (loaded.record, loaded)
+                out[loaded.record.id] = cast(Loaded[K], loaded)
         return out
 
     @cached_property
-    def studies(self) -> dict[str, tuple[Study, LoadedRecord]]:
+    def studies(self) -> dict[str, Loaded[Study]]:
         return self.of_kind(Study)
 
     @cached_property
-    def claims(self) -> dict[str, tuple[Claim, LoadedRecord]]:
+    def claims(self) -> dict[str, Loaded[Claim]]:
         return self.of_kind(Claim)
 
     @cached_property
-    def trials(self) -> dict[str, tuple[Trial, LoadedRecord]]:
+    def trials(self) -> dict[str, Loaded[Trial]]:
         return self.of_kind(Trial)
 
     @cached_property
-    def concepts(self) -> dict[str, tuple[Concept, LoadedRecord]]:
+    def concepts(self) -> dict[str, Loaded[Concept]]:
         return self.of_kind(Concept)
+
+    def study(self, study_id: str) -> Study:
+        return self.studies[study_id].record
+
+    def claim(self, claim_id: str) -> Claim:
+        return self.claims[claim_id].record
+
+    def trial(self, trial_id: str) -> Trial:
+        return self.trials[trial_id].record
 
     @cached_property
     def citing(self) -> dict[str, list[Study | Trial]]:
         """Studies, then trials, by id, grouped by the key (as written in references.bib) of the
         entry they cite."""
         out: dict[str, list[Study | Trial]] = {}
-        records: list[Study | Trial] = [s for _, (s, _) in sorted(self.studies.items())]
-        records += [t for _, (t, _) in sorted(self.trials.items())]
+        records: list[Study | Trial] = [s.record for _, s in sorted(self.studies.items())]
+        records += [t.record for _, t in sorted(self.trials.items())]
         for record in records:
             entry = self.bibliography.get(record.cite) if record.cite else None
             if entry is not None:
@@ -111,10 +128,11 @@ class KnowledgeBase:
         return {r.raw_id for r in self.records if r.kind == kind and r.raw_id}
 
 
-def display_path(file: Path) -> str:
-    """Paths in problems are relative to the working directory when inside it, with '/'."""
+def relative_path(file: Path, root: Path) -> str:
+    """How problems and exports name a file of the knowledge base: relative to its folder, with
+    '/', whatever the working directory."""
     try:
-        return file.relative_to(Path.cwd()).as_posix()
+        return file.relative_to(root).as_posix()
     except ValueError:
         return file.as_posix()
 
@@ -137,7 +155,7 @@ def load_kb(root: Path, cache: CheckCache | None = None) -> KnowledgeBase:
         problems.extend(found)
         record = loaded.record if loaded else None
         question = record if isinstance(record, ClinicalQuestion) else None
-    lock_path = display_path(root / LOCK_NAME)
+    lock_path = relative_path(root / LOCK_NAME, root)
     lock, found = read_lockfile(root / LOCK_NAME, lock_path)
     problems.extend(found)
     usable = (root / LOCK_NAME).is_file() and not found
@@ -157,27 +175,27 @@ def input_files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
     return files, problems
 
 
-def file_key(file: Path, kind: str) -> str | None:
+def file_key(file: Path, kind: str, root: Path) -> str | None:
     """The cache key of one input file: its kind, how it is shown and resolved, its bytes. Only
     regular files are cached; a symbolic link, a device or a pipe always takes the guarded path
     of the loader, which is never made to read what it must not."""
     try:
         status = file.lstat()
     except OSError:
-        return "missing:" + display_path(file)
+        return "missing:" + relative_path(file, root)
     if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES * 16:
         return None
     try:
         raw = file.read_bytes()
     except OSError:
         return None
-    return content_key(kind, display_path(file), str(file.resolve()), raw)
+    return content_key(kind, relative_path(file, root), str(file.resolve()), raw)
 
 
 def _load_record_cached(
     file: Path, kind: str, root: Path, cache: CheckCache | None
 ) -> tuple[LoadedRecord | None, list[Problem]]:
-    key = file_key(file, kind) if cache is not None else None
+    key = file_key(file, kind, root) if cache is not None else None
     if cache is None or key is None:
         return load_record(file, kind, root)
     store = cache.store("records")
@@ -228,27 +246,26 @@ def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]]:
 
 
 def _load_bibliography_cached(file: Path, root: Path, cache: CheckCache | None) -> Bibliography:
-    key = file_key(file, "bib") if cache is not None else None
+    key = file_key(file, "bib", root) if cache is not None else None
     if cache is None or key is None:
-        return load_bibliography(file, display_path(file), root)
+        return load_bibliography(file, relative_path(file, root), root)
     store = cache.store("bibliography")
     hit = store.load().get(key)
     if isinstance(hit, Bibliography):
         return hit
-    bibliography = load_bibliography(file, display_path(file), root)
+    bibliography = load_bibliography(file, relative_path(file, root), root)
     store.entries = {}  # one bibliography per knowledge base: keep only the current one
     store.put(key, bibliography)
     return bibliography
 
 
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:
-    path = display_path(file)
+    path = relative_path(file, root)
     doc = load_yaml_file(file, path, root)
     problems = list(doc.problems)
     expected = modeline(kind)
-    unread = any(
-        p.code in {UNREADABLE_FILE, FILE_TOO_LARGE} for p in problems
-    )  # first line never seen
+    # the first line of a file that could not be read was never seen
+    unread = any(p.code in {UNREADABLE_FILE, FILE_TOO_LARGE} for p in problems)
     if doc.first_line.strip() != expected and not unread:
         problems.append(
             Problem.in_file(
@@ -284,7 +301,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                 # os.walk does not follow these; say so rather than skip their records silently
                 problems.append(
                     Problem(
-                        display_path(Path(dirpath) / name),
+                        relative_path(Path(dirpath) / name, root),
                         1,
                         1,
                         STRAY_FILE,
@@ -299,7 +316,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                 elif name.endswith(".yml"):
                     problems.append(
                         Problem(
-                            display_path(file),
+                            relative_path(file, root),
                             1,
                             1,
                             STRAY_FILE,
@@ -310,7 +327,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
                 elif not name.startswith("."):
                     problems.append(
                         Problem(
-                            display_path(file),
+                            relative_path(file, root),
                             1,
                             1,
                             STRAY_FILE,
@@ -323,7 +340,7 @@ def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, s
             continue
         problems.append(
             Problem(
-                display_path(file),
+                relative_path(file, root),
                 1,
                 1,
                 STRAY_FILE,

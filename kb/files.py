@@ -21,6 +21,22 @@ from typing import BinaryIO
 from kb.problems import FILE_TOO_LARGE, UNREADABLE_FILE, Code, Problem
 
 
+def display_path(file: Path) -> str:
+    """A path as a user at the command line would type it: relative to the working directory
+    when inside it, with '/'."""
+    try:
+        return file.absolute().relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return file.as_posix()
+
+
+def display_prefix(folder: Path) -> str:
+    """What goes before a path relative to `folder` to show it from the working directory:
+    'evidence/' for the evidence folder, '' for the working directory itself."""
+    shown = display_path(folder)
+    return "" if shown in {".", ""} else shown.rstrip("/") + "/"
+
+
 def read_bounded(
     file: Path,
     display_path: str,

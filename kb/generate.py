@@ -11,13 +11,14 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from kb.errors import KbError
 from kb.files import digest, write_atomic
 
 MANIFEST = ".kb-generated.json"
 
 
-class GenerationError(Exception):
-    """A generated file would overwrite a hand-written one."""
+class GenerationError(KbError):
+    """A generated file would overwrite a hand-written one, or one edited by hand."""
 
 
 @dataclass

@@ -6,16 +6,11 @@ The method is explained for readers in site_src/methods.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-import networkx as nx
-
-from kb.corpus import KnowledgeBase
-from kb.graph import build_graph, evidence_for
 from kb.model import Certainty, Claim, Design, Link, Question, Study
-from kb.problems import ADJUSTMENT_OUT_OF_RANGE, CURATED_DIFFERS, CURATED_TOO_HIGH, Problem
-from kb.rules import Context
+from kb.words import counted, design_name
 
 _NOT_GRADED: frozenset[Design] = frozenset({"trial-protocol", "conference-abstract"})
 _REASONING: dict[Design, int] = {
@@ -129,12 +124,11 @@ def study_level(study: Study) -> StudyLevel:
         return StudyLevel(
             None,
             None,
-            f"a {study.design.replace('-', ' ')} reports no results "
-            "of its own, so it is not graded",
+            f"a {design_name(study.design)} reports no results of its own, so it is not graded",
         )
     base = _REASONING.get(study.design) or OCEBM_LEVELS[study.question].get(study.design, 4)
     reason = (
-        f"{study.design.replace('-', ' ')} answering a {study.question.replace('-', ' ')} "
+        f"{design_name(study.design)} answering a {study.question.replace('-', ' ')} "
         f"question: OCEBM level {base}"
     )
     adjustment = study.level_adjustment
@@ -151,19 +145,16 @@ def _start(level: int) -> Certainty:
 
 
 def claim_certainty(
-    kb: KnowledgeBase,
-    graph: nx.MultiDiGraph,
     claim: Claim,
+    evidence: Sequence[tuple[Study, Link]],
     excluded: Mapping[str, str] | None = None,
 ) -> ClaimCertainty:
-    """The certainty of a claim from its body of evidence. Studies in `excluded` (study id ->
-    reason, e.g. a retraction) are left out of it; the result names them and says what the
-    certainty would be with them."""
+    """The certainty of a claim from its body of evidence, the studies linked to it. Studies in
+    `excluded` (study id -> reason, e.g. a retraction) are left out of it; the result names them
+    and says what the certainty would be with them."""
     excluded = excluded or {}
-    studies = kb.studies
     body: list[tuple[Study, StudyLevel, Link]] = []
-    for study_id, link in evidence_for(graph, claim.id):
-        study = studies[study_id][0]
+    for study, link in evidence:
         level = study_level(study)
         if link.relation != "qualifies" and level.level is not None and 1 <= level.level <= 5:
             body.append((study, level, link))
@@ -205,7 +196,9 @@ def _risk_of_bias(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
         )
         if count
     ]
-    summary = f"of {len(body)} {_studies(len(body))}: " + (", ".join(parts) or "none at high risk")
+    summary = f"of {counted(len(body), 'study', 'studies')}: " + (
+        ", ".join(parts) or "none at high risk"
+    )
     if critical:
         return Domain("risk-of-bias", "very-serious-concern", summary)
     if 2 * (high + unassessed) > len(body):
@@ -220,7 +213,7 @@ def _inconsistency(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
         return Domain(
             "inconsistency",
             "serious-concern",
-            f"{supports} {_studies(supports)} support the claim and {refutes} refute it",
+            f"{counted(supports, 'study', 'studies')} support the claim and {refutes} refute it",
         )
     if len(body) == 1:
         return Domain("inconsistency", "no-concern", "a single study: consistency cannot be judged")
@@ -282,7 +275,7 @@ def _indirectness(body: list[tuple[Study, StudyLevel, Link]]) -> Domain:
     return Domain(
         "indirectness",
         concern,
-        f"{len(indirect)} of {len(body)} {_studies(len(body))} indirect ({listed})",
+        f"{len(indirect)} of {counted(len(body), 'study', 'studies')} indirect ({listed})",
     )
 
 
@@ -291,58 +284,3 @@ def _size(study: Study) -> int | None:
     if size is None:
         return None
     return size.analysed if size.analysed is not None else size.enrolled
-
-
-def _studies(count: int) -> str:
-    return "study" if count == 1 else "studies"
-
-
-def check(
-    kb: KnowledgeBase,
-    context: Context,
-    graph: nx.MultiDiGraph | None = None,
-    excluded: Mapping[str, str] | None = None,
-) -> Iterator[Problem]:
-    """KB501-KB503; claims are rated without the `excluded` studies (study id -> reason)."""
-    graph = build_graph(kb) if graph is None else graph
-    for study, loaded in kb.studies.values():
-        adjustment = study.level_adjustment
-        level = study_level(study)
-        if adjustment and level.level is not None and not 1 <= level.level <= 5:
-            yield Problem.at(
-                loaded,
-                ("level_adjustment", "direction"),
-                ADJUSTMENT_OUT_OF_RANGE,
-                f"moving level {level.base} {adjustment.direction} leaves the scale of 1 to 5",
-                "remove the adjustment",
-            )
-    for claim, loaded in kb.claims.values():
-        certainty = claim_certainty(kb, graph, claim, excluded)
-        if certainty.curated is None:
-            continue
-        line, col = loaded.source.value(("certainty", "rating"))
-        ceiling = certainty.start
-        if ceiling is None or CERTAINTIES.index(certainty.curated) > CERTAINTIES.index(ceiling):
-            reach = (
-                f"'{ceiling}'" if ceiling else "no rating: no graded study supports or refutes it"
-            )
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                CURATED_TOO_HIGH,
-                f"curated certainty '{certainty.curated}' is above what the evidence "
-                f"can reach ({reach})",
-                "GRADE starts observational evidence at low and case reports at "
-                "very low; lower the rating",
-            )
-        elif certainty.curated != certainty.computed:
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                CURATED_DIFFERS,
-                f"curated certainty '{certainty.curated}' differs from the computed "
-                f"'{certainty.computed}'",
-                None,
-            )

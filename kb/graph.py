@@ -1,4 +1,4 @@
-"""The claim-evidence graph (networkx) and the rules that need it: KB304-KB307.
+"""The claim-evidence graph (networkx) and the questions asked of it.
 
 Nodes are `kind:id` strings (study:oweira-2017) carrying the record; edges are
 study -> claim (`link`), claim -> claim (`depends_on`), trial -> claim (`tests`) and
@@ -7,20 +7,12 @@ trial -> study (`publication`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import networkx as nx
 
 from kb.corpus import KnowledgeBase
-from kb.model import Link
-from kb.problems import (
-    CLAIM_WITHOUT_EVIDENCE,
-    CONTESTED_CLAIM,
-    DEPENDENCY_CYCLE,
-    UNLINKED_STUDY,
-    Problem,
-)
-from kb.rules import Context
+from kb.model import Claim, Concept, Link, Study, Trial
+
+KINDS = ("study", "claim", "trial", "concept")
 
 
 def node(kind: str, record_id: str) -> str:
@@ -30,16 +22,18 @@ def node(kind: str, record_id: str) -> str:
 def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
     """Only valid records become nodes; edges to unknown records are left out (KB301 says so)."""
     graph = nx.MultiDiGraph()
-    for kind, records in (
-        ("study", kb.studies),
-        ("claim", kb.claims),
-        ("trial", kb.trials),
-        ("concept", kb.concepts),
+    records: list[tuple[str, str, Study | Claim | Trial | Concept]] = [
+        *(("study", i, loaded.record) for i, loaded in kb.studies.items()),
+        *(("claim", i, loaded.record) for i, loaded in kb.claims.items()),
+        *(("trial", i, loaded.record) for i, loaded in kb.trials.items()),
+        *(("concept", i, loaded.record) for i, loaded in kb.concepts.items()),
+    ]
+    for kind, record_id, record in sorted(
+        records, key=lambda item: (KINDS.index(item[0]), item[1])
     ):
-        for record_id, (record, _) in sorted(records.items()):
-            graph.add_node(node(kind, record_id), kind=kind, id=record_id, record=record)
-    for study_id, (study, _) in sorted(kb.studies.items()):
-        for index, link in enumerate(study.links):
+        graph.add_node(node(kind, record_id), kind=kind, id=record_id, record=record)
+    for study_id, study in sorted(kb.studies.items()):
+        for index, link in enumerate(study.record.links):
             _add_edge(
                 graph,
                 node("study", study_id),
@@ -48,15 +42,15 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
                 link=link,
                 index=index,
             )
-    for claim_id, (claim, _) in sorted(kb.claims.items()):
-        for index, target in enumerate(claim.depends_on):
+    for claim_id, claim in sorted(kb.claims.items()):
+        for index, target in enumerate(claim.record.depends_on):
             _add_edge(
                 graph, node("claim", claim_id), node("claim", target), "depends_on", index=index
             )
-    for trial_id, (trial, _) in sorted(kb.trials.items()):
-        for index, target in enumerate(trial.tests):
+    for trial_id, trial in sorted(kb.trials.items()):
+        for index, target in enumerate(trial.record.tests):
             _add_edge(graph, node("trial", trial_id), node("claim", target), "tests", index=index)
-        for index, publication in enumerate(trial.publications):
+        for index, publication in enumerate(trial.record.publications):
             _add_edge(
                 graph,
                 node("trial", trial_id),
@@ -65,8 +59,8 @@ def build_graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
                 type=publication.type,
                 index=index,
             )
-    for concept_id, (concept, _) in sorted(kb.concepts.items()):
-        for index, source in enumerate(concept.sources):
+    for concept_id, concept in sorted(kb.concepts.items()):
+        for index, source in enumerate(concept.record.sources):
             _add_edge(
                 graph,
                 node("concept", concept_id),
@@ -105,68 +99,26 @@ def is_contested(graph: nx.MultiDiGraph, claim_id: str) -> bool:
     return {"supports", "refutes"} <= relations
 
 
-def check(
-    kb: KnowledgeBase,
-    context: Context,
-    graph: nx.MultiDiGraph | None = None,
-) -> Iterator[Problem]:
-    graph = build_graph(kb) if graph is None else graph
-    for claim_id, (_, loaded) in sorted(kb.claims.items()):
-        evidence = evidence_for(graph, claim_id)
-        line, col = loaded.source.value(("id",))
-        if not evidence:
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                CLAIM_WITHOUT_EVIDENCE,
-                f"claim '{claim_id}' has no evidence",
-                "link a study to it, or remove the claim",
-            )
-        elif is_contested(graph, claim_id):
-            supports = sum(link.relation == "supports" for _, link in evidence)
-            refutes = sum(link.relation == "refutes" for _, link in evidence)
-            yield Problem(
-                loaded.path,
-                line,
-                col,
-                CONTESTED_CLAIM,
-                f"claim '{claim_id}' is contested: {supports} "
-                f"{'study supports' if supports == 1 else 'studies support'} it, "
-                f"{refutes} {'refutes' if refutes == 1 else 'refute'} it",
-                None,
-            )
-    for study_id, (_, loaded) in sorted(kb.studies.items()):
-        if graph.degree(node("study", study_id)) == 0:
-            yield Problem.at(
-                loaded,
-                ("id",),
-                UNLINKED_STUDY,
-                f"study '{study_id}' is linked to no claim, trial or concept",
-                "add a link to the claim it informs",
-            )
-    yield from _cycles(kb, graph)
+def dependants(graph: nx.MultiDiGraph, claim_id: str) -> list[str]:
+    """Claims that depend directly on the claim, sorted."""
+    return sorted(
+        graph.nodes[source]["id"]
+        for source, _, kind in graph.in_edges(node("claim", claim_id), data="kind")
+        if kind == "depends_on"
+    )
 
 
-def _cycles(kb: KnowledgeBase, graph: nx.MultiDiGraph) -> Iterator[Problem]:
+def dependency_cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
+    """Every set of claims that depend on each other in a cycle (a claim depending on itself
+    included), each as sorted ids, in order of their first id."""
     depends = nx.DiGraph(
         (source, target)
         for source, target, kind in graph.edges(data="kind")
         if kind == "depends_on"
     )
+    cycles = []
     for component in sorted(nx.strongly_connected_components(depends), key=min):
         if len(component) == 1 and not depends.has_edge(*(next(iter(component)),) * 2):
             continue
-        ids = sorted(graph.nodes[n]["id"] for n in component)
-        first = ids[0]
-        claim, loaded = kb.claims[first]
-        index = next(i for i, target in enumerate(claim.depends_on) if target in ids)
-        yield Problem.at(
-            loaded,
-            ("depends_on", index),
-            DEPENDENCY_CYCLE,
-            f"claims depend on each other in a cycle: {' -> '.join(ids)} -> {first}"
-            if len(ids) > 1
-            else f"claim '{first}' depends on itself",
-            "a claim can rest on another only if that one does not rest on it",
-        )
+        cycles.append(sorted(graph.nodes[n]["id"] for n in component))
+    return cycles

@@ -8,18 +8,18 @@ number of studies per relation and the plain-language summary are compared befor
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kb.check import check_kb
+from kb import markup
+from kb.check import check_evidence
 from kb.corpus import KnowledgeBase, LoadedRecord
-from kb.grade import claim_certainty
-from kb.graph import build_graph, evidence_for
+from kb.evidence import Evidence
 from kb.problems import Problem
 from kb.summarize import claim_summary
+from kb.words import counted
 
 RELATIONS = ("supports", "refutes", "qualifies")
 
@@ -113,68 +113,38 @@ def _compare_entries(base: KnowledgeBase, head: KnowledgeBase) -> list[tuple[str
     return out
 
 
-def claim_views(kb: KnowledgeBase, today: dt.date) -> dict[str, ClaimView]:
-    graph = build_graph(kb)
+def claim_views(evidence: Evidence, today: dt.date) -> dict[str, ClaimView]:
+    """What `kb diff` compares of each claim: the certainty the site shows (without retracted
+    studies), the studies per relation and the plain-language summary."""
     views = {}
-    for claim_id, (claim, _) in sorted(kb.claims.items()):
-        certainty = claim_certainty(kb, graph, claim)
-        relations = Counter[str](link.relation for _, link in evidence_for(graph, claim_id))
+    for claim_id in sorted(evidence.kb.claims):
+        relations = Counter[str](link.relation for _, link in evidence.linked(claim_id))
         counts = (relations["supports"], relations["refutes"], relations["qualifies"])
         views[claim_id] = ClaimView(
-            certainty.final, counts, claim_summary(kb, graph, claim_id, certainty, today)
+            evidence.certainty(claim_id).final, counts, claim_summary(evidence, claim_id, today)
         )
     return views
 
 
-def _relative(problem: Problem, root: Path) -> str:
-    path = Path(problem.path)
-    try:
-        return (
-            (path if path.is_absolute() else Path.cwd() / path)
-            .resolve()
-            .relative_to(root.resolve())
-            .as_posix()
-        )
-    except (ValueError, OSError):
-        return problem.path
-
-
-def _problems(kb: KnowledgeBase, today: dt.date) -> dict[tuple[str, str, str], Problem]:
+def _problems(evidence: Evidence, today: dt.date) -> dict[tuple[str, str, str], Problem]:
     found: dict[tuple[str, str, str], Problem] = {}
-    for problem in check_kb(kb, today):
-        relative = _relative(problem, kb.root)
-        found.setdefault(
-            (relative, problem.code, problem.message),
-            Problem(
-                relative, problem.line, problem.col, problem.code, problem.message, problem.hint
-            ),
-        )
+    for problem in check_evidence(evidence, today):
+        found.setdefault((problem.path, problem.code, problem.message), problem)
     return found
 
 
 def compare(base: KnowledgeBase, head: KnowledgeBase, today: dt.date) -> Impact:
     """The impact of going from `base` to `head`; problem paths are relative to each root."""
     impact = Impact(_compare_records(base, head), _compare_entries(base, head))
-    before, after = claim_views(base, today), claim_views(head, today)
+    base_evidence, head_evidence = Evidence(base), Evidence(head)
+    before, after = claim_views(base_evidence, today), claim_views(head_evidence, today)
     for claim_id in sorted(set(before) | set(after)):
         if before.get(claim_id) != after.get(claim_id):
             impact.claims.append(ClaimChange(claim_id, before.get(claim_id), after.get(claim_id)))
-    old, new = _problems(base, today), _problems(head, today)
+    old, new = _problems(base_evidence, today), _problems(head_evidence, today)
     impact.new_problems = [new[k] for k in sorted(set(new) - set(old))]
     impact.resolved_problems = [old[k] for k in sorted(set(old) - set(new))]
     return impact
-
-
-_MARKDOWN = re.compile(r"([\\`*_\[\]<>|#])")
-
-
-def escape(text: str) -> str:
-    """Record text as literal Markdown: no emphasis, links, HTML or table cells from it."""
-    return _MARKDOWN.sub(r"\\\1", " ".join(text.split()))
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _arrow(before: object, after: object) -> str:
@@ -184,13 +154,18 @@ def _arrow(before: object, after: object) -> str:
     return f"{show(before)} → {show(after)}"
 
 
+def _cell(value: str) -> str:
+    """An inert code span in a table cell, where GitHub splits cells at any '|'."""
+    return markup.gfm_code(value).replace("|", "\\|")
+
+
 def _records_section(impact: Impact) -> list[str]:
     if not impact.records:
         return []
     lines = ["### Records", "", "| Change | Kind | Id | Fields changed |", "|---|---|---|---|"]
     for change in impact.records:
-        names = ", ".join(f"`{name}`" for name in change.fields)
-        lines.append(f"| {change.status} | {change.kind} | `{change.record_id}` | {names} |")
+        names = ", ".join(_cell(name) for name in change.fields)
+        lines.append(f"| {change.status} | {change.kind} | {_cell(change.record_id)} | {names} |")
     return [*lines, ""]
 
 
@@ -198,14 +173,14 @@ def _entries_section(impact: Impact) -> list[str]:
     if not impact.entries:
         return []
     lines = ["### Bibliography", ""]
-    lines += [f"- {status} `{key}`" for status, key in impact.entries]
+    lines += [f"- {status} {markup.gfm_code(key)}" for status, key in impact.entries]
     return [*lines, ""]
 
 
 def _claim_lines(change: ClaimChange) -> list[str]:
     before, after = change.before, change.after
     status = " (new)" if before is None else " (removed)" if after is None else ""
-    lines = [f"#### `{change.claim_id}`{status}", ""]
+    lines = [f"#### {markup.gfm_code(change.claim_id)}{status}", ""]
     old_certainty = before.certainty if before else None
     new_certainty = after.certainty if after else None
     if old_certainty != new_certainty:
@@ -219,16 +194,16 @@ def _claim_lines(change: ClaimChange) -> list[str]:
     new_summary = after.summary if after else None
     if old_summary != new_summary:
         lines.append("- summary:")
-        lines += [f"    - before: {escape(old_summary)}"] if old_summary else []
-        lines += [f"    - after: {escape(new_summary)}"] if new_summary else []
+        lines += [f"    - before: {markup.gfm_text(old_summary)}"] if old_summary else []
+        lines += [f"    - after: {markup.gfm_text(new_summary)}"] if new_summary else []
     return [*lines, ""]
 
 
 def _problem_line(problem: Problem, prefix: str) -> str:
-    hint = f" ({escape(problem.hint)})" if problem.hint else ""
+    hint = f" ({markup.gfm_text(problem.hint)})" if problem.hint else ""
     return (
-        f"- `{prefix}{problem.path}:{problem.line}:{problem.col}` "
-        f"{problem.severity.value}[{problem.code}] {escape(problem.message)}{hint}"
+        f"- {markup.gfm_code(f'{prefix}{problem.path}:{problem.line}:{problem.col}')} "
+        f"{problem.severity.value}[{problem.code}] {markup.gfm_text(problem.message)}{hint}"
     )
 
 
@@ -241,11 +216,11 @@ def render_impact(impact: Impact, base: str, commit: str, prefix: str = "") -> s
     lines = [
         "## Evidence impact",
         "",
-        f"Compared with `{escape(base)}` ({commit[:12]}): "
+        f"Compared with {markup.gfm_code(base)} ({markup.gfm_code(commit[:12])}): "
         f"{added} added, {removed} removed, {changed} changed "
         f"{'record' if len(impact.records) == 1 else 'records'}; "
-        f"{_plural(len(impact.claims), 'claim')} affected; "
-        f"{_plural(len(impact.new_problems), 'new problem')}, "
+        f"{counted(len(impact.claims), 'claim')} affected; "
+        f"{counted(len(impact.new_problems), 'new problem')}, "
         f"{len(impact.resolved_problems)} resolved.",
         "",
     ]

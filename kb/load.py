@@ -31,6 +31,7 @@ from kb.problems import (
     YAML_ALIAS,
     YAML_SYNTAX,
     Code,
+    Loc,
     Problem,
 )
 
@@ -48,7 +49,6 @@ MAX_VALUES = 10_000
 knowledge base has about 300. Each node costs memory while the file is read (about 1 KB), so a
 file of 1 MiB could otherwise take half a gigabyte and seconds."""
 
-Loc = tuple[int | str, ...]
 Position = tuple[int, int]
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()

@@ -38,6 +38,28 @@ def text(value: object) -> str:
     return escaped.replace("--", "-&#45;")
 
 
+_GFM_SIGNIFICANT = re.compile(r"([\\`*_\[\]<>|#~&])")
+_AUTOLINK = re.compile(r"(?i)(://|www\.|@)")
+
+
+def gfm_text(value: object) -> str:
+    """Inline text for GitHub-flavoured Markdown (a job summary, a terminal), where
+    backslash escapes read better than the numeric references of `text`: no emphasis, link,
+    HTML, table cell or automatic link can come from it."""
+    flat = _GFM_SIGNIFICANT.sub(r"\\\1", " ".join(str(value).split()))
+    return _AUTOLINK.sub(lambda m: "&#" + str(ord(m.group(1)[0])) + ";" + m.group(1)[1:], flat)
+
+
+def gfm_code(value: object) -> str:
+    """Text as an inert GitHub-flavoured Markdown code span, fenced with more backticks than
+    any run inside it, so the text can neither close it nor become a link."""
+    flat = " ".join(str(value).split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    padded = f" {flat} " if flat.startswith("`") or flat.endswith("`") or not flat else flat
+    return f"{fence}{padded}{fence}"
+
+
 def paragraphs(value: str | None) -> str:
     """Multi-line text as Markdown paragraphs, each escaped like `text`."""
     if not value:

@@ -2,20 +2,23 @@
 
 The build itself never depends on this plugin (`kb build` generates the pages before running
 MkDocs, and Zensical ignores plugins); it only saves running `kb generate` by hand while
-previewing.
+previewing. A failure is MkDocs' own PluginError, which MkDocs reports in one line.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.exceptions import PluginError
+from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin
 
-from kb.build import BuildError, BuildOptions, generate
+from kb.build import BuildOptions, generate
 from kb.clock import resolve_today
+from kb.errors import KbError
 
 
 class KbPluginConfig(Config):
@@ -30,10 +33,10 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
 
-    def _evidence(self, config: Any) -> Path:
+    def _evidence(self, config: MkDocsConfig) -> Path:
         return Path(config.config_file_path).parent / self.config.evidence
 
-    def on_pre_build(self, *, config: Any) -> None:
+    def on_pre_build(self, *, config: MkDocsConfig) -> None:
         if not self.serving:
             return
         options = BuildOptions(
@@ -43,10 +46,12 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
         )
         try:
             generate(options, resolve_today())
-        except BuildError as error:
-            details = "\n".join(f"  {p.path}:{p.line}:{p.col}: {p.message}" for p in error.problems)
-            raise SystemExit(f"kb: {error}\n{details}") from None
+        except KbError as error:
+            details = "".join(f"\n  {line}" for line in error.details)
+            raise PluginError(f"kb: {error}{details}") from None
 
-    def on_serve(self, server: Any, *, config: Any, builder: Any) -> Any:
+    def on_serve(
+        self, server: LiveReloadServer, *, config: MkDocsConfig, builder: object
+    ) -> LiveReloadServer:
         server.watch(str(self._evidence(config)))
         return server

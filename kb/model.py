@@ -22,6 +22,14 @@ PMCID_PATTERN = r"^PMC[0-9]{1,9}$"
 NCT_PATTERN = r"^NCT[0-9]{8}$"
 EUDRACT_PATTERN = r"^[0-9]{4}-[0-9]{6}-[0-9]{2}$"
 URL_PATTERN = r"^https?://\S+$"
+IDENTIFIER_PATTERNS = {
+    "doi": DOI_PATTERN,
+    "pmid": PMID_PATTERN,
+    "pmcid": PMCID_PATTERN,
+    "nct": NCT_PATTERN,
+    "eudract": EUDRACT_PATTERN,
+}
+"""Each identifier's pattern, in the order records list identifiers."""
 PARTIAL_DATE_PATTERN = r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 
 
@@ -389,3 +397,5 @@ FOLDERS: dict[str, str] = {
     "trials": "trial",
     "concepts": "concept",
 }
+"""Each folder of the knowledge base and the kind of record it holds."""
+FOLDER_OF_KIND: dict[str, str] = {kind: folder for folder, kind in FOLDERS.items()}

@@ -27,10 +27,12 @@ _UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 _LINE_BREAKS = "\r\n"
 
 
-def format_text(problem: Problem) -> str:
+def format_text(problem: Problem, prefix: str = "") -> str:
+    """'evidence/studies/x.yaml:3:7: error[KB301] message (hint)', with `prefix` before the
+    path (problem paths are relative to the knowledge base)."""
     hint = f" ({problem.hint})" if problem.hint else ""
     return printable(
-        f"{problem.path}:{problem.line}:{problem.col}: "
+        f"{prefix}{problem.path}:{problem.line}:{problem.col}: "
         f"{problem.severity.value}[{problem.code}] {problem.message}{hint}"
     )
 
@@ -49,10 +51,10 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def format_github(problem: Problem) -> str:
+def format_github(problem: Problem, prefix: str = "") -> str:
     level = {"error": "error", "warning": "warning", "info": "notice"}[problem.severity.value]
     hint = f" ({problem.hint})" if problem.hint else ""
-    path = printable(problem.path, keep=_LINE_BREAKS)  # escaped the way GitHub reads them
+    path = printable(prefix + problem.path, keep=_LINE_BREAKS)  # escaped as GitHub reads them
     message = printable(problem.message + hint, keep=_LINE_BREAKS)
     return (
         f"::{level} file={_escape_property(path)},line={problem.line},"
@@ -60,11 +62,12 @@ def format_github(problem: Problem) -> str:
     )
 
 
-def render(problems: list[Problem], fmt: str) -> str:
+def render(problems: list[Problem], fmt: str, prefix: str = "") -> str:
+    """The report in `fmt` (text, json or github); `prefix` goes before every path."""
     if fmt == "json":
         return json.dumps(
             {
-                "problems": [p.to_dict() for p in problems],
+                "problems": [{**p.to_dict(), "path": prefix + p.path} for p in problems],
                 "summary": dict(Counter(p.severity.value for p in problems)),
             },
             indent=2,
@@ -72,7 +75,7 @@ def render(problems: list[Problem], fmt: str) -> str:
             sort_keys=True,
         )
     formatter = format_github if fmt == "github" else format_text
-    lines = [formatter(problem) for problem in problems]
+    lines = [formatter(problem, prefix) for problem in problems]
     lines.append(summary_line(problems))
     return "\n".join(lines)
 

@@ -10,8 +10,10 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+from kb.errors import KbError
 
-class RevisionError(Exception):
+
+class RevisionError(KbError):
     """Not a git repository, or not a revision in it; the message says which."""
 
 

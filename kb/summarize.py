@@ -6,49 +6,21 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
-import networkx as nx
-
 from kb.clock import latest
-from kb.corpus import KnowledgeBase
-from kb.grade import ClaimCertainty, study_level
-from kb.graph import evidence_for, trials_testing
-from kb.model import Design, Study, Trial
-from kb.rules.trials import has_results, is_overdue, results_due
-
-DESIGN_NAMES: dict[str, tuple[str, str]] = {
-    "meta-analysis": ("meta-analysis", "meta-analyses"),
-    "systematic-review": ("systematic review", "systematic reviews"),
-    "rct": ("randomised trial", "randomised trials"),
-    "prospective-cohort": ("prospective cohort study", "prospective cohort studies"),
-    "retrospective-cohort": ("retrospective cohort study", "retrospective cohort studies"),
-    "registry-analysis": ("registry analysis", "registry analyses"),
-    "cross-sectional": ("cross-sectional study", "cross-sectional studies"),
-    "case-control": ("case-control study", "case-control studies"),
-    "case-series": ("case series", "case series"),
-    "case-report": ("case report", "case reports"),
-    "trial-protocol": ("trial protocol", "trial protocols"),
-    "conference-abstract": ("conference abstract", "conference abstracts"),
-    "narrative-review": ("narrative review", "narrative reviews"),
-    "editorial": ("editorial", "editorials"),
-    "expert-opinion": ("expert opinion", "expert opinions"),
-    "mechanistic-theory": ("mechanistic theory", "mechanistic theories"),
-}
-CERTAINTY_WORDS = {"high": "high", "moderate": "moderate", "low": "low", "very-low": "very low"}
-DOMAIN_WORDS = {
-    "risk-of-bias": "risk of bias",
-    "inconsistency": "inconsistency",
-    "imprecision": "imprecision",
-    "indirectness": "indirectness",
-}
-
-
-def design_name(design: Design | str, count: int = 1) -> str:
-    singular, plural = DESIGN_NAMES.get(design, (design, design))
-    return singular if count == 1 else plural
-
-
-def count_phrase(count: int, singular: str, plural: str) -> str:
-    return f"{'no' if count == 0 else count} {singular if count == 1 else plural}"
+from kb.evidence import Evidence
+from kb.grade import ClaimCertainty
+from kb.model import Study, Trial
+from kb.trials import has_results, is_overdue, results_due
+from kb.words import (
+    CERTAINTY_WORDS,
+    DESIGN_NAMES,
+    DOMAIN_WORDS,
+    count_phrase,
+    counted,
+    design_name,
+    join_words,
+    plural,
+)
 
 
 def patients(study: Study) -> int | None:
@@ -70,7 +42,7 @@ def designs_phrase(studies: list[Study]) -> str:
         phrase = f"{len(members)} {design_name(design, len(members))}"
         if all(size is not None for size in sizes):
             total = sum(size for size in sizes if size is not None)
-            phrase += f" of {total:,} {'patient' if total == 1 else 'patients'}"
+            phrase += f" of {counted(total, 'patient')}"
         parts.append(phrase)
     return ", ".join(parts)
 
@@ -105,24 +77,18 @@ def trial_sentence(trial: Trial, today: dt.date) -> str:
     return f"{name} {verb} it; {trial_status_phrase(trial, today)}."
 
 
-def claim_summary(
-    kb: KnowledgeBase,
-    graph: nx.MultiDiGraph,
-    claim_id: str,
-    certainty: ClaimCertainty,
-    today: dt.date,
-) -> str:
+def claim_summary(evidence: Evidence, claim_id: str, today: dt.date) -> str:
     """The plain-language paragraph shown under a claim."""
-    studies = kb.studies
+    certainty = evidence.certainty(claim_id)
     left_out = {study_id for study_id, _ in certainty.excluded}
     by_relation: dict[str, list[Study]] = defaultdict(list)
     ungraded: list[Study] = []
     retracted: list[Study] = []
-    for study_id, link in evidence_for(graph, claim_id):
-        study = studies[study_id][0]
+    for study_id, link in evidence.linked(claim_id):
+        study = evidence.kb.study(study_id)
         if study_id in left_out:
             retracted.append(study)
-        elif study_level(study).level is None:
+        elif evidence.level(study_id).level is None:
             ungraded.append(study)
         else:
             by_relation[link.relation].append(study)
@@ -138,13 +104,13 @@ def claim_summary(
         )
     if ungraded:
         sentences.append(
-            f"{designs_phrase(ungraded).capitalize()} describe"
-            f"{'s' if len(ungraded) == 1 else ''} it without results of "
-            "their own."
+            f"{designs_phrase(ungraded).capitalize()} "
+            f"{plural(len(ungraded), 'describes', 'describe')} it without results of their own."
         )
     sentences.append(_certainty_sentence(certainty))
-    trials = kb.trials
-    sentences += [trial_sentence(trials[t][0], today) for t in trials_testing(graph, claim_id)]
+    sentences += [
+        trial_sentence(evidence.kb.trial(t), today) for t in evidence.trials_testing(claim_id)
+    ]
     return " ".join(sentences)
 
 
@@ -178,9 +144,5 @@ def _certainty_sentence(certainty: ClaimCertainty) -> str:
         computed = CERTAINTY_WORDS[certainty.computed] if certainty.computed else "not rated"
         sentence += f" (a curator's rating; computed: {computed})"
     if concerns:
-        sentence += f", with concerns about {_join(concerns)}"
+        sentence += f", with concerns about {join_words(concerns)}"
     return sentence + "."
-
-
-def _join(words: list[str]) -> str:
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.corpus import modeline
-from kb.files import create_atomic
+from kb.errors import KbError
+from kb.files import create_atomic, display_path
 from kb.model import FOLDERS, ID_PATTERN, NCT_PATTERN, Design, Measure, Question, Relation, Trial
 
 DESIGNS: tuple[str, ...] = typing.get_args(Design)
@@ -38,8 +39,14 @@ _PLAIN = re.compile(r"^[A-Za-z][A-Za-z0-9._/-]*$")
 _YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null"}
 
 
-class TemplateError(ValueError):
-    """A value that cannot go into the record, or a record that would overwrite another."""
+class TemplateError(KbError):
+    """A value that cannot go into a new record."""
+
+
+class RecordExists(KbError):
+    """The id or the file of a new record is taken: nothing was written."""
+
+    exit_code = 1
 
 
 @dataclass(frozen=True)
@@ -253,12 +260,12 @@ def create_record(evidence: Path, kind: str, record_id: str, text: str) -> Path:
     """Write a new record file; never replaces a file, nor reuses an id of another record."""
     target = record_path(evidence, kind, record_id)
     if record_id in used_ids(evidence):
-        raise TemplateError(
-            f"id '{record_id}' is already used by a record in {evidence}; "
+        raise RecordExists(
+            f"id '{record_id}' is already used by a record in {display_path(evidence)}; "
             "choose another id (kb never overwrites a record)"
         )
     try:
         create_atomic(target, text.encode("utf-8"))
     except FileExistsError:
-        raise TemplateError(f"{target} exists; kb never overwrites a record") from None
+        raise RecordExists(f"{display_path(target)} exists; kb never overwrites a record") from None
     return target

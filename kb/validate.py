@@ -14,9 +14,8 @@ import unicodedata
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from rapidfuzz import process
 
-from kb.load import Loc, SourceMap
+from kb.load import SourceMap
 from kb.model import PARTIAL_DATE_PATTERN, URL_PATTERN, Record
 from kb.problems import (
     INVALID_VALUE,
@@ -25,7 +24,9 @@ from kb.problems import (
     NOT_ALLOWED,
     UNKNOWN_FIELD,
     WRONG_TYPE,
+    Loc,
     Problem,
+    did_you_mean,
 )
 
 _IDENTIFIER_FORMATS = {
@@ -45,17 +46,6 @@ _TYPE_NAMES = {
     "model": "a mapping",
     "model_attributes": "a mapping",
 }
-
-
-def suggest(word: str, choices: typing.Iterable[str], cutoff: float = 70) -> str | None:
-    """The closest choice to `word`, when one is close enough to be a likely typo."""
-    match = process.extractOne(word, list(choices), score_cutoff=cutoff)
-    return match[0] if match else None
-
-
-def did_you_mean(word: str, choices: typing.Iterable[str]) -> str | None:
-    best = suggest(word, choices)
-    return f"did you mean '{best}'?" if best else None
 
 
 def validate_record(

@@ -14,16 +14,15 @@ study is left out of the evidence (`excluded`), with the reason.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import Literal
 
-from rapidfuzz import fuzz
-
 from kb.cite import IDENTIFIER_FIELDS, BibEntry, latex_to_text
-from kb.corpus import KnowledgeBase, LoadedRecord
+from kb.corpus import KnowledgeBase, Loaded
 from kb.model import Study, Trial
+from kb.similarity import journal_similarity, same_family, title_similarity
 from kb.sources.lock import KINDS, PATTERNS, REGISTRY_NAMES, REGISTRY_OF, LockEntry, Update
+from kb.words import IDENTIFIER_LABELS
 
 SAME_TITLE = 90
 """Title similarity (rapidfuzz, 0-100) from which two titles name the same work."""
@@ -32,11 +31,7 @@ OTHER_WORK = 60
 SAME_JOURNAL = 85
 NEW_VERSIONS = frozenset({"new_version", "new_edition"})
 """Updates a work's own record may announce without being a notice."""
-NAMES = {"doi": "DOI", "pmid": "PMID", "pmcid": "PMCID", "nct": "NCT"}
 State = Literal["not-resolved", "not-found", "matches", "differs", "other-work"]
-_RETRACTED_PREFIX = re.compile(
-    r"^\s*(retracted( article)?|retraction|withdrawn)\s*[:.]\s*", re.IGNORECASE
-)
 
 
 @dataclass(frozen=True)
@@ -58,7 +53,7 @@ class IdentifierUse:
 
     @property
     def label(self) -> str:
-        return f"{NAMES[self.name]} '{self.value}'"
+        return f"{IDENTIFIER_LABELS[self.name]} '{self.value}'"
 
 
 @dataclass(frozen=True)
@@ -140,8 +135,9 @@ def identifier_uses(kb: KnowledgeBase) -> list[IdentifierUse]:
     """Every well-formed DOI, PMID, PMCID and NCT number of the studies and trials, with where
     it is written; one that references.bib adds or gives differently is listed too."""
     uses: list[IdentifierUse] = []
-    records: list[tuple[Study | Trial, LoadedRecord]] = [*kb.studies.values(), *kb.trials.values()]
-    for record, loaded in sorted(records, key=lambda pair: pair[1].path):
+    records: list[Loaded[Study] | Loaded[Trial]] = [*kb.studies.values(), *kb.trials.values()]
+    for loaded in sorted(records, key=lambda loaded: loaded.path):
+        record = loaded.record
         kind: Literal["study", "trial"] = "study" if isinstance(record, Study) else "trial"
         given: set[str] = set()
         for name in KINDS:
@@ -254,7 +250,7 @@ def check_use(kb: KnowledgeBase, use: IdentifierUse) -> RegistryCheck:
     if (
         journal
         and journals
-        and max(_journal_similarity(journal, j) for j in journals) < SAME_JOURNAL
+        and max(journal_similarity(journal, j) for j in journals) < SAME_JOURNAL
     ):
         differences.append(Difference("journal", journal, journals[0]))
     first = next((name.family for name in entry.csl.author if name.family), None)
@@ -278,11 +274,11 @@ def _ours(
 ) -> tuple[str, str | None, str | None, str | None, str | None] | None:
     """(what is compared, title, year, journal, first author) on kb's side, or None."""
     if use.kind == "trial":
-        trial = kb.trials[use.record_id][0]
+        trial = kb.trial(use.record_id)
         return ("the trial record", use.registry_title or trial.title, None, None, None)
     if use.name == "nct":
         return None  # a study's NCT number names the trial, not the publication
-    study = kb.studies[use.record_id][0]
+    study = kb.study(use.record_id)
     entry = kb.bibliography.get(study.cite)
     if entry is None:
         return None
@@ -297,29 +293,3 @@ def _ours(
         journal or None,
         entry.first_author_family,
     )
-
-
-def _words(text: str) -> str:
-    text = unicodedata.normalize("NFKD", latex_to_text(text))
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    return " ".join(re.sub(r"[^\w\s]|_", " ", text.replace("&", " and ")).split())
-
-
-def title_similarity(ours: str, theirs: str) -> int:
-    """0-100: the same title written alike scores 100; a subset of a long title does too."""
-    a, b = _words(ours), _words(_RETRACTED_PREFIX.sub("", theirs))
-    score = fuzz.token_sort_ratio(a, b)
-    if min(len(a.split()), len(b.split())) >= 4:
-        score = max(score, fuzz.token_set_ratio(a, b))
-    return round(score)
-
-
-def _journal_similarity(ours: str, theirs: str) -> int:
-    a = " ".join(w for w in _words(ours).split() if w != "the")
-    b = " ".join(w for w in _words(theirs).split() if w != "the")
-    return round(max(fuzz.token_set_ratio(a, b), fuzz.ratio(a, b)))
-
-
-def same_family(ours: str, theirs: str) -> bool:
-    a, b = _words(ours).replace(" ", ""), _words(theirs).replace(" ", "")
-    return bool(a and b) and (a == b or a.startswith(b) or b.startswith(a))

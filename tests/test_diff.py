@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import subprocess
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from click.testing import CliRunner, Result
 from conftest import minimal_kb, write_tree
 from helpers import snapshot
 
+from kb import markup
 from kb.cli import main
-from kb.impact import escape
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
@@ -124,6 +125,6 @@ def test_outside_a_repository_exits_2(kb_root: Path) -> None:
 
 
 def test_record_text_cannot_inject_markdown() -> None:
-    assert escape("<script>*x*</script> | [a](javascript:b)") == (
-        "\\<script\\>\\*x\\*\\</script\\> \\| \\[a\\](javascript:b)"
-    )
+    escaped = markup.text("<script>*x*</script> | [a](javascript:b) `k`")
+    assert not set(escaped) & set("<>*|[]()`")
+    assert html.unescape(escaped) == "<script>*x*</script> | [a](javascript:b) `k`"

@@ -16,9 +16,9 @@ import networkx as nx
 import pytest
 from pybtex.database import parse_string
 
-from kb import exports
+from kb import exports, references
 from kb.corpus import KnowledgeBase, load_kb
-from kb.graph import build_graph
+from kb.evidence import Evidence
 
 EVIDENCE = Path(__file__).resolve().parent.parent / "evidence"
 TODAY = dt.date(2026, 1, 15)
@@ -26,17 +26,17 @@ RIS_LINE = re.compile(r"^([A-Z][A-Z0-9])  - (.*)$")
 
 
 def all_exports(kb: KnowledgeBase) -> dict[str, str]:
-    graph = build_graph(kb)
+    evidence = Evidence(kb)
     out = {
-        "evidence.json": exports.evidence_json(kb, graph, TODAY),
-        "csl.json": exports.csl_json(kb),
-        "references.bib": exports.bibtex(kb),
-        "references.ris": exports.ris(kb),
-        "graph.graphml": exports.graphml(graph),
+        "evidence.json": exports.evidence_json(evidence, TODAY),
+        "csl.json": references.csl_json(kb),
+        "references.bib": references.bibtex(kb),
+        "references.ris": references.ris(kb),
+        "graph.graphml": exports.graphml(evidence.graph),
     }
     for study_id in kb.studies:
-        out[f"{study_id}.bib"] = exports.study_bibtex(kb, study_id)
-        out[f"{study_id}.ris"] = exports.study_ris(kb, study_id)
+        out[f"{study_id}.bib"] = references.study_bibtex(kb, study_id)
+        out[f"{study_id}.ris"] = references.study_ris(kb, study_id)
     return out
 
 
@@ -109,7 +109,7 @@ def test_evidence_json_has_every_record_and_grade(kb: KnowledgeBase, real: dict[
     for study in data["studies"]:
         assert set(study["level"]) == {"level", "base", "reason"}
         assert study["file"] == f"studies/{study['id']}.yaml"
-        assert study["record"] == kb.studies[study["id"]][0].model_dump(mode="json")
+        assert study["record"] == kb.studies[study["id"]].record.model_dump(mode="json")
     for claim in data["claims"]:
         certainty = claim["certainty"]
         assert certainty["final"] in {None, "high", "moderate", "low", "very-low"}
@@ -153,7 +153,7 @@ def test_csl_json_items(kb: KnowledgeBase, real: dict[str, str]) -> None:
 
 def test_bibtex_parses_back_with_the_same_fields(kb: KnowledgeBase, real: dict[str, str]) -> None:
     data = parse_string(real["references.bib"], "bibtex")
-    records = [s for s, _ in kb.studies.values()] + [t for t, _ in kb.trials.values()]
+    records = [s.record for s in kb.studies.values()] + [t.record for t in kb.trials.values()]
     entries = [kb.bibliography.get(record.cite) for record in records if record.cite]
     cited = {entry.key for entry in entries if entry is not None}
     assert set(data.entries) == cited
@@ -197,7 +197,7 @@ def test_ris_records(kb: KnowledgeBase, real: dict[str, str]) -> None:
 
 
 def test_graphml_parses_back(kb: KnowledgeBase, real: dict[str, str]) -> None:
-    graph = build_graph(kb)
+    graph = Evidence(kb).graph
     read = nx.read_graphml(io.BytesIO(real["graph.graphml"].encode()), force_multigraph=True)
     assert sorted(read.nodes) == sorted(graph.nodes)
     assert read.number_of_edges() == graph.number_of_edges()
@@ -212,9 +212,9 @@ def test_graphml_parses_back(kb: KnowledgeBase, real: dict[str, str]) -> None:
 
 def test_unknown_study_is_a_key_error(kb: KnowledgeBase) -> None:
     with pytest.raises(KeyError):
-        exports.study_bibtex(kb, "no-such-study")
+        references.study_bibtex(kb, "no-such-study")
     with pytest.raises(KeyError):
-        exports.study_ris(kb, "no-such-study")
+        references.study_ris(kb, "no-such-study")
 
 
 # The minimal fixture: smith2020's entry has a PMID the record marks unverified.
@@ -222,7 +222,7 @@ def test_unknown_study_is_a_key_error(kb: KnowledgeBase) -> None:
 
 @pytest.mark.parametrize(
     "export",
-    [exports.csl_json, exports.bibtex, exports.ris],
+    [references.csl_json, references.bibtex, references.ris],
     ids=["csl", "bibtex", "ris"],
 )
 def test_bib_identifier_the_record_calls_unverified_is_not_exported_as_verified(

@@ -13,8 +13,8 @@ import networkx as nx
 import pytest
 
 from kb.corpus import KnowledgeBase, load_kb
+from kb.evidence import Evidence
 from kb.figures import claim_neighbourhood, evidence_map, forest_plot, knowledge_graph
-from kb.graph import build_graph
 from kb.model import Claim, Finding, Group, Interval, Link, Relation, Study, Trial
 
 EVIDENCE = Path(__file__).resolve().parent.parent / "evidence"
@@ -70,7 +70,7 @@ def kb() -> KnowledgeBase:
 
 @pytest.fixture(scope="module")
 def graph(kb: KnowledgeBase) -> nx.MultiDiGraph:
-    return build_graph(kb)
+    return Evidence(kb).graph
 
 
 def shuffled(graph: nx.MultiDiGraph, seed: int) -> nx.MultiDiGraph:
@@ -143,7 +143,7 @@ def reference_x(root: ET.Element) -> float:
 
 
 def test_forest_plot_of_the_shipped_tachezy_study(kb: KnowledgeBase) -> None:
-    study = kb.studies["tachezy-synchronous-resection"][0]
+    study = kb.studies["tachezy-synchronous-resection"].record
     svg = forest_plot(study)
     assert svg is not None
     root = check_svg(svg)
@@ -183,7 +183,7 @@ def test_no_forest_plot_without_a_ratio_with_an_interval(kb: KnowledgeBase) -> N
     )  # fmt: skip
     no_ci = Finding(outcome="os", measure="hr", value=0.7, locator="abstract")
     assert forest_plot(ratio_study(median, no_ci)) is None
-    assert forest_plot(kb.studies["crippa-liver-mets-chemo"][0]) is None, "HRs without a CI"
+    assert forest_plot(kb.studies["crippa-liver-mets-chemo"].record) is None, "HRs without a CI"
     assert forest_plot(ratio_study(hr("typo", 0.0, 0.0, 2.0))) is None, "0 has no log"
 
 
@@ -354,10 +354,13 @@ def test_knowledge_graph_text_is_inert() -> None:
 
 def test_evidence_map(kb: KnowledgeBase) -> None:
     counts: dict[tuple[str, str], int] = {}
-    for study, _ in kb.studies.values():
+    for study in (s.record for s in kb.studies.values()):
         for link in study.links:
             counts[(link.claim, study.design)] = counts.get((link.claim, study.design), 0) + 1
-    rows = [(claim_id, claim.statement) for claim_id, (claim, _) in kb.claims.items()]
+    rows = [
+        (claim_id, claim.statement)
+        for claim_id, claim in ((i, c.record) for i, c in kb.claims.items())
+    ]
     columns = sorted({design for _, design in counts})
     svg = evidence_map(rows, columns, counts, url)
     root = check_svg(svg)

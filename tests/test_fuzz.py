@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from kb.check import check_kb
 from kb.cite import parse_bibliography
 from kb.corpus import load_kb
-from kb.graph import build_graph
+from kb.evidence import Evidence
 from kb.load import parse_yaml
 from kb.problems import Problem, Severity
 from kb.render.common import Site
@@ -236,7 +236,7 @@ def check_and_render(root: Path) -> tuple[list[Problem], dict[str, bytes] | None
         problems = check_kb(kb, TODAY)
         if any(p.severity is Severity.ERROR for p in problems):
             return problems, None
-        return problems, render_site(Site(kb, build_graph(kb), TODAY, TODAY))
+        return problems, render_site(Site(Evidence(kb), TODAY, TODAY))
 
 
 @settings(SETTINGS, max_examples=60 * SCALE)

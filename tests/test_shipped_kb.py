@@ -75,10 +75,10 @@ def _fragments(quote: str) -> list[str]:
 
 def _quotes(kb: KnowledgeBase) -> list[tuple[str, str]]:
     found = []
-    for study, loaded in kb.studies.values():
+    for study, loaded in ((s.record, s) for s in kb.studies.values()):
         found += [(loaded.path, link.quote) for link in study.links if link.quote]
         found += [(loaded.path, finding.quote) for finding in study.findings if finding.quote]
-    for concept, loaded in kb.concepts.values():
+    for concept, loaded in ((c.record, c) for c in kb.concepts.values()):
         found += [(loaded.path, source.quote) for source in concept.sources if source.quote]
     return found
 
@@ -99,7 +99,7 @@ def _numbers(text: str) -> set[float]:
 
 def test_every_number_in_a_finding_is_in_its_quote(kb: KnowledgeBase) -> None:
     unsourced = []
-    for study, loaded in kb.studies.values():
+    for study, loaded in ((s.record, s) for s in kb.studies.values()):
         for i, finding in enumerate(study.findings):
             stated = _numbers(finding.quote or "")
             numbers = [finding.value, finding.p]
@@ -117,7 +117,7 @@ def test_every_sample_size_is_in_the_source_notes(kb: KnowledgeBase, sources_tex
     stated = _numbers(sources_text)
     sizes = [
         (loaded.path, n)
-        for study, loaded in kb.studies.values()
+        for study, loaded in ((s.record, s) for s in kb.studies.values())
         if study.sample_size
         for n in (study.sample_size.enrolled, study.sample_size.analysed)
         if n is not None
@@ -131,15 +131,19 @@ def test_every_verified_identifier_is_in_the_source_notes(
     records = [*kb.studies.values(), *kb.trials.values()]
     verified = [
         (loaded.path, identifier["value"])
-        for record, loaded in records
-        for identifier in record.identifiers.model_dump(exclude_none=True).values()
+        for loaded in records
+        for identifier in loaded.record.identifiers.model_dump(exclude_none=True).values()
         if identifier["status"] == "verified"
     ]
     assert [(path, value) for path, value in verified if normalise(value) not in sources_text] == []
 
 
 def test_zanini_never_plainly_supports_the_number_of_metastases_claim(kb: KnowledgeBase) -> None:
-    zanini = [study for study_id, (study, _) in kb.studies.items() if "zanini" in study_id]
+    zanini = [
+        study
+        for study_id, study in ((i, s.record) for i, s in kb.studies.items())
+        if "zanini" in study_id
+    ]
     assert zanini, "the Zanini series is in the knowledge base"
     for link in zanini[0].links:
         assert link.relation != "supports" or "number" not in link.claim

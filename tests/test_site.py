@@ -17,7 +17,7 @@ from site_project import copy_project, external_requests, files, options
 from kb import build as kb_build
 from kb.build import BuildError, BuildOptions, build, generate
 from kb.corpus import load_kb
-from kb.graph import build_graph
+from kb.evidence import Evidence
 from kb.render.common import Site
 from kb.render.site import render_site
 from kb.verification import identifier_uses
@@ -31,7 +31,7 @@ EPOCH = "1795737600"  # 2026-11-28T00:00:00Z
 
 def fixture_files() -> dict[str, bytes]:
     kb = load_kb(FIXTURE)
-    site = Site(kb, build_graph(kb), TODAY, dt.date(2026, 11, 1))
+    site = Site(Evidence(kb), TODAY, dt.date(2026, 11, 1))
     return render_site(site)
 
 
@@ -339,6 +339,6 @@ def test_abbreviations_that_would_garble_pages_are_not_defined(
     files["concepts/hazard-ratio.yaml"] = concept.replace("term: hazard ratio", f'term: "{term}"')
     root = write_tree(tmp_path, files)
     kb = load_kb(root)
-    site = render_site(Site(kb, build_graph(kb), TODAY, TODAY))
+    site = render_site(Site(Evidence(kb), TODAY, TODAY))
     lines = site["includes/abbreviations.md"].decode().split("\n")
     assert [line for line in lines if line] == ([defined] if defined else [])

@@ -16,10 +16,11 @@ from registry_server import RegistryServer, Reply, fixture
 
 from kb.cli import main
 from kb.corpus import load_kb
+from kb.evidence import Evidence
 from kb.grade import claim_certainty
-from kb.graph import build_graph
 from kb.report import format_text
-from kb.verification import same_family, title_similarity, verify_kb
+from kb.similarity import same_family, title_similarity
+from kb.verification import verify_kb
 
 EMAIL = "curator@example.org"
 SMITH = "studies/smith-2020.yaml"
@@ -145,16 +146,16 @@ def test_the_certainty_of_a_claim_is_computed_without_its_retracted_study(
         "sources.lock.json": locks.resolved(doi=locks.crossref("crossref-retracted.json")),
     }
     kb = load_kb(write_tree(kb_root, files))
-    graph = build_graph(kb)
     verification = verify_kb(kb)
     reason = (
         "retracted: Crossref records a retraction (notice 10.1000/jt.2024.17, "
         "2024-02-14, from the publisher)"
     )
     assert verification.excluded == {"smith-2020": reason}
-    claim = kb.claims["drug-x-improves-survival"][0]
-    before = claim_certainty(kb, graph, claim)
-    after = claim_certainty(kb, graph, claim, verification.excluded)
+    claim = kb.claim("drug-x-improves-survival")
+    linked = Evidence(kb).linked_studies(claim.id)
+    before = claim_certainty(claim, linked)
+    after = claim_certainty(claim, linked, verification.excluded)
     assert (before.computed, before.counted, before.excluded) == ("high", ("smith-2020",), ())
     assert (after.computed, after.counted) == (None, ())
     assert after.excluded == (("smith-2020", reason),)

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.cite import latex_to_text
-from kb.corpus import BIB_NAME, KnowledgeBase, display_path, load_kb
-from kb.files import create_atomic, digest, write_atomic
+from kb.corpus import BIB_NAME, KnowledgeBase, load_kb
+from kb.files import create_atomic, digest, display_path, write_atomic
+from kb.identifiers import identifier_owners, normalise_identifier
 from kb.imports.bibtex import entries_read_back, read_bibtex, render_entry
 from kb.imports.csl import read_csl
 from kb.imports.keys import citation_key, study_id
@@ -31,8 +32,7 @@ from kb.problems import (
     Problem,
     sort_problems,
 )
-from kb.rules.citations import normalise_identifier
-from kb.rules.duplicates import TitleBlocks, identifier_owners
+from kb.similarity import TitleBlocks
 from kb.templates import StudyStub, record_path, render_record, used_ids
 
 READERS = {"bibtex": read_bibtex, "ris": read_ris, "medline": read_medline, "csl-json": read_csl}
@@ -131,7 +131,7 @@ def _read(file: Path) -> tuple[str | None, list[Problem]]:
 
 
 def _seen(kb: KnowledgeBase, bib_text: str, evidence: Path) -> _Seen:
-    cited = {study.cite.casefold(): study.id for study, _ in kb.studies.values()}
+    cited = {study.record.cite.casefold(): study_id for study_id, study in kb.studies.items()}
     titles = TitleBlocks()
     for entry in kb.bibliography.entries.values():
         owner = (

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from kb import figures, markup
-from kb.graph import evidence_for, node, trials_testing
 from kb.model import Claim
 from kb.render.common import (
-    CONCERN_WORDS,
     Site,
     certainty_badge,
     key_result,
@@ -16,8 +14,9 @@ from kb.render.common import (
 )
 from kb.render.figure import figure
 from kb.render.verification import claim_banners
-from kb.rules.trials import is_overdue, results_due
-from kb.summarize import DOMAIN_WORDS, claim_summary, design_name, patients
+from kb.summarize import claim_summary, patients
+from kb.trials import is_overdue, results_due
+from kb.words import CONCERN_WORDS, DOMAIN_WORDS, design_name
 
 
 def claim_tags(claim: Claim) -> list[str]:
@@ -39,7 +38,7 @@ def render_claim(site: Site, claim: Claim) -> str:
         *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),
         "## In plain words",
-        markup.text(claim_summary(site.kb, site.graph, claim.id, certainty, site.today)),
+        markup.text(claim_summary(site.evidence, claim.id, site.today)),
         *_scope(claim),
         "## Evidence" + markup.NOT_SEARCHED,
         _evidence_table(site, claim, page),
@@ -103,13 +102,7 @@ def _verdict(site: Site, claim: Claim) -> str:
             f"{markup.text(reason)}. With it, the computed certainty would be "
             f"{certainty_badge(certainty.computed_with_excluded)}."
         )
-    left_out = {study_id for study_id, _ in certainty.excluded}
-    relations = {
-        link.relation
-        for study_id, link in evidence_for(site.graph, claim.id)
-        if study_id not in left_out
-    }
-    if {"supports", "refutes"} <= relations:
+    if site.evidence.is_contested(claim.id):
         body.append("**Contested**: studies both support and refute this claim.")
     lines += ["    " + line for line in "\n\n".join(body).split("\n")]
     lines += ["", "    See [how certainty is rated](../methods.md)."]
@@ -134,13 +127,13 @@ def _scope(claim: Claim) -> list[str]:
 
 
 def _evidence_table(site: Site, claim: Claim, page: str) -> str:
-    evidence = evidence_for(site.graph, claim.id)
+    evidence = site.evidence.linked(claim.id)
     if not evidence:
         return "No study is linked to this claim yet."
     retracted = site.verification.retracted
     rows = []
     for study_id, link in evidence:
-        study = site.kb.studies[study_id][0]
+        study = site.kb.study(study_id)
         level = site.level(study_id).level
         size = patients(study)
         rows.append(
@@ -162,7 +155,7 @@ def _evidence_table(site: Site, claim: Claim, page: str) -> str:
 
 def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
     items = []
-    for study_id, link in evidence_for(site.graph, claim.id):
+    for study_id, link in site.evidence.linked(claim.id):
         entry = f"- {record_link(site, 'study', study_id, page)} ({markup.text(link.relation)})"
         if link.quote:
             entry += f": “{markup.text(link.quote)}”"
@@ -173,12 +166,12 @@ def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
 
 
 def _trials(site: Site, claim: Claim, page: str) -> list[str]:
-    trial_ids = trials_testing(site.graph, claim.id)
+    trial_ids = site.evidence.trials_testing(claim.id)
     if not trial_ids:
         return ["## Trials", "No registered trial in this knowledge base tests this claim."]
     rows = []
     for trial_id in trial_ids:
-        trial = site.kb.trials[trial_id][0]
+        trial = site.kb.trial(trial_id)
         due = results_due(trial)
         state = f"overdue as of {site.today.isoformat()}" if is_overdue(trial, site.today) else ""
         rows.append(
@@ -194,17 +187,13 @@ def _trials(site: Site, claim: Claim, page: str) -> list[str]:
 
 def _dependencies(site: Site, claim: Claim, page: str) -> list[str]:
     parents = [
-        record_link(site, "claim", c, page, site.kb.claims[c][0].statement)
+        record_link(site, "claim", c, page, site.kb.claim(c).statement)
         for c in claim.depends_on
         if c in site.kb.claims
     ]
-    children = sorted(
-        site.graph.nodes[source]["id"]
-        for source, _, kind in site.graph.in_edges(node("claim", claim.id), data="kind")
-        if kind == "depends_on"
-    )
     dependants = [
-        record_link(site, "claim", c, page, site.kb.claims[c][0].statement) for c in children
+        record_link(site, "claim", c, page, site.kb.claim(c).statement)
+        for c in site.evidence.dependants(claim.id)
     ]
     parts = []
     if parents:

@@ -4,84 +4,48 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import networkx as nx
 
 from kb import markup
 from kb.corpus import KnowledgeBase
-from kb.grade import ClaimCertainty, StudyLevel, claim_certainty, study_level
-from kb.model import Finding, Identifier, Identifiers, Link, Study
-from kb.verification import Verification, verify_kb
-
-FOLDERS = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
-SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
-WORDS = {"high": "High", "moderate": "Moderate", "low": "Low", "very-low": "Very low"}
-CONCERN_WORDS = {
-    "no-concern": "no concern",
-    "serious-concern": "serious concern",
-    "very-serious-concern": "very serious concern",
-}
-MEASURES = {
-    "median-os": "median OS",
-    "median-pfs": "median PFS",
-    "hr": "HR",
-    "or": "OR",
-    "rr": "RR",
-    "rate": "rate",
-    "proportion": "proportion",
-    "mean": "mean",
-    "median": "median",
-    "mean-difference": "mean difference",
-    "count": "count",
-}
-IDENTIFIER_URLS: dict[str, Callable[[str], str]] = {
-    "doi": lambda v: f"https://doi.org/{v}",
-    "pmid": lambda v: f"https://pubmed.ncbi.nlm.nih.gov/{v}/",
-    "pmcid": lambda v: f"https://pmc.ncbi.nlm.nih.gov/articles/{v}/",
-    "nct": lambda v: f"https://clinicaltrials.gov/study/{v}",
-    "eudract": lambda v: f"https://www.clinicaltrialsregister.eu/ctr-search/search?query={v}",
-}
-IDENTIFIER_NAMES = {
-    "doi": "DOI",
-    "pmid": "PMID",
-    "pmcid": "PMCID",
-    "nct": "ClinicalTrials.gov",
-    "eudract": "EudraCT",
-}
+from kb.evidence import Evidence
+from kb.grade import ClaimCertainty, StudyLevel
+from kb.model import FOLDER_OF_KIND, Finding, Identifier, Identifiers, Link, Study
+from kb.verification import Verification
+from kb.words import CERTAINTY_SYMBOLS, IDENTIFIER_LABELS, MEASURE_WORDS, certainty_label
 
 
 @dataclass
 class Site:
-    """Everything the page renderers share; grades are computed once per record."""
+    """Everything the page renderers share: the one analysis of the evidence, the dates shown
+    on the pages and the URL style."""
 
-    kb: KnowledgeBase
-    graph: nx.MultiDiGraph
+    evidence: Evidence
     today: dt.date
     evidence_date: dt.date
     directory_urls: bool = True
-    verification: Verification = field(init=False)
-    """Both verifications of every identifier, and the retracted studies left out."""
-    _certainty: dict[str, ClaimCertainty] = field(default_factory=dict)
-    _level: dict[str, StudyLevel] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.verification = verify_kb(self.kb)
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self.evidence.kb
+
+    @property
+    def graph(self) -> nx.MultiDiGraph:
+        return self.evidence.graph
+
+    @property
+    def verification(self) -> Verification:
+        return self.evidence.verification
 
     def certainty(self, claim_id: str) -> ClaimCertainty:
         """The claim's certainty, computed without retracted studies."""
-        if claim_id not in self._certainty:
-            claim = self.kb.claims[claim_id][0]
-            self._certainty[claim_id] = claim_certainty(
-                self.kb, self.graph, claim, self.verification.excluded
-            )
-        return self._certainty[claim_id]
+        return self.evidence.certainty(claim_id)
 
     def level(self, study_id: str) -> StudyLevel:
-        if study_id not in self._level:
-            self._level[study_id] = study_level(self.kb.studies[study_id][0])
-        return self._level[study_id]
+        return self.evidence.level(study_id)
 
     def url_from(self, page: str) -> Callable[[str, str], str]:
         """For raw HTML (SVG) on `page`: the URL of a record's page."""
@@ -91,7 +55,7 @@ class Site:
 
 
 def record_page(kind: str, record_id: str) -> str:
-    return f"{FOLDERS[kind]}/{record_id}.md"
+    return f"{FOLDER_OF_KIND[kind]}/{record_id}.md"
 
 
 def record_link(
@@ -112,15 +76,15 @@ def record_link(
 
 def _record_label(site: Site, kind: str, record_id: str) -> str:
     if kind == "trial" and record_id in site.kb.trials:
-        return site.kb.trials[record_id][0].acronym or record_id
+        return site.kb.trial(record_id).acronym or record_id
     if kind == "concept" and record_id in site.kb.concepts:
-        return site.kb.concepts[record_id][0].term
+        return site.kb.concepts[record_id].record.term
     return record_id
 
 
 def study_label(site: Site, study_id: str) -> str:
     """'Oweira et al. 2017'; without a verified author, the start of the title."""
-    study = site.kb.studies[study_id][0]
+    study = site.kb.study(study_id)
     entry = site.kb.bibliography.get(study.cite)
     if entry is None:
         return study_id
@@ -153,7 +117,7 @@ def finding_text(finding: Finding) -> str:
     suffix = unit if unit == "%" else (f" {unit}" if unit else "")
     parts = []
     if finding.value is not None:
-        part = f"{MEASURES[finding.measure]} {number(finding.value)}{suffix}"
+        part = f"{MEASURE_WORDS[finding.measure]} {number(finding.value)}{suffix}"
         if finding.ci:
             part += f" ({interval(finding.ci.lower, finding.ci.upper, finding.ci.level)})"
         parts.append(part)
@@ -167,10 +131,10 @@ def finding_text(finding: Finding) -> str:
                 shown += f" ({interval(group.ci.lower, group.ci.upper, group.ci.level)})"
             values.append(shown)
         if values:
-            parts.append(f"{MEASURES[finding.measure]} {' vs '.join(values)}{suffix}")
+            parts.append(f"{MEASURE_WORDS[finding.measure]} {' vs '.join(values)}{suffix}")
     if finding.p is not None:
         parts.append(f"p {finding.p_comparator} {number(finding.p)}")
-    return ", ".join(parts) if parts else MEASURES[finding.measure]
+    return ", ".join(parts) if parts else MEASURE_WORDS[finding.measure]
 
 
 def key_result(study: Study) -> str:
@@ -186,7 +150,7 @@ def key_result(study: Study) -> str:
 def identifier_items(identifiers: Identifiers) -> list[tuple[str, Identifier]]:
     return [
         (name, getattr(identifiers, name))
-        for name in IDENTIFIER_URLS
+        for name in IDENTIFIER_LABELS
         if getattr(identifiers, name) is not None
     ]
 
@@ -204,4 +168,4 @@ def link_details(link: Link) -> str:
 def certainty_badge(rating: str | None) -> str:
     if rating is None:
         return "Not rated"
-    return f"{SYMBOLS[rating]} {WORDS[rating]}"
+    return f"{CERTAINTY_SYMBOLS[rating]} {certainty_label(rating)}"

@@ -4,12 +4,12 @@ downloads, and the abbreviation list used for tooltips."""
 from __future__ import annotations
 
 from kb import figures, markup
-from kb.graph import evidence_for, trials_testing
 from kb.render.common import Site, certainty_badge, record_link, study_label
 from kb.render.figure import figure
-from kb.rules.trials import is_overdue, results_due
-from kb.summarize import DESIGN_NAMES, design_name, patients, trial_name, trial_status_phrase
+from kb.summarize import patients, trial_name, trial_status_phrase
+from kb.trials import is_overdue, results_due
 from kb.vancouver import format_reference
+from kb.words import DESIGN_NAMES, design_name
 
 WEAK_DESIGNS = frozenset(
     {
@@ -37,11 +37,12 @@ def _page(title: str, body: list[str], extra: dict[str, object] | None = None) -
 
 def claims_table(site: Site, page: str) -> str:
     rows = []
-    for claim_id, (claim, _) in sorted(site.kb.claims.items()):
+    for claim_id, claim_file in sorted(site.kb.claims.items()):
+        claim = claim_file.record
         certainty = site.certainty(claim_id)
-        studies = {study_id for study_id, _ in evidence_for(site.graph, claim_id)}
+        studies = {study_id for study_id, _ in site.evidence.linked(claim_id)}
         trials = ", ".join(
-            record_link(site, "trial", t, page) for t in trials_testing(site.graph, claim_id)
+            record_link(site, "trial", t, page) for t in site.evidence.trials_testing(claim_id)
         )
         rows.append(
             (
@@ -80,14 +81,15 @@ def render_home(site: Site) -> str:
 
 def _unknowns(site: Site) -> str:
     lines = []
-    for trial_id, (trial, _) in sorted(site.kb.trials.items()):
+    for trial_id, trial_file in sorted(site.kb.trials.items()):
+        trial = trial_file.record
         tested = len([c for c in trial.tests if c in site.kb.claims])
         lines.append(
             f"- {record_link(site, 'trial', trial_id, 'index.md', trial_name(trial))} "
             f"tests {tested} {'claim' if tested == 1 else 'claims'}: "
             f"{markup.text(trial_status_phrase(trial, site.today))}"
         )
-    untested = [c for c in sorted(site.kb.claims) if not trials_testing(site.graph, c)]
+    untested = [c for c in sorted(site.kb.claims) if not site.evidence.trials_testing(c)]
     if untested:
         lines.append(
             f"- {len(untested)} of {len(site.kb.claims)} claims are tested by no trial "
@@ -105,7 +107,8 @@ def render_claims_index(site: Site) -> str:
 def render_studies_index(site: Site) -> str:
     page = "studies/index.md"
     rows = []
-    for study_id, (study, _) in sorted(site.kb.studies.items()):
+    for study_id, study_file in sorted(site.kb.studies.items()):
+        study = study_file.record
         size = patients(study)
         level = site.level(study_id).level
         claims = len({link.claim for link in study.links})
@@ -126,7 +129,8 @@ def render_studies_index(site: Site) -> str:
 def render_trials_index(site: Site) -> str:
     page = "trials/index.md"
     rows = []
-    for trial_id, (trial, _) in sorted(site.kb.trials.items()):
+    for trial_id, trial_file in sorted(site.kb.trials.items()):
+        trial = trial_file.record
         registry = trial.identifiers.nct or trial.identifiers.eudract
         overdue = f"overdue as of {site.today.isoformat()}" if is_overdue(trial, site.today) else ""
         rows.append(
@@ -153,10 +157,10 @@ def render_concepts_index(site: Site) -> str:
     rows = [
         (
             record_link(site, "concept", concept_id, page),
-            markup.text(c.abbreviation or ""),
-            markup.text(c.definition),
+            markup.text(c.record.abbreviation or ""),
+            markup.text(c.record.definition),
         )
-        for concept_id, (c, _) in sorted(site.kb.concepts.items())
+        for concept_id, c in sorted(site.kb.concepts.items())
     ]
     return _page(
         "Glossary", ["# Glossary", markup.table(["Term", "Short form", "Definition"], rows)]
@@ -166,8 +170,8 @@ def render_concepts_index(site: Site) -> str:
 def evidence_counts(site: Site) -> tuple[list[str], dict[tuple[str, str], int]]:
     counts: dict[tuple[str, str], int] = {}
     for claim_id in site.kb.claims:
-        for study_id, _ in evidence_for(site.graph, claim_id):
-            key = (claim_id, site.kb.studies[study_id][0].design)
+        for study_id, _ in site.evidence.linked(claim_id):
+            key = (claim_id, site.kb.study(study_id).design)
             counts[key] = counts.get(key, 0) + 1
     designs = [d for d in DESIGN_NAMES if any(k[1] == d for k in counts)]
     return designs, counts
@@ -183,7 +187,7 @@ def render_evidence_map(site: Site) -> str:
         for c in claim_ids
     ]
     weak = [c for c in claim_ids if _rests_on_weak_designs(site, c)]
-    untested = [c for c in claim_ids if not trials_testing(site.graph, c)]
+    untested = [c for c in claim_ids if not site.evidence.trials_testing(c)]
     body = [
         "# Evidence map",
         "How many studies of each design are linked to each claim (any relation).",
@@ -200,8 +204,8 @@ def render_evidence_map(site: Site) -> str:
 
 def _rests_on_weak_designs(site: Site, claim_id: str) -> bool:
     counted = [
-        site.kb.studies[s][0].design
-        for s, link in evidence_for(site.graph, claim_id)
+        site.kb.study(s).design
+        for s, link in site.evidence.linked(claim_id)
         if link.relation != "qualifies" and site.level(s).level is not None
     ]
     return all(design in WEAK_DESIGNS for design in counted)
@@ -229,16 +233,17 @@ def render_graph_page(site: Site) -> str:
             "graph, and the list below gives every link as text."
         )
     items = []
-    for claim_id, (claim, _) in sorted(site.kb.claims.items()):
+    for claim_id, claim_file in sorted(site.kb.claims.items()):
+        claim = claim_file.record
         studies = (
             ", ".join(
                 f"{record_link(site, 'study', s, page)} ({markup.text(link.relation)})"
-                for s, link in evidence_for(site.graph, claim_id)
+                for s, link in site.evidence.linked(claim_id)
             )
             or "no study"
         )
         trials = ", ".join(
-            record_link(site, "trial", t, page) for t in trials_testing(site.graph, claim_id)
+            record_link(site, "trial", t, page) for t in site.evidence.trials_testing(claim_id)
         )
         line = f"- {record_link(site, 'claim', claim_id, page, claim.statement)}: {studies}"
         items.append(line + (f"; tested by {trials}" if trials else ""))
@@ -254,9 +259,10 @@ def render_graph_page(site: Site) -> str:
 def render_bibliography(site: Site) -> str:
     page = "bibliography.md"
     entries = []
-    for study_id, (study, _) in sorted(
+    for study_id, study_file in sorted(
         site.kb.studies.items(), key=lambda item: study_label(site, item[0]).casefold()
     ):
+        study = study_file.record
         reference = format_reference(study.cite, site.kb.bibliography) or study.cite
         entries.append(
             f"- {markup.text(reference)} "
@@ -285,7 +291,8 @@ def render_downloads(site: Site) -> str:
 def render_abbreviations(site: Site) -> str:
     """Python-Markdown abbreviation definitions, appended to every page for tooltips."""
     lines = []
-    for _, (concept, _) in sorted(site.kb.concepts.items()):
+    for _, concept_file in sorted(site.kb.concepts.items()):
+        concept = concept_file.record
         if concept.abbreviation:
             short = markup.plain_title(concept.abbreviation)
             term = markup.plain_title(concept.term)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kb import exports
+from kb import exports, references
 from kb.render import overview
 from kb.render.claims import render_claim
 from kb.render.common import Site, record_page
@@ -28,19 +28,23 @@ def render_site(site: Site) -> dict[str, bytes]:
         "verification.md": render_verification_page(site),
         ABBREVIATIONS: overview.render_abbreviations(site),
     }
-    for claim_id, (claim, _) in kb.claims.items():
+    for claim_id, claim_file in kb.claims.items():
+        claim = claim_file.record
         pages[record_page("claim", claim_id)] = render_claim(site, claim)
-    for study_id, (study, _) in kb.studies.items():
+    for study_id, study_file in kb.studies.items():
+        study = study_file.record
         pages[record_page("study", study_id)] = render_study(site, study)
-        pages[f"{DOWNLOADS}/studies/{study_id}.bib"] = exports.study_bibtex(kb, study_id)
-        pages[f"{DOWNLOADS}/studies/{study_id}.ris"] = exports.study_ris(kb, study_id)
-    for trial_id, (trial, _) in kb.trials.items():
+        pages[f"{DOWNLOADS}/studies/{study_id}.bib"] = references.study_bibtex(kb, study_id)
+        pages[f"{DOWNLOADS}/studies/{study_id}.ris"] = references.study_ris(kb, study_id)
+    for trial_id, trial_file in kb.trials.items():
+        trial = trial_file.record
         pages[record_page("trial", trial_id)] = render_trial(site, trial)
-    for concept_id, (concept, _) in kb.concepts.items():
+    for concept_id, concept_file in kb.concepts.items():
+        concept = concept_file.record
         pages[record_page("concept", concept_id)] = render_concept(site, concept)
-    pages[f"{DOWNLOADS}/evidence.json"] = exports.evidence_json(kb, site.graph, site.today)
-    pages[f"{DOWNLOADS}/references.csl.json"] = exports.csl_json(kb)
-    pages[f"{DOWNLOADS}/references.bib"] = exports.bibtex(kb)
-    pages[f"{DOWNLOADS}/references.ris"] = exports.ris(kb)
+    pages[f"{DOWNLOADS}/evidence.json"] = exports.evidence_json(site.evidence, site.today)
+    pages[f"{DOWNLOADS}/references.csl.json"] = references.csl_json(kb)
+    pages[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb)
+    pages[f"{DOWNLOADS}/references.ris"] = references.ris(kb)
     pages[f"{DOWNLOADS}/graph.graphml"] = exports.graphml(site.graph)
     return {path: text.encode("utf-8") for path, text in sorted(pages.items())}

@@ -17,8 +17,8 @@ from kb.render.common import (
 )
 from kb.render.figure import figure
 from kb.render.verification import identifier_list, study_banners
-from kb.summarize import design_name
 from kb.vancouver import format_reference
+from kb.words import design_name
 
 DOWNLOADS = "downloads"
 
@@ -160,7 +160,7 @@ def _claims(site: Site, study: Study, page: str) -> list[str]:
     items = []
     for link in study.links:
         target = (
-            record_link(site, "claim", link.claim, page, site.kb.claims[link.claim][0].statement)
+            record_link(site, "claim", link.claim, page, site.kb.claim(link.claim).statement)
             if link.claim in site.kb.claims
             else markup.text(link.claim)
         )

@@ -11,8 +11,8 @@ from kb.render.common import (
     record_page,
 )
 from kb.render.verification import identifier_list, trial_registry
-from kb.rules.trials import has_results, is_overdue, results_due
 from kb.summarize import trial_name
+from kb.trials import has_results, is_overdue, results_due
 
 
 def render_trial(site: Site, trial: Trial) -> str:
@@ -43,7 +43,7 @@ def render_trial(site: Site, trial: Trial) -> str:
         _dates(trial),
         "## Claims it tests",
         "\n".join(
-            f"- {record_link(site, 'claim', c, page, site.kb.claims[c][0].statement)}"
+            f"- {record_link(site, 'claim', c, page, site.kb.claim(c).statement)}"
             for c in trial.tests
             if c in site.kb.claims
         )

@@ -13,8 +13,6 @@ from kb import markup
 from kb.grade import ClaimCertainty
 from kb.model import Identifier, Identifiers
 from kb.render.common import (
-    IDENTIFIER_NAMES,
-    IDENTIFIER_URLS,
     Site,
     certainty_badge,
     record_link,
@@ -22,6 +20,7 @@ from kb.render.common import (
 )
 from kb.sources.lock import TrialRegistration
 from kb.verification import NEW_VERSIONS, SOURCE_WORDS, IdentifierUse, Notice, RegistryCheck
+from kb.words import IDENTIFIER_LABELS, IDENTIFIER_URLS
 
 MISMATCH = frozenset({"other-work", "differs", "not-found"})
 STATUS_WORDS = {
@@ -52,7 +51,7 @@ def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifi
         if use.origin == "record"
     }
     items = []
-    for name in IDENTIFIER_URLS:
+    for name in IDENTIFIER_LABELS:
         identifier: Identifier | None = getattr(identifiers, name)
         if identifier is None:
             continue
@@ -78,7 +77,7 @@ def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifi
 
 
 def _named(name: str, value: str) -> str:
-    return f"{IDENTIFIER_NAMES[name]} {markup.link(value, IDENTIFIER_URLS[name](value))}"
+    return f"{IDENTIFIER_LABELS[name]} {markup.link(value, IDENTIFIER_URLS[name](value))}"
 
 
 def _curator(identifier: Identifier) -> str:
@@ -171,7 +170,7 @@ def claim_banners(site: Site, claim_id: str, certainty: ClaimCertainty) -> list[
             f"{certainty_badge(certainty.computed_with_excluded)}."
         )
         out.append(_admonition("danger", "Rests on a retracted study", body))
-    claim = site.kb.claims[claim_id][0]
+    claim = site.kb.claim(claim_id)
     resting = [c for c in claim.depends_on if c in site.kb.claims and site.certainty(c).excluded]
     if resting:
         links = ", ".join(record_link(site, "claim", c, page) for c in resting)
@@ -199,7 +198,7 @@ def trial_registry(site: Site, trial_id: str) -> tuple[list[str], list[str]]:
     if not pairs or pairs[0].entry is None or pairs[0].entry.trial is None:
         return [], []
     check, registration = pairs[0], pairs[0].entry.trial
-    trial = site.kb.trials[trial_id][0]
+    trial = site.kb.trial(trial_id)
     section = [
         "### In the registry",
         f"{markup.text(check.registry)}, retrieved {markup.text(check.retrieved or '?')}: "

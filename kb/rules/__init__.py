@@ -1,20 +1,24 @@
-"""Rules across records: one module per family, each with a `check(kb, context)` yielding
-problems."""
+"""The rule families of `kb check`, one module each; every family is a `check(evidence,
+context)` that yields problems, and every family is listed in RULES."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 
-from kb.corpus import KnowledgeBase
-from kb.problems import Problem
+from kb.evidence import Evidence
+from kb.problems import Context, Problem
+from kb.rules import citations, duplicates, grading, ids, links, numbers, registries, trials
 
+Rule = Callable[[Evidence, Context], Iterator[Problem]]
 
-@dataclass(frozen=True)
-class Context:
-    today: dt.date
-    """The date against which 'overdue' and 'in the future' are judged."""
-
-
-Rule = Callable[[KnowledgeBase, Context], Iterator[Problem]]
+RULES: tuple[Rule, ...] = (
+    ids.check,
+    citations.check,
+    duplicates.check,
+    numbers.check,
+    trials.check,
+    links.check,
+    grading.check,
+    registries.check,
+)
+"""Every rule family, in the order their problems are gathered (reports sort them anyway)."""

@@ -7,8 +7,10 @@ import re
 from collections.abc import Iterator
 
 from kb.cite import IDENTIFIER_FIELDS, REQUIRED_FIELDS, BibEntry
-from kb.corpus import KnowledgeBase, LoadedRecord
-from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN, Study, Trial
+from kb.corpus import Loaded
+from kb.evidence import Evidence
+from kb.identifiers import normalise_identifier
+from kb.model import IDENTIFIER_PATTERNS, Study, Trial
 from kb.problems import (
     DECLARED_UNVERIFIED,
     ENTRY_LACKS_FIELD,
@@ -16,35 +18,28 @@ from kb.problems import (
     MALFORMED_IDENTIFIER,
     MISSING_CITATION,
     UNCITED_ENTRY,
+    Context,
     Problem,
+    did_you_mean,
 )
-from kb.rules import Context
-from kb.validate import did_you_mean
-
-_PATTERNS = {"doi": DOI_PATTERN, "pmid": PMID_PATTERN, "pmcid": PMCID_PATTERN}
+from kb.words import IDENTIFIER_LABELS
 
 
-def normalise_identifier(name: str, value: str) -> str:
-    """DOIs are case-insensitive; the other identifiers compare as written."""
-    value = value.strip()
-    return value.casefold() if name == "doi" else value
-
-
-def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
+def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
+    kb = evidence.kb
     bib = kb.bibliography
     cited: set[str] = set()
-    citing: list[tuple[Study | Trial, LoadedRecord]] = [*kb.studies.values(), *kb.trials.values()]
-    for record, loaded in citing:
+    citing: list[Loaded[Study] | Loaded[Trial]] = [*kb.studies.values(), *kb.trials.values()]
+    for loaded in citing:
+        record = loaded.record
         if record.cite is None:
             continue
         entry = bib.get(record.cite)
         if entry is None:
-            line, col = loaded.source.value(("cite",))
             if bib.entries or not bib.problems:
-                yield Problem(
-                    loaded.path,
-                    line,
-                    col,
+                yield Problem.at(
+                    loaded,
+                    ("cite",),
                     MISSING_CITATION,
                     f"citation key '{record.cite}' is not in {bib.path}",
                     did_you_mean(record.cite, bib.entries) or "add the BibTeX entry",
@@ -61,11 +56,12 @@ def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
                     loaded,
                     ("identifiers", name, "value"),
                     IDENTIFIER_DISAGREES,
-                    f"{name.upper()} '{ours.value}' differs from '{theirs}' in entry '{entry.key}'",
+                    f"{IDENTIFIER_LABELS[name]} '{ours.value}' differs from '{theirs}' "
+                    f"in entry '{entry.key}'",
                     "check both against the publisher page and correct one",
                 )
-    for loaded in kb.records:  # a half-filled record still cites its entry
-        if loaded.record is None and loaded.raw_cite and (entry := bib.get(loaded.raw_cite)):
+    for any_file in kb.records:  # a half-filled record still cites its entry
+        if any_file.record is None and any_file.raw_cite and (entry := bib.get(any_file.raw_cite)):
             cited.add(entry.key)
     for entry in bib.entries.values():
         yield from _entry_problems(entry, bib.path, entry.key in cited)
@@ -122,7 +118,8 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
             + ("it, or list it" if len(undeclared) == 1 else "them, or list them")
             + " after 'UNVERIFIED:' in the note if not confirmed in a source",
         )
-    for name, pattern in _PATTERNS.items():
+    for name in IDENTIFIER_FIELDS:
+        pattern = IDENTIFIER_PATTERNS[name]
         value = entry.fields.get(name)
         if value is not None and not re.fullmatch(pattern, value.strip()):
             line, col = entry.position(name)
@@ -131,7 +128,7 @@ def _entry_problems(entry: BibEntry, path: str, is_cited: bool) -> Iterator[Prob
                 line,
                 col,
                 MALFORMED_IDENTIFIER,
-                f"malformed {name.upper()} '{value}' in entry '{entry.key}'",
+                f"malformed {IDENTIFIER_LABELS[name]} '{value}' in entry '{entry.key}'",
                 _FORMATS[name],
             )
 

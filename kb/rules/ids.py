@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import PurePosixPath
 
 from kb.corpus import KnowledgeBase, LoadedRecord
-from kb.load import Loc
-from kb.model import Claim, Concept, Study, Trial
+from kb.evidence import Evidence
+from kb.model import FOLDER_OF_KIND, Claim, Concept, Study, Trial
 from kb.problems import (
     DUPLICATE_ID,
     FILE_NAME_DIFFERS,
@@ -16,17 +16,18 @@ from kb.problems import (
     REPEATED_LINK,
     UNKNOWN_RECORD,
     WRONG_KIND,
+    Context,
+    Loc,
     Problem,
+    did_you_mean,
 )
-from kb.rules import Context
-from kb.validate import did_you_mean
 
 RESERVED_IDS = {"index": "its page would replace the list of all {kind}"}
 """Ids whose page would take the place of a page of the site."""
-_LISTS = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
 
 
-def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
+def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
+    kb = evidence.kb
     yield from _reserved_ids(kb)
     yield from _duplicate_ids(kb)
     yield from _file_names(kb)
@@ -42,7 +43,7 @@ def _reserved_ids(kb: KnowledgeBase) -> Iterator[Problem]:
                 ("id",),
                 INVALID_VALUE,
                 f"id '{loaded.raw_id}' is reserved: "
-                + reason.format(kind=_LISTS.get(loaded.kind, "records")),
+                + reason.format(kind=FOLDER_OF_KIND.get(loaded.kind, "records")),
                 "choose another id, and rename the file to match",
             )
 
@@ -82,22 +83,19 @@ def _references(kb: KnowledgeBase) -> Iterator[Problem]:
         for loc, target, kind in _outgoing(loaded):
             if target in ids[kind]:
                 continue
-            line, col = loaded.source.value(loc)
             other = next((k for k, known in ids.items() if target in known), None)
             if other is not None:
-                yield Problem(
-                    loaded.path,
-                    line,
-                    col,
+                yield Problem.at(
+                    loaded,
+                    loc,
                     WRONG_KIND,
                     f"'{target}' is a {other}, not a {kind}",
                     f"'{loc[0]}' takes {kind} ids",
                 )
                 continue
-            yield Problem(
-                loaded.path,
-                line,
-                col,
+            yield Problem.at(
+                loaded,
+                loc,
                 UNKNOWN_RECORD,
                 f"unknown {kind} '{target}'",
                 did_you_mean(target, ids[kind]) or f"create the {kind} or fix the id",

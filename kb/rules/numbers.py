@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kb.clock import earliest, latest
-from kb.corpus import KnowledgeBase, LoadedRecord
-from kb.load import Loc
+from kb.corpus import LoadedRecord
+from kb.evidence import Evidence
 from kb.model import Finding, Identifiers, Interval, Study, Trial
 from kb.problems import (
     ANALYSED_OVER_ENROLLED,
@@ -17,19 +17,21 @@ from kb.problems import (
     PERCENT_OVER_100,
     VALUE_OUTSIDE_INTERVAL,
     Code,
+    Context,
+    Loc,
     Problem,
 )
-from kb.rules import Context
 
 
-def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
-    for study, loaded in kb.studies.values():
-        for i, finding in enumerate(study.findings):
-            yield from _finding(finding, ("findings", i), loaded)
-        yield from _sample_size(study, loaded)
-        yield from _study_dates(study, loaded, context)
-    for trial, loaded in kb.trials.values():
-        yield from _trial_dates(trial, loaded, context)
+def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
+    kb = evidence.kb
+    for study in kb.studies.values():
+        for i, finding in enumerate(study.record.findings):
+            yield from _finding(finding, ("findings", i), study)
+        yield from _sample_size(study.record, study)
+        yield from _study_dates(study.record, study, context)
+    for trial in kb.trials.values():
+        yield from _trial_dates(trial.record, trial, context)
 
 
 def _finding(finding: Finding, loc: Loc, loaded: LoadedRecord) -> Iterator[Problem]:

@@ -2,42 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 
-from kb.clock import latest
-from kb.corpus import KnowledgeBase
-from kb.model import Trial
-from kb.problems import TRIAL_OVERDUE, Problem
-from kb.rules import Context
-
-FINISHED = frozenset({"completed", "terminated", "withdrawn"})
-RESULTS = frozenset({"results", "interim-results"})
+from kb.evidence import Evidence
+from kb.problems import TRIAL_OVERDUE, Context, Problem
+from kb.trials import is_overdue, results_due
 
 
-def results_due(trial: Trial) -> str | None:
-    """The date results were due: announced results date, else completion, else primary
-    completion."""
-    dates = trial.dates
-    for due in (dates.results_expected, dates.completion, dates.primary_completion):
-        if due is not None:
-            return due.date
-    return None
-
-
-def has_results(trial: Trial) -> bool:
-    return any(publication.type in RESULTS for publication in trial.publications)
-
-
-def is_overdue(trial: Trial, today: dt.date) -> bool:
-    """Results are due, the trial is not known to have finished, and no results are linked."""
-    due = results_due(trial)
-    finished = trial.status is not None and trial.status.overall in FINISHED
-    return due is not None and latest(due) < today and not finished and not has_results(trial)
-
-
-def check(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
-    for trial, loaded in kb.trials.values():
+def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
+    kb = evidence.kb
+    for loaded in kb.trials.values():
+        trial = loaded.record
         if not is_overdue(trial, context.today):
             continue
         if trial.status is None:

@@ -27,14 +27,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kb.files import write_atomic
-from kb.model import DOI_PATTERN, NCT_PATTERN, PMCID_PATTERN, PMID_PATTERN
+from kb.model import IDENTIFIER_PATTERNS
 from kb.problems import LOCK_UNREADABLE, Problem
 
 LOCK_NAME = "sources.lock.json"
 FORMAT = 1
 KINDS = ("doi", "pmid", "pmcid", "nct")
 """The identifiers the registries resolve, in the order the lockfile and reports list them."""
-PATTERNS = {"doi": DOI_PATTERN, "pmid": PMID_PATTERN, "pmcid": PMCID_PATTERN, "nct": NCT_PATTERN}
+PATTERNS = {kind: IDENTIFIER_PATTERNS[kind] for kind in KINDS}
 Registry = Literal["crossref", "pubmed", "pmc", "clinicaltrials.gov"]
 REGISTRY_OF: dict[str, Registry] = {
     "doi": "crossref",

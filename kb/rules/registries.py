@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import networkx as nx
-
 from kb.corpus import KnowledgeBase
-from kb.grade import claim_certainty, study_level
-from kb.graph import node
+from kb.evidence import Evidence
 from kb.model import Trial, TrialDate
 from kb.problems import (
     METADATA_DIFFERS,
@@ -26,11 +23,12 @@ from kb.problems import (
     TRIAL_DATES_DIFFER,
     TRIAL_STATUS_DIFFERS,
     Code,
+    Context,
     Problem,
 )
-from kb.rules import Context
 from kb.sources.lock import LOCK_NAME, TrialRegistration
 from kb.verification import NEW_VERSIONS, IdentifierUse, Notice, RegistryCheck, Verification
+from kb.words import join_words, plural, quoted_ids
 
 DATE_LABELS = {
     "start": "start",
@@ -39,17 +37,15 @@ DATE_LABELS = {
 }
 
 
-def check(
-    kb: KnowledgeBase, context: Context, graph: nx.MultiDiGraph, verification: Verification
-) -> Iterator[Problem]:
+def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
+    kb, verification = evidence.kb, evidence.verification
     if not kb.has_lock:
         return
     yield from _identifiers(kb, verification)
-    yield from _retractions(kb, graph, verification)
+    yield from _retractions(evidence)
     for study_id, notices in sorted(verification.corrected.items()):
-        loaded = kb.studies[study_id][1]
         yield Problem.at(
-            loaded,
+            kb.studies[study_id],
             ("id",),
             NOTICE,
             f"study '{study_id}': {_notices(notices)}",
@@ -63,9 +59,11 @@ def check(
             and entry
             and entry.trial
         ):
-            trial, loaded = kb.trials[use.record_id]
-            for loc, code, message, hint in _trial_differences(trial, entry.trial, entry.retrieved):
-                yield Problem.at(loaded, loc, code, message, hint)
+            trial = kb.trials[use.record_id]
+            for loc, code, message, hint in _trial_differences(
+                trial.record, entry.trial, entry.retrieved
+            ):
+                yield Problem.at(trial, loc, code, message, hint)
 
 
 def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Problem]:
@@ -76,7 +74,7 @@ def _identifiers(kb: KnowledgeBase, verification: Verification) -> Iterator[Prob
             kb.lock_path,
             NOT_RESOLVED,
             f"no identifier is resolved yet: {count} "
-            f"{'identifier waits' if count == 1 else 'identifiers wait'} "
+            f"{plural(count, 'identifier waits', 'identifiers wait')} "
             "for 'kb resolve'",
             "run 'kb resolve' where the registries can be reached, or let the "
             "scheduled workflow do it",
@@ -170,7 +168,7 @@ def _other_work(use: IdentifierUse, check: RegistryCheck) -> str:
 
 
 def _differences(check: RegistryCheck) -> str:
-    return _join(
+    return join_words(
         [
             f"{d.field} ('{d.ours}' there, '{d.theirs}' in {check.registry})"
             for d in check.differences
@@ -178,18 +176,15 @@ def _differences(check: RegistryCheck) -> str:
     )
 
 
-def _retractions(
-    kb: KnowledgeBase, graph: nx.MultiDiGraph, verification: Verification
-) -> Iterator[Problem]:
-    excluded = verification.excluded
+def _retractions(evidence: Evidence) -> Iterator[Problem]:
+    kb = evidence.kb
     affected: dict[str, list[str]] = {}
-    for claim_id, (claim, loaded) in sorted(kb.claims.items()):
-        certainty = claim_certainty(kb, graph, claim, excluded)
+    for claim_id, claim in sorted(kb.claims.items()):
+        certainty = evidence.certainty(claim_id)
         if not certainty.excluded:
             continue
         studies = [study_id for study_id, _ in certainty.excluded]
         affected[claim_id] = studies
-        line, col = loaded.source.value(("id",))
         without = f"'{certainty.computed}'" if certainty.computed else "not rated"
         with_them = (
             f"'{certainty.computed_with_excluded}'"
@@ -202,69 +197,63 @@ def _retractions(
             if certainty.curated
             else ""
         )
-        yield Problem(
-            loaded.path,
-            line,
-            col,
+        yield Problem.at(
+            claim,
+            ("id",),
             RESTS_ON_RETRACTED,
-            f"claim '{claim_id}' rests on retracted {_studies(studies)}; its certainty "
+            f"claim '{claim_id}' rests on retracted {quoted_ids('study', studies, 'studies')}; "
+            "its certainty "
             f"is computed without {them}: {without} (with {them}: {with_them})"
             f"{curated}",
             "review the claim; change the retracted study's link or remove it",
         )
-    yield from _dependents(kb, graph, affected)
-    for study_id, notices in sorted(verification.retracted.items()):
-        study, loaded = kb.studies[study_id]
+    yield from _dependents(evidence, affected)
+    for study_id, notices in sorted(evidence.verification.retracted.items()):
+        study = kb.studies[study_id]
         counted = (
             sorted(
                 {
                     link.claim
-                    for link in study.links
+                    for link in study.record.links
                     if link.relation != "qualifies" and link.claim in kb.claims
                 }
             )
-            if study_level(study).level
+            if evidence.level(study_id).level
             else []
         )
         if not counted:
             continue
         yield Problem.at(
-            loaded,
+            study,
             ("id",),
             RETRACTED_COUNTED,
             f"study '{study_id}' is retracted: {_notices(notices)}; it still "
-            f"supports or refutes {_claims(counted)}",
+            f"supports or refutes {quoted_ids('claim', counted)}",
             "it is left out of every certainty; make its links 'qualifies' with a note "
             "saying why, or remove them",
         )
 
 
-def _dependents(
-    kb: KnowledgeBase, graph: nx.MultiDiGraph, affected: dict[str, list[str]]
-) -> Iterator[Problem]:
+def _dependents(evidence: Evidence, affected: dict[str, list[str]]) -> Iterator[Problem]:
     """Claims that depend, directly or through other claims, on a claim resting on a retracted
     study."""
     reached: dict[str, tuple[str, str]] = {}
     queue = [(claim_id, claim_id) for claim_id in sorted(affected)]
     while queue:
         target, origin = queue.pop(0)
-        for source, _, kind in sorted(graph.in_edges(node("claim", target), data="kind")):
-            dependant = graph.nodes[source]["id"]
-            if kind != "depends_on" or dependant in affected or dependant in reached:
+        for dependant in evidence.dependants(target):
+            if dependant in affected or dependant in reached:
                 continue
             reached[dependant] = (target, origin)
             queue.append((dependant, origin))
     for claim_id, (target, origin) in sorted(reached.items()):
-        loaded = kb.claims[claim_id][1]
-        line, col = loaded.source.value(("id",))
         via = "" if target == origin else f" through claim '{target}'"
-        yield Problem(
-            loaded.path,
-            line,
-            col,
+        yield Problem.at(
+            evidence.kb.claims[claim_id],
+            ("id",),
             RESTS_ON_RETRACTED,
             f"claim '{claim_id}' depends{via} on claim '{origin}', which rests on "
-            f"retracted {_studies(affected[origin])}",
+            f"retracted {quoted_ids('study', affected[origin], 'studies')}",
             "review the claim once the claim it depends on is reviewed",
         )
 
@@ -323,19 +312,3 @@ def _dated(date: str, kind: str | None) -> str:
 
 def _notices(notices: list[Notice]) -> str:
     return "; ".join(f"{n.registry} records {n.describe()}" for n in notices)
-
-
-def _studies(ids: list[str]) -> str:
-    quoted = ", ".join(f"'{i}'" for i in ids)
-    return f"study {quoted}" if len(ids) == 1 else f"studies {quoted}"
-
-
-def _claims(ids: list[str]) -> str:
-    quoted = ", ".join(f"'{i}'" for i in ids)
-    return f"claim {quoted}" if len(ids) == 1 else f"claims {quoted}"
-
-
-def _join(parts: list[str]) -> str:
-    if len(parts) < 2:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]

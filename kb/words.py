@@ -1,0 +1,110 @@
+"""The words the site, the command line and the exports share: one place for each label.
+
+Plain text only; pages escape it (kb.markup) where they print it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+CERTAINTY_WORDS = {"high": "high", "moderate": "moderate", "low": "low", "very-low": "very low"}
+"""GRADE's certainty ratings as words in a sentence."""
+CERTAINTY_SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
+CONCERN_WORDS = {
+    "no-concern": "no concern",
+    "serious-concern": "serious concern",
+    "very-serious-concern": "very serious concern",
+}
+DOMAIN_WORDS = {
+    "risk-of-bias": "risk of bias",
+    "inconsistency": "inconsistency",
+    "imprecision": "imprecision",
+    "indirectness": "indirectness",
+}
+MEASURE_WORDS = {
+    "median-os": "median OS",
+    "median-pfs": "median PFS",
+    "hr": "HR",
+    "or": "OR",
+    "rr": "RR",
+    "rate": "rate",
+    "proportion": "proportion",
+    "mean": "mean",
+    "median": "median",
+    "mean-difference": "mean difference",
+    "count": "count",
+}
+DESIGN_NAMES: dict[str, tuple[str, str]] = {
+    "meta-analysis": ("meta-analysis", "meta-analyses"),
+    "systematic-review": ("systematic review", "systematic reviews"),
+    "rct": ("randomised trial", "randomised trials"),
+    "prospective-cohort": ("prospective cohort study", "prospective cohort studies"),
+    "retrospective-cohort": ("retrospective cohort study", "retrospective cohort studies"),
+    "registry-analysis": ("registry analysis", "registry analyses"),
+    "cross-sectional": ("cross-sectional study", "cross-sectional studies"),
+    "case-control": ("case-control study", "case-control studies"),
+    "case-series": ("case series", "case series"),
+    "case-report": ("case report", "case reports"),
+    "trial-protocol": ("trial protocol", "trial protocols"),
+    "conference-abstract": ("conference abstract", "conference abstracts"),
+    "narrative-review": ("narrative review", "narrative reviews"),
+    "editorial": ("editorial", "editorials"),
+    "expert-opinion": ("expert opinion", "expert opinions"),
+    "mechanistic-theory": ("mechanistic theory", "mechanistic theories"),
+}
+"""Each design as a reader names it, singular and plural, in the order lists show them."""
+
+IDENTIFIER_LABELS = {
+    "doi": "DOI",
+    "pmid": "PMID",
+    "pmcid": "PMCID",
+    "nct": "ClinicalTrials.gov",
+    "eudract": "EudraCT",
+}
+"""Each identifier as readers know it, in the order records and pages list them."""
+IDENTIFIER_URLS: dict[str, Callable[[str], str]] = {
+    "doi": lambda v: f"https://doi.org/{v}",
+    "pmid": lambda v: f"https://pubmed.ncbi.nlm.nih.gov/{v}/",
+    "pmcid": lambda v: f"https://pmc.ncbi.nlm.nih.gov/articles/{v}/",
+    "nct": lambda v: f"https://clinicaltrials.gov/study/{v}",
+    "eudract": lambda v: f"https://www.clinicaltrialsregister.eu/ctr-search/search?query={v}",
+}
+"""The page each identifier names."""
+
+
+def design_name(design: str, count: int = 1) -> str:
+    singular, plural = DESIGN_NAMES.get(design, (design, design))
+    return singular if count == 1 else plural
+
+
+def certainty_label(rating: str | None) -> str:
+    """'High', 'Very low'; 'Not rated' when there is no rating."""
+    return CERTAINTY_WORDS[rating].capitalize() if rating else "Not rated"
+
+
+def plural(count: int, singular: str, plural: str | None = None) -> str:
+    """The word for `count` things: 'study', 'studies'."""
+    return singular if count == 1 else (plural or singular + "s")
+
+
+def counted(count: int, singular: str, plural_form: str | None = None) -> str:
+    """'1 study', '3 studies', '0 claims'."""
+    return f"{count:,} {plural(count, singular, plural_form)}"
+
+
+def count_phrase(count: int, singular: str, plural_form: str | None = None) -> str:
+    """Like `counted`, but 'no studies' for none, as a sentence says it."""
+    return f"{'no' if count == 0 else f'{count:,}'} {plural(count, singular, plural_form)}"
+
+
+def join_words(words: Sequence[str], last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(words) < 2:
+        return "".join(words)
+    return ", ".join(words[:-1]) + f" {last} " + words[-1]
+
+
+def quoted_ids(kind: str, ids: Sequence[str], plural_kind: str | None = None) -> str:
+    """ "study 'a'" or "studies 'a', 'b'", as problem messages name records."""
+    names = ", ".join(f"'{record_id}'" for record_id in ids)
+    return f"{plural(len(ids), kind, plural_kind)} {names}"
