@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import subprocess
 import sys
@@ -339,3 +340,50 @@ def test_values_quoted_from_records_cannot_break_lines_or_drive_the_terminal(
         assert all(pattern.match(line) for line in lines), lines
         assert not re.search("[\x00-\x1f\x7f\u202e]", result.stdout.replace("\n", ""))
         assert "\\x1b]0;pwned\\x07\\x1b[2J\\u202eevil" in result.stdout
+
+
+def run_kb(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process, so a traceback would show as it would to a user."""
+    environment = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    return subprocess.run(
+        [sys.executable, "-m", "kb", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**environment, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("Error: ") and expected in result.stderr, result.stderr
+
+
+def test_a_hand_edited_generated_page_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    write_tree(tmp_path / "evidence", minimal_kb())
+    first = run_kb(tmp_path, "generate", "--today", "2024-06-01")
+    assert first.returncode == 0, first.stderr
+    page = tmp_path / "site_src" / "claims" / "drug-x-improves-survival.md"
+    page.write_text(page.read_text() + "\nA note typed into the generated page.\n")
+    study = tmp_path / "evidence" / "claims" / "drug-x-improves-survival.yaml"
+    study.write_text(study.read_text().replace("statement: ", "statement: Revised. ", 1))
+    result = run_kb(tmp_path, "generate", "--today", "2024-06-01")
+    assert_one_line_error(result, "was edited by hand since kb generated it")
+
+
+@pytest.mark.parametrize("command", ["generate", "build", "check", "diff"])
+def test_a_source_date_epoch_that_is_no_date_is_one_line_and_exit_2(
+    tmp_path: Path, command: str
+) -> None:
+    write_tree(tmp_path / "evidence", minimal_kb())
+    (tmp_path / "mkdocs.yml").write_text("site_name: t\n")
+    args = [command, "main"] if command == "diff" else [command]
+    result = run_kb(tmp_path, *args, env={"SOURCE_DATE_EPOCH": "abc"})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "SOURCE_DATE_EPOCH is 'abc', not a number of seconds" in result.stderr

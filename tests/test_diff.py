@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import html
+import json
 import subprocess
 from pathlib import Path
 
+import locks
 import pytest
 from click.testing import CliRunner, Result
 from conftest import minimal_kb, write_tree
 from helpers import snapshot
 
 from kb import markup
+from kb.build import BuildOptions, generate
 from kb.cli import main
 
 GIT_ENV = {
@@ -128,3 +132,24 @@ def test_record_text_cannot_inject_markdown() -> None:
     escaped = markup.text("<script>*x*</script> | [a](javascript:b) `k`")
     assert not set(escaped) & set("<>*|[]()`")
     assert html.unescape(escaped) == "<script>*x*</script> | [a](javascript:b) `k`"
+
+
+def test_kb_diff_and_the_site_agree_on_a_retracted_study(repository: Path, tmp_path: Path) -> None:
+    """The registry reports smith-2020 retracted: the site leaves it out of the certainty of the
+    claim it supports, and so must kb diff, or a reviewer would read 'no change' while the
+    published page changes."""
+    evidence = repository / "evidence"
+    (evidence / "sources.lock.json").write_text(
+        locks.resolved(doi=locks.crossref("crossref-retracted.json"))
+    )
+    result = kb_diff(repository, "main")
+    assert result.exit_code == 0, result.output
+    claim = result.stdout.split("#### `drug-x-improves-survival`", 1)[1].split("####", 1)[0]
+    assert "- certainty: high → none" in claim
+    generate(BuildOptions(evidence=evidence, docs=tmp_path / "docs"), dt.date(2024, 6, 1))
+    page = (tmp_path / "docs" / "claims" / "drug-x-improves-survival.md").read_text()
+    assert 'Certainty of the evidence: Not rated"' in page
+    data = json.loads((tmp_path / "docs" / "downloads" / "evidence.json").read_text())
+    (site_claim,) = [c for c in data["claims"] if c["id"] == "drug-x-improves-survival"]
+    assert site_claim["certainty"]["final"] is None
+    assert site_claim["certainty"]["computed_with_excluded"] == "high"
