@@ -18,14 +18,23 @@ from pathlib import Path
 from kb.corpus import modeline
 from kb.errors import KbError
 from kb.files import create_atomic, display_path
-from kb.model import FOLDERS, ID_PATTERN, NCT_PATTERN, Design, Measure, Question, Relation, Trial
+from kb.model import (
+    FOLDER_OF_KIND,
+    ID_PATTERN,
+    NCT_PATTERN,
+    Design,
+    Measure,
+    Question,
+    Relation,
+    Trial,
+)
 
 DESIGNS: tuple[str, ...] = typing.get_args(Design)
 QUESTIONS: tuple[str, ...] = typing.get_args(Question)
 MEASURES: tuple[str, ...] = typing.get_args(Measure)
 RELATIONS: tuple[str, ...] = typing.get_args(Relation)
 PHASES: tuple[str, ...] = typing.get_args(Trial.model_fields["phase"].annotation)
-FOLDER_OF: dict[str, str] = {kind: folder for folder, kind in FOLDERS.items()}
+
 
 OPTIONS: dict[str, tuple[str, ...]] = {
     "study": ("cite", "design", "question"),
@@ -243,14 +252,14 @@ def _check_values(kind: str, record_id: str, values: Mapping[str, str]) -> None:
 
 
 def record_path(evidence: Path, kind: str, record_id: str) -> Path:
-    return evidence / FOLDER_OF[kind] / f"{record_id}.yaml"
+    return evidence / FOLDER_OF_KIND[kind] / f"{record_id}.yaml"
 
 
 def used_ids(evidence: Path) -> set[str]:
     """File stems of every record: ids are unique across kinds (KB302), file stem == id."""
     return {
         path.stem
-        for folder in FOLDER_OF.values()
+        for folder in FOLDER_OF_KIND.values()
         if (evidence / folder).is_dir()
         for path in (evidence / folder).rglob("*.yaml")
     }
