@@ -220,6 +220,7 @@ def build_command(
 @click.option("--design", help="Study design, e.g. rct (study).")
 @click.option("--question", help="OCEBM question type, e.g. prognosis (study, claim).")
 @click.option("--statement", help="The claim, in one sentence (claim).")
+@click.option("--subject", help="The intervention or factor, in a few words (claim).")
 @click.option("--topic", help="Heading the claim is listed under (claim).")
 @click.option("--title", help="Official title (trial).")
 @click.option("--nct", help="ClinicalTrials.gov id, e.g. NCT01234567 (trial).")

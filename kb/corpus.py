@@ -20,6 +20,7 @@ from kb.model import (
     Claim,
     ClinicalQuestion,
     Concept,
+    Discrepancy,
     Record,
     Study,
     Trial,
@@ -32,7 +33,7 @@ SCHEMA_FOLDER = "schemas"
 BIB_NAME = "references.bib"
 
 R = TypeVar("R", bound=Record | None, covariant=True)
-K = TypeVar("K", Study, Claim, Trial, Concept)
+K = TypeVar("K", Study, Claim, Trial, Concept, Discrepancy)
 
 
 def modeline(kind: str) -> str:
@@ -99,6 +100,10 @@ class KnowledgeBase:
     @cached_property
     def concepts(self) -> dict[str, Loaded[Concept]]:
         return self.of_kind(Concept)
+
+    @cached_property
+    def discrepancies(self) -> dict[str, Loaded[Discrepancy]]:
+        return self.of_kind(Discrepancy)
 
     def study(self, study_id: str) -> Study:
         return self.studies[study_id].record

@@ -1,10 +1,11 @@
 """One analysis of a knowledge base, made once per run and shared by every command.
 
 `Evidence` holds the loaded records and, computed when first asked for and then kept, the
-claim-evidence graph, the registries' verification of every identifier, each study's level and
+claim-evidence graph, the registries' verification of every identifier, each study's level,
+the body of evidence of each claim's outcome with its GRADE certainty and pooled estimate, and
 each claim's certainty. `kb check`, the site, the exports and `kb diff` all read them from here,
 so they cannot disagree: a retracted study is left out of a claim's certainty wherever it is
-shown. Nothing else builds the graph or verifies identifiers.
+shown. Nothing else builds the graph, verifies identifiers or grades.
 """
 
 from __future__ import annotations
@@ -15,8 +16,11 @@ from functools import cached_property
 import networkx as nx
 
 from kb import graph as claim_graph
+from kb.bodies import Body, Participants, build_body, count_participants
+from kb.certainty import ClaimCertainty, OutcomeCertainty, claim_certainty, rate_outcome
 from kb.corpus import KnowledgeBase
-from kb.grade import ClaimCertainty, StudyLevel, claim_certainty, study_level
+from kb.grade import StudyLevel, study_level
+from kb.labels import study_label
 from kb.model import Link, Study
 from kb.verification import Verification, verify_kb
 
@@ -25,6 +29,7 @@ from kb.verification import Verification, verify_kb
 class Evidence:
     kb: KnowledgeBase
     _levels: dict[str, StudyLevel] = field(default_factory=dict, init=False, repr=False)
+    _bodies: dict[tuple[str, str, bool], Body] = field(default_factory=dict, init=False, repr=False)
     _certainties: dict[str, ClaimCertainty] = field(default_factory=dict, init=False, repr=False)
 
     @cached_property
@@ -58,23 +63,57 @@ class Evidence:
 
     def is_contested(self, claim_id: str) -> bool:
         """Studies that count (not retracted) both support and refute the claim."""
-        relations = {
-            link.relation
-            for study_id, link in self.linked(claim_id)
-            if study_id not in self.excluded
-        }
-        return {"supports", "refutes"} <= relations
+        return self.certainty(claim_id).contested
+
+    def label(self, study_id: str) -> str:
+        """'Oweira et al. 2017'."""
+        return study_label(self.kb, study_id)
 
     def level(self, study_id: str) -> StudyLevel:
         if study_id not in self._levels:
             self._levels[study_id] = study_level(self.kb.study(study_id))
         return self._levels[study_id]
 
+    def body(self, claim_id: str, outcome_id: str, with_excluded: bool = False) -> Body:
+        """The findings the claim's links name for the outcome, and what grading needs of them;
+        `with_excluded` counts retracted studies too."""
+        key = (claim_id, outcome_id, with_excluded)
+        if key not in self._bodies:
+            claim = self.kb.claim(claim_id)
+            outcome = next(o for o in claim.outcomes if o.id == outcome_id)
+            self._bodies[key] = build_body(
+                self.kb,
+                claim,
+                outcome,
+                self.linked_studies(claim_id),
+                self.level,
+                self.label,
+                {} if with_excluded else self.excluded,
+            )
+        return self._bodies[key]
+
+    def participants(self, claim_id: str, outcome_id: str) -> Participants:
+        return count_participants(self.body(claim_id, outcome_id), self.kb)
+
     def certainty(self, claim_id: str) -> ClaimCertainty:
-        """The claim's certainty, computed without the excluded (retracted) studies."""
+        """The claim's certainty: each outcome's, without the retracted studies, and the
+        claim's, the lowest of its critical outcomes."""
         if claim_id not in self._certainties:
             claim = self.kb.claim(claim_id)
-            self._certainties[claim_id] = claim_certainty(
-                claim, self.linked_studies(claim_id), self.excluded
+            outcomes = tuple(self._rate(claim_id, o.id, False) for o in claim.outcomes)
+            excluded = tuple(
+                sorted(
+                    {pair for o in claim.outcomes for pair in self.body(claim_id, o.id).excluded}
+                )
             )
+            again = (
+                tuple(self._rate(claim_id, o.id, True) for o in claim.outcomes)
+                if excluded
+                else None
+            )
+            self._certainties[claim_id] = claim_certainty(outcomes, excluded, again)
         return self._certainties[claim_id]
+
+    def _rate(self, claim_id: str, outcome_id: str, with_excluded: bool) -> OutcomeCertainty:
+        body = self.body(claim_id, outcome_id, with_excluded)
+        return rate_outcome(body, count_participants(body, self.kb))

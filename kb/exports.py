@@ -15,13 +15,15 @@ from typing import Any
 
 import networkx as nx
 
+from kb.certainty import OutcomeCertainty
 from kb.corpus import KnowledgeBase, Loaded
 from kb.evidence import Evidence
 from kb.model import Claim, Concept, Study, Trial
+from kb.pooling import Pooled
 from kb.references import resolve_identifiers
 from kb.vancouver import format_fields
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 Listed = Study | Claim | Trial | Concept
 
 
@@ -66,55 +68,104 @@ def _study_item(
     }
 
 
+def _claim_item(evidence: Evidence, loaded: Loaded[Claim]) -> dict[str, Any]:
+    claim_id = loaded.record.id
+    certainty = evidence.certainty(claim_id)
+    return {
+        **_item(loaded),
+        "certainty": {
+            "final": certainty.final,
+            "basis": certainty.basis,
+            "counted": list(certainty.counted),
+            "excluded": [{"study": s, "reason": reason} for s, reason in certainty.excluded],
+            "computed_with_excluded": certainty.computed_with_excluded,
+        },
+        "outcomes": [_outcome_item(evidence, claim_id, rated) for rated in certainty.outcomes],
+        "evidence": [
+            {"study": study_id, "relation": link.relation}
+            for study_id, link in evidence.linked(claim_id)
+        ],
+    }
+
+
+def _outcome_item(evidence: Evidence, claim_id: str, rated: OutcomeCertainty) -> dict[str, Any]:
+    body = evidence.body(claim_id, rated.outcome.id)
+    people = rated.participants
+    return {
+        "id": rated.outcome.id,
+        "name": rated.outcome.name,
+        "importance": rated.outcome.importance,
+        "findings": [
+            {
+                "study": item.study.id,
+                "finding": item.finding.id,
+                "relation": item.relation,
+                "inverted": item.inverted,
+            }
+            for item in body.items
+            if item.finding is not None
+        ],
+        "studies": list(rated.studies),
+        "participants": people.total if people else None,
+        "participants_unknown": list(people.unknown) if people else [],
+        "counted_once": list(people.merged) if people else [],
+        "certainty": {
+            "start": rated.start,
+            "start_reason": rated.start_reason,
+            "domains": [
+                {"domain": d.name, "rating": d.rating, "reason": d.reason} for d in rated.domains
+            ],
+            "computed": rated.computed,
+            "curated": rated.curated,
+            "rationale": rated.rationale,
+            "final": rated.final,
+        },
+        "pooled": _pooled(rated.pooled),
+    }
+
+
+def _pooled(pooled: Pooled | None) -> dict[str, Any] | None:
+    if pooled is None:
+        return None
+    return {
+        "measure": pooled.measure,
+        "estimate": pooled.estimate,
+        "ci_lower": pooled.ci_lower,
+        "ci_upper": pooled.ci_upper,
+        "tau2": pooled.tau2,
+        "i2": pooled.i2,
+        "k": pooled.k,
+        "method": pooled.method,
+        "prediction_lower": pooled.prediction_lower,
+        "prediction_upper": pooled.prediction_upper,
+    }
+
+
 def evidence_json(evidence: Evidence, today: dt.date) -> str:
     """Every valid record as JSON with its computed grade; `as_of` is the date given.
 
     Studies carry their OCEBM level and their identifiers with the curator's status (from the
     record, or from references.bib) and the registry's (`registry`: not-resolved, matches,
-    differs, other-work or not-found; null where no registry is asked, as for EudraCT); claims
-    carry the GRADE-style certainty with each domain's concern and reason, the studies counted
-    and those left out (retracted) with the reason. Records that failed their schema check are
-    left out.
+    differs, other-work or not-found; null where no registry is asked, as for EudraCT). Claims
+    carry their certainty (the lowest of their critical outcomes, and why) and, per outcome, the
+    findings it rests on (study and finding id), the studies and patients (counted once), the
+    GRADE certainty (start, each domain's rating and reason, final) and, where findings were
+    pooled, the pooled estimate with tau², I², k and the method; studies left out (retracted)
+    are named with the reason. Discrepancies (sources reporting one result differently) are
+    listed as recorded. Records that failed their schema check are left out.
     """
     kb = evidence.kb
     states: dict[tuple[str, str, str, str], str] = {
         (u.kind, u.record_id, u.name, u.value): c.state for u, c in evidence.verification.checks
     }
     studies = [_study_item(evidence, loaded, states) for _, loaded in sorted(kb.studies.items())]
-    claims = []
-    for claim_id, loaded in sorted(kb.claims.items()):
-        certainty = evidence.certainty(claim_id)
-        claims.append(
-            {
-                **_item(loaded),
-                "certainty": {
-                    "start": certainty.start,
-                    "computed": certainty.computed,
-                    "curated": certainty.curated,
-                    "final": certainty.final,
-                    "rationale": certainty.rationale,
-                    "domains": [
-                        {"name": d.name, "concern": d.concern, "reason": d.reason}
-                        for d in certainty.domains
-                    ],
-                    "counted": list(certainty.counted),
-                    "excluded": [
-                        {"study": study_id, "reason": reason}
-                        for study_id, reason in certainty.excluded
-                    ],
-                    "computed_with_excluded": certainty.computed_with_excluded,
-                },
-                "evidence": [
-                    {"study": study_id, "relation": link.relation}
-                    for study_id, link in evidence.linked(claim_id)
-                ],
-            }
-        )
+    claims = [_claim_item(evidence, loaded) for _, loaded in sorted(kb.claims.items())]
     trials = [
         {**_item(loaded), "reference": _reference(kb, loaded.record.cite)}
         for _, loaded in sorted(kb.trials.items())
     ]
     concepts = [_item(loaded) for _, loaded in sorted(kb.concepts.items())]
+    discrepancies = [_item(loaded) for _, loaded in sorted(kb.discrepancies.items())]
     return _dumps(
         {
             "schema_version": SCHEMA_VERSION,
@@ -123,6 +174,7 @@ def evidence_json(evidence: Evidence, today: dt.date) -> str:
             "claims": claims,
             "trials": trials,
             "concepts": concepts,
+            "discrepancies": discrepancies,
         }
     )
 

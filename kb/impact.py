@@ -17,6 +17,7 @@ from kb import markup
 from kb.check import check_evidence
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.evidence import Evidence
+from kb.pooling import Pooled
 from kb.problems import Problem
 from kb.summarize import claim_summary
 from kb.words import counted
@@ -39,6 +40,8 @@ class ClaimView:
     counts: tuple[int, int, int]
     """Studies that support, refute and qualify the claim."""
     summary: str
+    outcomes: tuple[tuple[str, str | None, str], ...] = ()
+    """(outcome id, certainty, pooled estimate in words) of each outcome."""
 
 
 @dataclass(frozen=True)
@@ -120,10 +123,23 @@ def claim_views(evidence: Evidence, today: dt.date) -> dict[str, ClaimView]:
     for claim_id in sorted(evidence.kb.claims):
         relations = Counter[str](link.relation for _, link in evidence.linked(claim_id))
         counts = (relations["supports"], relations["refutes"], relations["qualifies"])
+        certainty = evidence.certainty(claim_id)
+        outcomes = tuple(
+            (o.outcome.id, o.final, _pooled_words(o.pooled)) for o in certainty.outcomes
+        )
         views[claim_id] = ClaimView(
-            evidence.certainty(claim_id).final, counts, claim_summary(evidence, claim_id, today)
+            certainty.final, counts, claim_summary(evidence, claim_id, today), outcomes
         )
     return views
+
+
+def _pooled_words(pooled: Pooled | None) -> str:
+    if pooled is None:
+        return "none"
+    return (
+        f"{pooled.measure.upper()} {pooled.estimate:.3g} ({pooled.ci_lower:.3g} to "
+        f"{pooled.ci_upper:.3g}; k={pooled.k}, I² {pooled.i2:.0%})"
+    )
 
 
 def _problems(evidence: Evidence, today: dt.date) -> dict[tuple[str, str, str], Problem]:
@@ -190,6 +206,7 @@ def _claim_lines(change: ClaimChange) -> list[str]:
         new = after.counts[index] if after else 0
         if old != new:
             lines.append(f"- studies that {relation.removesuffix('s')}: {_arrow(old, new)}")
+    lines += _outcome_lines(before, after)
     old_summary = before.summary if before else None
     new_summary = after.summary if after else None
     if old_summary != new_summary:
@@ -197,6 +214,21 @@ def _claim_lines(change: ClaimChange) -> list[str]:
         lines += [f"    - before: {markup.gfm_text(old_summary)}"] if old_summary else []
         lines += [f"    - after: {markup.gfm_text(new_summary)}"] if new_summary else []
     return [*lines, ""]
+
+
+def _outcome_lines(before: ClaimView | None, after: ClaimView | None) -> list[str]:
+    """Each outcome whose certainty or pooled estimate changed, before -> after."""
+    old = {o[0]: o[1:] for o in before.outcomes} if before else {}
+    new = {o[0]: o[1:] for o in after.outcomes} if after else {}
+    lines = []
+    for outcome_id in sorted(set(old) | set(new)):
+        was, now = old.get(outcome_id, (None, "none")), new.get(outcome_id, (None, "none"))
+        name = markup.gfm_code(outcome_id)
+        if was[0] != now[0] or outcome_id not in old or outcome_id not in new:
+            lines.append(f"- outcome {name} certainty: {_arrow(was[0], now[0])}")
+        if was[1] != now[1]:
+            lines.append(f"- outcome {name} pooled: {_arrow(was[1], now[1])}")
+    return lines
 
 
 def _problem_line(problem: Problem, prefix: str) -> str:

@@ -6,19 +6,18 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 
+from kb.certainty import ClaimCertainty, OutcomeCertainty
 from kb.clock import latest
 from kb.evidence import Evidence
-from kb.grade import ClaimCertainty
 from kb.model import Study, Trial
+from kb.statements import outcome_statement
 from kb.trials import has_results, is_overdue, results_due
 from kb.words import (
     CERTAINTY_WORDS,
     DESIGN_NAMES,
-    DOMAIN_WORDS,
     count_phrase,
     counted,
     design_name,
-    join_words,
     plural,
 )
 
@@ -78,8 +77,11 @@ def trial_sentence(trial: Trial, today: dt.date) -> str:
 
 
 def claim_summary(evidence: Evidence, claim_id: str, today: dt.date) -> str:
-    """The plain-language paragraph shown under a claim."""
+    """The plain-language paragraph shown under a claim: what the evidence says on each outcome
+    (critical first) with its certainty, which studies it rests on, and the trials to come."""
     certainty = evidence.certainty(claim_id)
+    claim = evidence.kb.claim(claim_id)
+    sentences = [outcome_sentence(evidence, claim_id, rated) for rated in _by_importance(certainty)]
     left_out = {study_id for study_id, _ in certainty.excluded}
     by_relation: dict[str, list[Study]] = defaultdict(list)
     ungraded: list[Study] = []
@@ -92,7 +94,7 @@ def claim_summary(evidence: Evidence, claim_id: str, today: dt.date) -> str:
             ungraded.append(study)
         else:
             by_relation[link.relation].append(study)
-    sentences = [_support_sentence(by_relation)]
+    sentences.append(_support_sentence(by_relation))
     if retracted:
         phrase = count_phrase(len(retracted), "retracted study is", "retracted studies are")
         sentences.append(f"{phrase} not counted ({designs_phrase(retracted)}).".capitalize())
@@ -105,13 +107,43 @@ def claim_summary(evidence: Evidence, claim_id: str, today: dt.date) -> str:
     if ungraded:
         sentences.append(
             f"{designs_phrase(ungraded).capitalize()} "
-            f"{plural(len(ungraded), 'describes', 'describe')} it without results of their own."
+            f"{plural(len(ungraded), 'describes', 'describe')} it without results of "
+            f"{plural(len(ungraded), 'its', 'their')} own."
         )
-    sentences.append(_certainty_sentence(certainty))
+    if claim.outcomes and certainty.final is None:
+        sentences.append("Its certainty cannot be rated yet.")
     sentences += [
         trial_sentence(evidence.kb.trial(t), today) for t in evidence.trials_testing(claim_id)
     ]
     return " ".join(sentences)
+
+
+def outcome_sentence(evidence: Evidence, claim_id: str, rated: OutcomeCertainty) -> str:
+    """'Overall survival (critical): We are very uncertain whether ... (very low certainty;
+    3 studies, 150 patients).'"""
+    claim = evidence.kb.claim(claim_id)
+    body = evidence.body(claim_id, rated.outcome.id)
+    statement = outcome_statement(claim, body, rated)
+    name = rated.outcome.name[0].upper() + rated.outcome.name[1:]
+    head = f"{name} ({rated.outcome.importance}): {statement}"
+    if rated.final is None:
+        return head
+    return head[:-1] + f" ({CERTAINTY_WORDS[rated.final]} certainty; {evidence_size(rated)})."
+
+
+def evidence_size(rated: OutcomeCertainty) -> str:
+    """'2 studies, 13,326 patients', '1 study, at least 69 patients', '1 study'."""
+    studies = counted(len(rated.studies), "study", "studies")
+    people = rated.participants
+    if people is None or (not people.total and people.unknown):
+        return f"{studies}, number of patients not reported"
+    least = "at least " if people.unknown else ""
+    return f"{studies}, {least}{counted(people.total, 'patient')}"
+
+
+def _by_importance(certainty: ClaimCertainty) -> list[OutcomeCertainty]:
+    order = {"critical": 0, "important": 1}
+    return sorted(certainty.outcomes, key=lambda o: order[o.outcome.importance])
 
 
 def _support_sentence(by_relation: dict[str, list[Study]]) -> str:
@@ -132,17 +164,3 @@ def _support_sentence(by_relation: dict[str, list[Study]]) -> str:
     else:
         tail = "no study refutes it"
     return f"{head}; {tail}."
-
-
-def _certainty_sentence(certainty: ClaimCertainty) -> str:
-    final = certainty.final
-    if final is None:
-        return "Its certainty cannot be rated yet."
-    concerns = [DOMAIN_WORDS[d.name] for d in certainty.domains if d.concern != "no-concern"]
-    sentence = f"The certainty of the evidence is {CERTAINTY_WORDS[final]}"
-    if certainty.curated and certainty.curated != certainty.computed:
-        computed = CERTAINTY_WORDS[certainty.computed] if certainty.computed else "not rated"
-        sentence += f" (a curator's rating; computed: {computed})"
-    if concerns:
-        sentence += f", with concerns about {join_words(concerns)}"
-    return sentence + "."

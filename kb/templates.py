@@ -38,9 +38,10 @@ PHASES: tuple[str, ...] = typing.get_args(Trial.model_fields["phase"].annotation
 
 OPTIONS: dict[str, tuple[str, ...]] = {
     "study": ("cite", "design", "question"),
-    "claim": ("statement", "question", "topic"),
+    "claim": ("statement", "subject", "question", "topic"),
     "trial": ("title", "cite", "nct"),
     "concept": ("term", "definition"),
+    "discrepancy": (),
 }
 """The values `kb new` can fill in, by record kind."""
 
@@ -115,25 +116,59 @@ def _study_lines(record_id: str, values: Mapping[str, str], stub: StudyStub | No
         "  comparator:",
         "  outcome:",
         "# sample_size: {enrolled: 120, analysed: 112}",
-        "# risk_of_bias: {tool: RoB 2, judgement: low, rationale: ...}",
-        "# each finding: the number as printed, where it is, and the words around it",
-        "findings: []",
-        "#  - outcome: overall survival",
-        *_choices("measure", MEASURES, indent="   "),
-        "#    value: 0.72",
-        "#    ci: {lower: 0.58, upper: 0.89}",
-        "#    locator: Table 2",
-        '#    quote: "..."',
-        "# each link: the claim this study bears on, how, and the quote that shows it",
-        "links: []",
-        "#  - claim: claim-id",
-        f"#    relation: {' | '.join(RELATIONS)}",
-        '#    quote: "..."',
-        "#    locator: Results, page 4",
+        "# database: SEER  # the registry or database the patients come from",
+        *_RISK_OF_BIAS,
+        *_FINDINGS,
+        *_LINKS,
         "# what the study did and found, in plain words",
         "summary:",
     ]
     return lines
+
+
+_RISK_OF_BIAS = [
+    "# risk of bias: RoB 2 (randomised), ROBINS-I (other studies of an intervention), QUIPS",
+    "# (prognostic factors) or QUADAS-2 (diagnostic accuracy); judge every domain of the tool",
+    "# (kb check names them), or write 'tool: not-assessed' with a rationale",
+    "# risk_of_bias:",
+    "#   tool: robins-i",
+    "#   domains:",
+    "#     - domain: confounding",
+    "#       judgement: serious",
+    "#       reason: what in the source leads to the judgement",
+    "#       locator: Methods",
+]
+_FINDINGS = [
+    "# each finding: an id, the number as printed, where it is, and the source's words",
+    "# ('paraphrase' instead of 'quote' when the words are not the source's);",
+    "# uncomment the lines below as they are, then fill them in",
+    "# findings:",
+    "#   - id: os-hr",
+    "#     outcome: overall survival",
+    *_choices("measure", MEASURES, indent="    "),
+    "#     measure: hr",
+    "#     value: 0.72",
+    "#     ci: {lower: 0.58, upper: 0.89}",
+    "#     p: 0.003",
+    "#     comparison: {group: resection, reference: chemotherapy alone}",
+    "#     better: lower  # lower hazard of death is better",
+    "#     groups:",
+    "#       - {name: resection, n: 60}",
+    "#       - {name: chemotherapy alone, n: 60}",
+    "#     locator: Table 2",
+    '#     quote: "HR 0.72 (95% CI 0.58-0.89; P = .003)"',
+]
+_LINKS = [
+    "# each link: the claim this study bears on, how, and the findings it rests on, each",
+    "# mapped to an outcome of the claim ('rests_on: text' for an argument or a theory)",
+    "# links:",
+    "#   - claim: claim-id",
+    f"#     relation: {' | '.join(RELATIONS)}",
+    "#     findings:",
+    "#       - {finding: os-hr, outcome: overall-survival}",
+    '#     quote: "..."',
+    "#     locator: Results, page 4",
+]
 
 
 def _identifier_lines(identifiers: Mapping[str, str]) -> list[str]:
@@ -159,6 +194,8 @@ def _claim_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
         f"id: {record_id}",
         "# one clinically meaningful statement, as a clinician would say it",
         f"statement:{_value(values, 'statement')}",
+        "# the intervention, exposure or factor in a few words, as the summaries name it",
+        f"subject:{_value(values, 'subject')}",
         *_choices("question (OCEBM 2011)", QUESTIONS),
         f"question:{_value(values, 'question')}",
         "scope:",
@@ -168,8 +205,14 @@ def _claim_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
         "  outcome:",
         "# the heading it is listed under, e.g. 'Surgery for liver metastases'",
         f"topic:{_value(values, 'topic')}",
+        "# the outcomes it is judged on; studies map their findings to these ids",
+        "outcomes:",
+        "  - id:",
+        "    name:",
+        "    importance:  # critical | important",
+        "    effect:  # increase | decrease | estimate (a single rate, no comparison)",
+        "    better:  # higher | lower: which way is better for patients",
         "# depends_on: [other-claim-id]",
-        "# certainty: {rating: low, rationale: ...}  # only to differ from the computed one",
     ]
 
 
@@ -213,6 +256,20 @@ def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
     ]
 
 
+def _discrepancy_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
+    return [
+        f"id: {record_id}",
+        "# the findings that report the same result differently (study id and finding id)",
+        "findings:",
+        "  - {study: , finding: }",
+        "  - {study: , finding: }",
+        "# what differs, in plain words",
+        "description:",
+        "# which figures the knowledge base uses, and why",
+        "resolution:",
+    ]
+
+
 def render_record(
     kind: str,
     record_id: str,
@@ -228,6 +285,8 @@ def render_record(
         body = _claim_lines(record_id, values)
     elif kind == "trial":
         body = _trial_lines(record_id, values)
+    elif kind == "discrepancy":
+        body = _discrepancy_lines(record_id, values)
     else:
         body = _concept_lines(record_id, values)
     return "\n".join([modeline(kind), *body]) + "\n"

@@ -6,20 +6,33 @@ Plain text only; pages escape it (kb.markup) where they print it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
+from kb.model import Finding
+
+DASH = "\u2013"
+"""The en dash of ranges: 7.6\u201314.5 months."""
 CERTAINTY_WORDS = {"high": "high", "moderate": "moderate", "low": "low", "very-low": "very low"}
 """GRADE's certainty ratings as words in a sentence."""
 CERTAINTY_SYMBOLS = {"high": "⊕⊕⊕⊕", "moderate": "⊕⊕⊕◯", "low": "⊕⊕◯◯", "very-low": "⊕◯◯◯"}
-CONCERN_WORDS = {
-    "no-concern": "no concern",
-    "serious-concern": "serious concern",
-    "very-serious-concern": "very serious concern",
-}
 DOMAIN_WORDS = {
     "risk-of-bias": "risk of bias",
     "inconsistency": "inconsistency",
-    "imprecision": "imprecision",
     "indirectness": "indirectness",
+    "imprecision": "imprecision",
+    "publication-bias": "publication bias",
+    "large-effect": "large effect",
+    "dose-response": "dose-response gradient",
+    "plausible-confounding": "plausible confounding",
+}
+"""GRADE's domains: five that rate down, three that rate up."""
+RATING_WORDS = {
+    "no-concern": "no concern",
+    "serious-concern": "serious concern",
+    "very-serious-concern": "very serious concern",
+    "none": "not rated up",
+    "up-one": "rated up one level",
+    "up-two": "rated up two levels",
 }
 MEASURE_WORDS = {
     "median-os": "median OS",
@@ -33,6 +46,7 @@ MEASURE_WORDS = {
     "median": "median",
     "mean-difference": "mean difference",
     "count": "count",
+    "difference": "difference",
 }
 DESIGN_NAMES: dict[str, tuple[str, str]] = {
     "meta-analysis": ("meta-analysis", "meta-analyses"),
@@ -108,3 +122,59 @@ def quoted_ids(kind: str, ids: Sequence[str], plural_kind: str | None = None) ->
     """ "study 'a'" or "studies 'a', 'b'", as problem messages name records."""
     names = ", ".join(f"'{record_id}'" for record_id in ids)
     return f"{plural(len(ids), kind, plural_kind)} {names}"
+
+
+def number(value: float) -> str:
+    """Numbers as written in the source: no float noise, no exponent."""
+    out = format(Decimal(repr(float(value))), "f")
+    return out.rstrip("0").rstrip(".") if "." in out else out
+
+
+def interval(lower: float, upper: float, level: float) -> str:
+    return f"{number(level * 100)}% CI {number(lower)}\u2013{number(upper)}"
+
+
+def finding_text(finding: Finding, groups: bool = True) -> str:
+    """A result as a reader says it: 'HR 2.044 (95% CI 1.342 to 3.114), no resection vs
+    resection' or 'median OS 14 months (resected) vs 8 months (explored), p < 0.001'. Plain
+    text; without `groups`, the group values are left out."""
+    unit = finding.unit or ""
+
+    def amount(value: float | None, low: float | None = None, high: float | None = None) -> str:
+        suffix = unit if unit == "%" else (f" {unit}" if unit else "")
+        shown = (
+            number(value) if value is not None else f"{number(low or 0)}{DASH}{number(high or 0)}"
+        )
+        return f"{shown}{suffix}"
+
+    parts = []
+    measure = MEASURE_WORDS[finding.measure]
+    shown_groups = [g for g in finding.groups if g.value is not None or g.range is not None]
+    group_values = {g.value for g in shown_groups}
+    if finding.value is not None and not (groups and group_values == {finding.value}):
+        part = f"{measure} {amount(finding.value)}"
+        if finding.ci:
+            part += f" ({interval(finding.ci.lower, finding.ci.upper, finding.ci.level)})"
+        if finding.comparison:
+            reference = finding.comparison.reference or "the reference (not stated)"
+            part += f", {finding.comparison.group} vs {reference}"
+        parts.append(part)
+    elif finding.value is None and finding.range is not None:
+        parts.append(f"{measure} {amount(None, finding.range.low, finding.range.high)}")
+    elif finding.value is None and finding.comparison and not shown_groups:
+        reference = finding.comparison.reference or "the reference (not stated)"
+        parts.append(f"{measure}, {finding.comparison.group} vs {reference}")
+    if groups and shown_groups:
+        values = []
+        for group in shown_groups:
+            low, high = (group.range.low, group.range.high) if group.range else (None, None)
+            shown = amount(group.value, low, high)
+            if group.ci:
+                shown += f" ({interval(group.ci.lower, group.ci.upper, group.ci.level)})"
+            values.append(f"{shown} ({group.name})")
+        parts.append(f"{measure} {' vs '.join(values)}")
+    if finding.p is not None:
+        parts.append(f"p {finding.p_comparator} {number(finding.p)}")
+    if not parts or parts == [measure]:
+        return f"{finding.outcome[0].lower()}{finding.outcome[1:]}, reported without figures"
+    return ", ".join(parts)

@@ -74,9 +74,9 @@ sample_size:
 period:
   start: 2015-03
   end: 2018-11
-risk_of_bias:
-  tool: RoB 2
-  judgement: low
+database: DX-1 trial
+setting: 12 centres
+# risk of bias: at the end
 findings:
   - outcome: overall survival
     measure: hr
@@ -86,6 +86,11 @@ findings:
       upper: 0.89
     p: 0.003
     locator: Table 2
+    id: os-hr
+    comparison: {{group: drug X, reference: placebo}}
+    better: lower
+    n: 500
+    quote: "HR 0.72 (95% CI 0.58-0.89; P = .003; 500 patients)"
   - outcome: response
     measure: proportion
     value: 41.5
@@ -94,12 +99,23 @@ findings:
       lower: 35.2
       upper: 47.9
     locator: Results, paragraph 3
+    id: response
+    quote: "41.5% responded (95% CI 35.2 to 47.9)"
 links:
   - claim: drug-x-improves-survival
     relation: supports
     quote: Drug X reduced the risk of death by 28%.
     locator: Abstract
+    findings: [{{finding: os-hr, outcome: overall-survival}}]
 summary: A randomised trial of drug X.
+risk_of_bias:
+  tool: rob-2
+  domains:
+    - {{domain: randomisation, judgement: low, reason: Central computer randomisation.}}
+    - {{domain: deviations, judgement: low, reason: Double-blind placebo.}}
+    - {{domain: missing-data, judgement: low, reason: 500 of 520 analysed.}}
+    - {{domain: measurement, judgement: low, reason: Death is measured without bias.}}
+    - {{domain: reporting, judgement: low, reason: Registered primary outcome reported.}}
 """
 
 STUDY_JONES = f"""\
@@ -114,9 +130,9 @@ design: prospective-cohort
 question: prognosis
 sample_size:
   enrolled: 610
-risk_of_bias:
-  tool: QUIPS
-  judgement: moderate
+database: Cohort Registry
+setting: one centre
+# risk of bias: at the end
 findings:
   - outcome: median overall survival
     measure: median-os
@@ -124,10 +140,22 @@ findings:
     unit: months
     ci: {{lower: 12.1, upper: 16.0}}
     locator: Figure 1
+    id: median-os
+    quote: "median OS 14.2 months (95% CI 12.1-16.0)"
 links:
   - claim: liver-metastases-predict-survival
     relation: supports
     locator: Discussion
+    findings: [{{finding: median-os, outcome: overall-survival}}]
+risk_of_bias:
+  tool: quips
+  domains:
+    - {{domain: participation, judgement: low, reason: Consecutive patients.}}
+    - {{domain: attrition, judgement: low, reason: Complete follow-up.}}
+    - {{domain: factor-measurement, judgement: low, reason: Imaging at diagnosis.}}
+    - {{domain: outcome-measurement, judgement: low, reason: Death registry.}}
+    - {{domain: confounding, judgement: moderate, reason: Age and stage only.}}
+    - {{domain: analysis, judgement: low, reason: Prespecified model.}}
 """
 
 CLAIM_DRUG = f"""\
@@ -139,6 +167,9 @@ scope:
   population: adults after resection
   intervention: drug X
 topic: treatment
+subject: drug X after resection
+outcomes:
+  - {{id: overall-survival, name: overall survival, importance: critical, effect: increase}}
 """
 
 CLAIM_LIVER = f"""\
@@ -149,9 +180,12 @@ question: prognosis
 topic: prognosis
 depends_on:
   - drug-x-improves-survival
-certainty:
-  rating: high
-  rationale: One large prospective cohort at low risk of bias.
+subject: liver metastases
+outcomes:
+  - id: overall-survival
+    name: overall survival
+    importance: critical
+    effect: decrease
 """
 
 TRIAL = f"""\
@@ -209,9 +243,20 @@ sources:
 """
 
 
+DISCREPANCY = f"""\
+{modeline("discrepancy")}
+id: survival-figures
+findings:
+  - {{study: smith-2020, finding: os-hr}}
+  - {{study: jones-2021, finding: median-os}}
+description: Two records of survival that read differently.
+"""
+
+
 def minimal_kb() -> dict[str, FileText]:
     """A fresh copy of the valid knowledge base: relative path -> text."""
     return {
+        "discrepancies/survival-figures.yaml": DISCREPANCY,
         "references.bib": BIB,
         "studies/smith-2020.yaml": STUDY_SMITH,
         "studies/jones-2021.yaml": STUDY_JONES,

@@ -24,13 +24,16 @@ TEXT_SLOTS: list[Slot] = (
             ("pico", "comparator"),
             ("pico", "outcome"),
             ("sample_size", "note"),
-            ("risk_of_bias", "tool"),
+            ("risk_of_bias", "domains", 0, "reason"),
+            ("risk_of_bias", "domains", 1, "locator"),
             ("risk_of_bias", "rationale"),
             ("findings", 0, "outcome"),
             ("findings", 0, "locator"),
-            ("findings", 0, "quote"),
+            ("findings", 0, "paraphrase"),
             ("findings", 0, "note"),
-            ("findings", 0, "comparison"),
+            ("findings", 0, "comparison", "group"),
+            ("findings", 0, "comparison", "reference"),
+            ("findings", 1, "paraphrase"),
             ("findings", 1, "groups", 0, "name"),
             ("findings", 1, "groups", 1, "name"),
             ("links", 0, "quote"),
@@ -46,6 +49,8 @@ TEXT_SLOTS: list[Slot] = (
         ("claims/drug-x-improves-survival.yaml", loc)
         for loc in [
             ("statement",),
+            ("subject",),
+            ("outcomes", 0, "name"),
             ("topic",),
             ("scope", "population"),
             ("scope", "intervention"),
@@ -57,7 +62,7 @@ TEXT_SLOTS: list[Slot] = (
     ]
     + [
         ("claims/liver-metastases-predict-survival.yaml", loc)
-        for loc in [("statement",), ("certainty", "rationale")]
+        for loc in [("statement",), ("subject",)]
     ]
     + [
         ("trials/drug-x-trial.yaml", loc)
@@ -86,6 +91,10 @@ TEXT_SLOTS: list[Slot] = (
         ]
     ]
 )
+TEXT_SLOTS += [
+    ("discrepancies/survival-figures.yaml", ("description",)),
+    ("discrepancies/survival-figures.yaml", ("resolution",)),
+]
 URL_SLOTS: list[Slot] = [
     ("studies/smith-2020.yaml", ("identifiers", "doi", "source")),
     ("trials/drug-x-trial.yaml", ("status", "sources", 0)),
@@ -100,7 +109,7 @@ def _put(data: Any, loc: tuple[str | int, ...], value: str) -> None:
         following = loc[i + 1]
         if isinstance(data, list):
             while len(data) <= int(part):
-                data.append({"name": "group", "value": 1.0} if following == "name" else {})
+                data.append({"name": "group"} if following == "name" else {})
             data = data[int(part)]
         else:
             data = data.setdefault(part, [] if isinstance(following, int) else {})

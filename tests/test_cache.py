@@ -29,7 +29,8 @@ def evidence(tmp_path: Path) -> Path:
     (root / "claims" / "orphan.yaml").write_text(
         "# yaml-language-server: $schema=../../schemas/claim.schema.json\n"
         "id: orphan\nstatement: A claim no study supports.\nquestion: prognosis\ntopic: Test\n"
-        "depends_on: [orphan-typo]\n"
+        "subject: nothing\noutcomes:\n  - {id: survival, name: survival, importance: critical, "
+        "effect: decrease}\ndepends_on: [orphan-typo]\n"
     )
     return root
 

@@ -40,13 +40,23 @@ Edit = tuple[str, str, str]
 
 WARNING: Edit = ("references.bib", "}\n\n@article{jones", "}\n\n@misc{unused,\n}\n\n@article{jones")
 """An unused bibliography entry: one warning (KB402)."""
-ERROR: Edit = ("studies/smith-2020.yaml", "p: 0.003", "p: 3")
-"""A p-value of 3: one error (KB703)."""
+_FINDING = (
+    "p: {p}\n    locator: Table 2\n    id: os-hr\n"
+    "    comparison: {{group: drug X, reference: placebo}}\n    better: lower\n    n: 500\n"
+    '    quote: "HR 0.72 (95% CI 0.58-0.89; P = {quoted};'
+)
+ERROR: Edit = (
+    "studies/smith-2020.yaml",
+    _FINDING.format(p="0.003", quoted=".003"),
+    _FINDING.format(p="3", quoted="3"),
+)
+"""A p-value of 3, so written in the quote too: one error (KB703)."""
 INFO: Edit = (
     "studies/jones-2021.yaml",
-    "    locator: Discussion\n",
-    "    locator: Discussion\n  - claim: drug-x-improves-survival\n"
-    "    relation: refutes\n    locator: Table 4\n",
+    "    findings: [{finding: median-os, outcome: overall-survival}]\n",
+    "    findings: [{finding: median-os, outcome: overall-survival}]\n"
+    "  - claim: drug-x-improves-survival\n"
+    "    relation: refutes\n    rests_on: text\n    locator: Table 4\n",
 )
 """A contested claim: one info (KB307)."""
 
@@ -199,6 +209,7 @@ def test_github_format_escapes_properties_and_data(tmp_path: Path) -> None:
         (smith, "value: 41.5", "value: 141.5"),
         (smith, "lower: 35.2", "lower: 135.2"),
         (smith, "upper: 47.9", "upper: 147.9"),
+        (smith, "41.5% responded (95% CI 35.2 to 47.9)", "141.5% (135.2 to 147.9)"),
     )
     result = kb_check(str(root), "--today", "2024-06-01", "--format", "github")
     lines = [line for line in result.stdout.splitlines() if line.startswith("::")]

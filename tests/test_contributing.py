@@ -124,9 +124,9 @@ def test_the_walk_through_works_as_written(project: Path) -> None:
             target = project / block.marker[5:]
             written = target.read_text(encoding="utf-8").splitlines()
             edited = block.body.splitlines()
-            cite = next(line for line in written if line.startswith("cite:"))
-            assert edited[:2] == written[:2] and cite in edited, (
-                "the edited record keeps the modeline, id and cite key kb import wrote"
+            kept = [line for line in written if line.startswith(("cite:", "statement:"))]
+            assert edited[:2] == written[:2] and all(line in edited for line in kept), (
+                "the edited record keeps the modeline, id, and cite key or statement kb wrote"
             )
             target.write_text(block.body + "\n", encoding="utf-8")
     site = project / "site" / "studies" / "muller-2024-widgetosis" / "index.html"

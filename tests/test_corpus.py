@@ -36,8 +36,11 @@ SENTINEL = f"""\
 {modeline("claim")}
 id: lonely-claim
 statement: Nothing links to this claim, so it must always be reported.
+subject: nothing
 question: diagnosis
 topic: diagnosis
+outcomes:
+  - {{id: accuracy, name: accuracy, importance: critical, effect: estimate}}
 """
 SENTINEL_PROBLEM = ("KB304", SENTINEL_PATH, 2, 5)
 SECONDS = 10.0

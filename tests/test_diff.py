@@ -113,7 +113,7 @@ def test_evidence_that_did_not_exist_at_base(repository: Path) -> None:
     git(repository, "commit", "-q", "-m", "empty")
     write_tree(repository / "evidence", minimal_kb())
     out = kb_diff(repository, "HEAD").stdout
-    assert "6 added, 0 removed, 0 changed records" in out
+    assert "7 added, 0 removed, 0 changed records" in out
 
 
 @pytest.mark.parametrize("revision", ["no-such-branch", "HEAD~5"])

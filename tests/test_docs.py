@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from kb import cite, load
-from kb.grade import OCEBM_LEVELS
+from kb.grade import STARTING_CERTAINTY, study_level
+from kb.model import Study
 from kb.problems import CATALOGUE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +66,6 @@ def test_limits_table_lists_exactly_the_limits_in_the_code() -> None:
 
 
 _DESIGN_ROWS = {
-    "meta-analysis, systematic review": ("meta-analysis", "systematic-review"),
     "randomised trial": ("rct",),
     "prospective cohort": ("prospective-cohort",),
     "retrospective cohort": ("retrospective-cohort",),
@@ -73,6 +73,12 @@ _DESIGN_ROWS = {
     "cross-sectional study": ("cross-sectional",),
     "case-control study": ("case-control",),
     "case series, case report": ("case-series", "case-report"),
+    "narrative review, editorial, expert opinion, mechanistic theory": (
+        "narrative-review",
+        "editorial",
+        "expert-opinion",
+        "mechanistic-theory",
+    ),
 }
 _QUESTION_COLUMNS = (
     ("treatment-benefit", "treatment-harm-common", "treatment-harm-rare", "screening"),
@@ -82,18 +88,60 @@ _QUESTION_COLUMNS = (
 )
 
 
+def methods_table(heading: str) -> dict[str, list[str]]:
+    """The first table under a heading of the methods page, by its first cell."""
+    section = METHODS_PAGE.split(f"\n{heading}\n", 1)[1].split("\n#", 1)[0]
+    rows = [
+        line.strip().strip("|").split("|") for line in section.splitlines() if line.startswith("| ")
+    ]
+    return {cells[0].strip(): [cell.strip() for cell in cells[1:]] for cells in rows[1:]}
+
+
+def _study(design: str, question: str) -> Study:
+    return Study.model_validate(
+        {"id": "s", "cite": "s", "design": design, "question": question, "links": []}
+    )
+
+
 def test_methods_level_table_matches_the_grading_code() -> None:
-    rows = {}
-    for line in METHODS_PAGE.splitlines():
-        cells = [cell.strip() for cell in line.strip("|").split("|")]
-        if cells and cells[0] in _DESIGN_ROWS:
-            rows[cells[0]] = [int(cell) for cell in cells[1:]]
+    rows = methods_table("## Level of a study: Oxford CEBM 2011")
     assert set(rows) == set(_DESIGN_ROWS)
     for label, designs in _DESIGN_ROWS.items():
         for column, questions in enumerate(_QUESTION_COLUMNS):
             for design in designs:
                 for question in questions:
-                    assert OCEBM_LEVELS[question][design] == rows[label][column], (label, question)  # type: ignore[index]
+                    level = study_level(_study(design, question)).level
+                    assert level == int(rows[label][column]), (label, question)
+
+
+_START_ROWS = {
+    "randomised trial": ("rct",),
+    "prospective cohort": ("prospective-cohort",),
+    "retrospective cohort": ("retrospective-cohort",),
+    "registry analysis": ("registry-analysis",),
+    "cross-sectional study": ("cross-sectional",),
+    "case-control study": ("case-control",),
+    "case series, case report": ("case-series", "case-report"),
+}
+_START_COLUMNS = (
+    ("treatment-benefit", "treatment-harm-common", "treatment-harm-rare", "screening"),
+    ("prognosis",),
+    ("diagnosis",),
+    ("prevalence",),
+)
+
+
+def test_methods_starting_certainty_table_matches_the_grading_code() -> None:
+    rows = methods_table("### Starting rating")
+    assert set(rows) == set(_START_ROWS)
+    for label, designs in _START_ROWS.items():
+        for column, questions in enumerate(_START_COLUMNS):
+            for design in designs:
+                for question in questions:
+                    shown = rows[label][column].replace(" ", "-")
+                    assert STARTING_CERTAINTY[question].get(design) == shown, (label, question)
+    rated = {design for table in STARTING_CERTAINTY.values() for design in table}
+    assert rated == {d for designs in _START_ROWS.values() for d in designs}
 
 
 def test_readme_commands_are_make_targets() -> None:

@@ -100,7 +100,7 @@ def test_exports_are_byte_identical_across_runs_and_folders(
 
 def test_evidence_json_has_every_record_and_grade(kb: KnowledgeBase, real: dict[str, str]) -> None:
     data = json.loads(real["evidence.json"])
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["as_of"] == "2026-01-15"
     assert [s["id"] for s in data["studies"]] == sorted(kb.studies)
     assert [c["id"] for c in data["claims"]] == sorted(kb.claims)
@@ -110,12 +110,31 @@ def test_evidence_json_has_every_record_and_grade(kb: KnowledgeBase, real: dict[
         assert set(study["level"]) == {"level", "base", "reason"}
         assert study["file"] == f"studies/{study['id']}.yaml"
         assert study["record"] == kb.studies[study["id"]].record.model_dump(mode="json")
+    ratings = {None, "high", "moderate", "low", "very-low"}
     for claim in data["claims"]:
-        certainty = claim["certainty"]
-        assert certainty["final"] in {None, "high", "moderate", "low", "very-low"}
-        assert {"start", "computed", "curated", "domains", "counted"} <= set(certainty)
-        for domain in certainty["domains"]:
-            assert set(domain) == {"name", "concern", "reason"}
+        assert claim["certainty"]["final"] in ratings
+        assert claim["outcomes"], claim["id"]
+        for outcome in claim["outcomes"]:
+            assert {"id", "findings", "studies", "participants", "certainty", "pooled"} <= set(
+                outcome
+            )
+            assert {"start", "domains", "final"} <= set(outcome["certainty"])
+            assert outcome["certainty"]["final"] in ratings
+            for domain in outcome["certainty"]["domains"]:
+                assert set(domain) == {"domain", "rating", "reason"}
+            for finding in outcome["findings"]:
+                study = kb.studies[finding["study"]].record
+                assert finding["finding"] in {f.id for f in study.findings}
+    survival = next(
+        c for c in data["claims"] if c["id"] == "simultaneous-resection-improves-os-vs-chemo"
+    )
+    (os,) = survival["outcomes"]
+    assert {
+        "study": "tachezy-synchronous-resection",
+        "finding": "os-hr-multivariate",
+        "relation": "supports",
+        "inverted": True,
+    } in os["findings"]
     parra = next(s for s in data["studies"] if s["id"] == "parra-robert-2018-lewis")
     assert {
         "name": "pmid",

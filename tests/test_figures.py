@@ -8,6 +8,7 @@ import random
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import pytest
@@ -15,11 +16,15 @@ import pytest
 from kb.corpus import KnowledgeBase, load_kb
 from kb.evidence import Evidence
 from kb.figures import claim_neighbourhood, evidence_map, forest_plot, knowledge_graph
-from kb.model import Claim, Finding, Group, Interval, Link, Relation, Study, Trial
+from kb.model import Claim, Finding, Group, Interval, Link, Outcome, Relation, Study, Trial
 
 EVIDENCE = Path(__file__).resolve().parent.parent / "evidence"
 NS = "{http://www.w3.org/2000/svg}"
 RELATIONS: tuple[Relation, ...] = ("supports", "refutes", "qualifies")
+OUTCOMES: dict[str, Any] = {
+    "subject": "it",
+    "outcomes": [Outcome(id="survival", name="survival", importance="critical", effect="decrease")],
+}
 HOSTILE = '<script>alert(1)</script> " onload="x \' &amp; javascript:x'
 
 
@@ -98,6 +103,7 @@ def ratio_study(*findings: Finding, study_id: str = "ratio-study") -> Study:
 def hr(outcome: str, value: float | None, lower: float, upper: float, **extra: object) -> Finding:
     return Finding.model_validate(
         {
+            "id": re.sub(r"[^a-z0-9]+", "-", outcome.lower()).strip("-") or "finding",
             "outcome": outcome,
             "measure": "hr",
             "value": value,
@@ -178,10 +184,10 @@ def test_groups_of_a_ratio_get_their_own_rows() -> None:
 
 def test_no_forest_plot_without_a_ratio_with_an_interval(kb: KnowledgeBase) -> None:
     median = Finding.model_validate(
-        {"outcome": "os", "measure": "median-os", "value": 14.0, "unit": "months",
+        {"id": "median", "outcome": "os", "measure": "median-os", "value": 14.0, "unit": "months",
          "ci": {"lower": 12.0, "upper": 16.0}, "locator": "Figure 1"}
     )  # fmt: skip
-    no_ci = Finding(outcome="os", measure="hr", value=0.7, locator="abstract")
+    no_ci = Finding(id="no-ci", outcome="os", measure="hr", value=0.7, locator="abstract")
     assert forest_plot(ratio_study(median, no_ci)) is None
     assert forest_plot(kb.studies["crippa-liver-mets-chemo"].record) is None, "HRs without a CI"
     assert forest_plot(ratio_study(hr("typo", 0.0, 0.0, 2.0))) is None, "0 has no log"
@@ -220,13 +226,13 @@ def small_graph(statement: str = "Drug X works.", study_id: str = "smith-2020") 
     """Three studies (one of each relation), a trial and claims above and below the claim."""
     graph = nx.MultiDiGraph()
     for claim_id in ("drug-x-works", "base-claim", "later-claim"):
-        claim = Claim(id=claim_id, statement=statement, question="prognosis", topic="t")
+        claim = Claim(id=claim_id, statement=statement, question="prognosis", topic="t", **OUTCOMES)
         graph.add_node(f"claim:{claim_id}", kind="claim", id=claim_id, record=claim)
     for index, relation in enumerate(RELATIONS):
         name = f"{study_id}-{index}"
         study = Study(id=name, cite="c", design="rct", question="prognosis", summary=statement)
         graph.add_node(f"study:{name}", kind="study", id=name, record=study)
-        link = Link(claim="drug-x-works", relation=relation, locator="abstract")
+        link = Link(claim="drug-x-works", relation=relation, locator="abstract", rests_on="text")
         graph.add_edge(f"study:{name}", "claim:drug-x-works", kind="link", link=link)
     trial = Trial.model_validate(
         {"id": "dx-1", "title": statement, "identifiers": {}, "phase": "phase-3",
@@ -322,14 +328,18 @@ def test_knowledge_graph_of_the_shipped_kb(kb: KnowledgeBase, graph: nx.MultiDiG
 def synthetic(studies: int, claims: int = 10) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     for index in range(claims):
-        claim = Claim(id=f"c-{index:03d}", statement="s", question="prognosis", topic="t")
+        claim = Claim(
+            id=f"c-{index:03d}", statement="s", question="prognosis", topic="t", **OUTCOMES
+        )
         graph.add_node(f"claim:{claim.id}", kind="claim", id=claim.id, record=claim)
     for index in range(studies):
         study = Study(id=f"s-{index:05d}", cite="c", design="rct", question="prognosis")
         graph.add_node(f"study:{study.id}", kind="study", id=study.id, record=study)
         for offset in range(2):
             target = f"c-{(index + offset * 3) % claims:03d}"
-            link = Link(claim=target, relation=RELATIONS[index % 3], locator="p. 1")
+            link = Link(
+                claim=target, relation=RELATIONS[index % 3], locator="p. 1", rests_on="text"
+            )
             graph.add_edge(f"study:{study.id}", f"claim:{target}", kind="link", link=link)
     graph.add_edge("claim:c-000", "claim:c-005", kind="depends_on")
     return graph

@@ -18,11 +18,19 @@ MAX_LINES = 420
 def layers() -> dict[str, int]:
     """Module or package name (relative to kb) -> its layer, from the README's list."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Architecture", 1)[1]
+    block = text.split("## Architecture", 1)[1].split("```text", 1)[1].split("```", 1)[0]
     found: dict[str, int] = {}
-    for number, names in re.findall(r"^(\d+)\. +\w+ +(.+)$", section, re.MULTILINE):
+    layer = 0
+    for line in block.splitlines():
+        numbered = re.match(r"^(\d+)\. +\w+ +(.+)$", line)
+        if numbered:  # '3. domain  names...', then indented lines that go on with names
+            layer, names = int(numbered.group(1)), numbered.group(2)
+        elif line.startswith(" ") and layer:
+            names = line
+        else:
+            continue
         for name in names.split():
-            found[name] = int(number)
+            found[name] = layer
     assert found, "the README's architecture section lists no layers"
     return found
 

@@ -13,13 +13,15 @@ from helpers import changes, snapshot
 
 from kb.cli import main
 from kb.corpus import modeline
-from kb.model import KINDS
+from kb.model import FOLDER_OF_KIND, KINDS
 
 ALL_OPTIONS = {
     "study": ["--cite", "smith2020", "--design", "rct", "--question", "treatment-benefit"],
     "claim": [
         "--statement",
         "Widgets: often harmless # really",
+        "--subject",
+        "widgets",
         "--question",
         "prognosis",
         "--topic",
@@ -38,8 +40,7 @@ def kb_new(root: Path, *args: str) -> Result:
 def test_new_record_has_modeline_and_every_required_field(kb_root: Path, kind: str) -> None:
     result = kb_new(kb_root, kind, f"new-{kind}")
     assert result.exit_code == 0, result.output
-    folder = {"study": "studies", "claim": "claims", "trial": "trials", "concept": "concepts"}
-    text = (kb_root / folder[kind] / f"new-{kind}.yaml").read_text(encoding="utf-8")
+    text = (kb_root / FOLDER_OF_KIND[kind] / f"new-{kind}.yaml").read_text(encoding="utf-8")
     assert text.splitlines()[0] == modeline(kind)
     data = yaml.safe_load(text)
     required = {name for name, info in KINDS[kind].model_fields.items() if info.is_required()}
@@ -50,9 +51,20 @@ def test_new_record_has_modeline_and_every_required_field(kb_root: Path, kind: s
 
 @pytest.mark.parametrize("kind", ["claim", "concept"])
 def test_new_record_with_its_values_checks_clean(kb_root: Path, kind: str) -> None:
+    """Given every value `kb new` takes, only what it cannot take is left: a claim's outcome,
+    each of whose empty fields is told at its line."""
     assert kb_new(kb_root, kind, f"new-{kind}", *ALL_OPTIONS[kind]).exit_code == 0
     problems = [p for p in check_tree(kb_root) if f"new-{kind}" in p.path]
-    assert [p.code for p in problems if p.severity.value == "error"] == []
+    errors = [p.message for p in problems if p.severity.value == "error"]
+    if kind == "claim":
+        assert errors == [
+            "'outcomes[0].id' is empty",
+            "'outcomes[0].name' is empty",
+            "'outcomes[0].importance' is empty",
+            "'outcomes[0].effect' is empty",
+        ]
+    else:
+        assert errors == []
 
 
 def test_empty_required_fields_are_explained_where_they_are(kb_root: Path) -> None:

@@ -149,6 +149,12 @@ def knowledge_bases(draw: st.DrawFn) -> GeneratedKb:
             Spot(path, *doc.put(0, "question", draw(st.sampled_from(get_args(Question)))), "")
         )
         doc.put(0, "topic", quoted(draw(TEXT)))
+        doc.put(0, "subject", quoted(draw(TEXT)))
+        doc.put(0, "outcomes")
+        doc.put(1, "id", "outcome-a", item=True)
+        doc.put(2, "name", quoted(draw(TEXT)))
+        doc.put(2, "importance", draw(st.sampled_from(["critical", "important"])))
+        doc.put(2, "effect", draw(st.sampled_from(["increase", "decrease", "estimate"])))
         earlier = draw(st.sets(st.sampled_from(claims[:j]), max_size=2)) if j else set()
         if earlier:
             doc.put(0, "depends_on")
@@ -171,9 +177,11 @@ def knowledge_bases(draw: st.DrawFn) -> GeneratedKb:
             if draw(st.booleans()):
                 checked, parts = draw(days())
                 doc.put(2, "checked", partial_date(checked, parts))
-        kb.designs.append(
-            Spot(path, *doc.put(0, "design", draw(st.sampled_from(get_args(Design)))), "")
-        )
+        design = draw(st.sampled_from(get_args(Design)))
+        kb.designs.append(Spot(path, *doc.put(0, "design", design), ""))
+        if design in {"systematic-review", "meta-analysis"}:
+            doc.put(0, "includes")
+            doc.put(1, "designs", "[rct]")
         doc.put(0, "question", draw(st.sampled_from(get_args(Question))))
         if draw(st.booleans()):
             enrolled = draw(st.integers(0, 5000))
@@ -190,11 +198,17 @@ def knowledge_bases(draw: st.DrawFn) -> GeneratedKb:
         findings = draw(st.integers(0, 3))
         if findings:
             doc.put(0, "findings")
-        for _ in range(findings):
+        for k in range(findings):
             percent = draw(st.booleans())
             lower, value, upper = draw(interval(100 if percent else 50))
-            doc.put(1, "outcome", quoted(draw(TEXT)), item=True)
-            doc.put(2, "measure", draw(st.sampled_from(get_args(Measure))))
+            written = [value]
+            doc.put(1, "id", f"f-{k}", item=True)
+            doc.put(2, "outcome", quoted(draw(TEXT)))
+            measure = draw(st.sampled_from(get_args(Measure)))
+            doc.put(2, "measure", measure)
+            if measure in {"hr", "or", "rr"}:
+                doc.put(2, "comparison")
+                doc.put(3, "group", quoted(draw(TEXT)))
             doc.put(2, "value", value)
             if percent:
                 doc.put(2, "unit", '"%"')
@@ -203,16 +217,20 @@ def knowledge_bases(draw: st.DrawFn) -> GeneratedKb:
                 low = Spot(path, *doc.put(3, "lower", lower), lower)
                 high = Spot(path, *doc.put(3, "upper", upper), upper)
                 kb.intervals.append((low, high))
+                written += [lower, upper]
             if draw(st.booleans()):
                 p = draw(st.integers(0, 1000)) / 1000
                 kb.p_values.append(Spot(path, *doc.put(2, "p", f"{p:.3f}"), ""))
+                written.append(f"{p:.3f}")
             doc.put(2, "locator", quoted(draw(TEXT)))
+            doc.put(2, "paraphrase", quoted("numbers " + " and ".join(written)))
         doc.put(0, "links")
         for study, claim_id in sorted(linked):
             if study != study_id:
                 continue
             kb.links.append(Spot(path, *doc.put(1, "claim", claim_id, item=True), claim_id))
             doc.put(2, "relation", draw(st.sampled_from(get_args(Relation))))
+            doc.put(2, "rests_on", "text")
             doc.put(2, "quote" if draw(st.booleans()) else "locator", quoted(draw(TEXT)))
         if draw(st.booleans()):
             doc.put(0, "summary", quoted(draw(TEXT)))

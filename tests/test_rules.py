@@ -86,6 +86,7 @@ LEE_LINK = """\
 links:
   - claim: drug-x-improves-survival
     relation: qualifies
+    rests_on: text
     locator: Chapter 2
 """
 SMITH_TWIN = f"""\
@@ -97,6 +98,7 @@ question: treatment-benefit
 links:
   - claim: drug-x-improves-survival
     relation: supports
+    rests_on: text
     locator: Abstract
 """
 BIB_SMITH_TWIN = """
@@ -111,13 +113,25 @@ LONELY_CLAIM = f"""\
 {modeline("claim")}
 id: lonely-claim
 statement: Nothing supports this.
+subject: nothing
 question: diagnosis
 topic: diagnosis
+outcomes:
+  - {{id: accuracy, name: accuracy, importance: critical, effect: estimate}}
 """
 SECOND_LINK = """\
   - claim: drug-x-improves-survivl
     relation: qualifies
+    rests_on: text
     locator: Table 3
+"""
+
+
+OUTCOME = "  - {{id: {id}, name: another, importance: critical, effect: decrease}}\n"
+CURATED = """\
+    certainty:
+      rating: {rating}
+      rationale: One cohort only.
 """
 
 
@@ -167,7 +181,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "value-that-its-tag-cannot-read",
-        (E("KB102", SMITH, 51, 10, "!!int"),),
+        (E("KB102", SMITH, 59, 10, "!!int"),),
         edits=((SMITH, "summary: A randomised", "summary: !!int A randomised"),),
     ),
     Row(
@@ -177,7 +191,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "duplicate-key",
-        (E("KB104", SMITH, 52, 1, "summary: again"),),
+        (E("KB104", SMITH, 60, 1, "summary: again"),),
         edits=((SMITH, "of drug X.\n", "of drug X.\nsummary: again\n"),),
     ),
     Row(
@@ -247,7 +261,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "string-too-long",
-        (E("KB112", SMITH, 51, 10, "xxx"),),
+        (E("KB112", SMITH, 59, 10, "xxx"),),
         edits=((SMITH, "A randomised trial of drug X.", "x" * (MAX_STRING_CHARS + 1)),),
     ),
     Row(
@@ -293,7 +307,7 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "unknown-field",
-        (E("KB204", SMITH, 51, 1, "summray"),),
+        (E("KB204", SMITH, 59, 1, "summray"),),
         edits=((SMITH, "summary:", "summray:"),),
     ),
     Row(
@@ -314,28 +328,32 @@ ROWS: tuple[Row, ...] = (
     Row(
         "id-not-a-slug",
         (
-            E("KB205", JONES, 23, 12, "Liver_metastases"),
+            E("KB205", JONES, 25, 12, "Liver_metastases"),
             E("KB305", JONES, 2, 5, "jones-2021"),
             E("KB304", LIVER, 2, 5, "liver"),
-            E("KB502", LIVER, 9, 11, "high"),
         ),
         edits=((JONES, "claim: liver-metastases-predict", "claim: Liver_metastases-predict"),),
     ),
     Row(
         "link-without-quote-or-locator",
         (
-            E("KB205", JONES, 23, 5, "claim"),
+            E("KB205", JONES, 25, 5, "claim"),
             E("KB305", JONES, 2, 5, "jones-2021"),
             E("KB304", LIVER, 2, 5, "liver"),
-            E("KB502", LIVER, 9, 11, "high"),
         ),
         edits=((JONES, "    locator: Discussion\n", ""),),
     ),
     # ---- KB3xx: ids and the claim-evidence graph
     Row(
         "unknown-claim",
-        (E("KB301", SMITH, 51, 12, "drug-x-improves-survivl"),),
-        edits=((SMITH, "    locator: Abstract\n", "    locator: Abstract\n" + SECOND_LINK),),
+        (E("KB301", SMITH, 59, 12, "drug-x-improves-survivl"),),
+        edits=(
+            (
+                SMITH,
+                "    findings: [{finding: os-hr, outcome: overall-survival}]\n",
+                "    findings: [{finding: os-hr, outcome: overall-survival}]\n" + SECOND_LINK,
+            ),
+        ),
     ),
     Row(
         "duplicate-id",
@@ -395,9 +413,10 @@ ROWS: tuple[Row, ...] = (
         edits=(
             (
                 JONES,
-                "    locator: Discussion\n",
-                "    locator: Discussion\n  - claim: drug-x-improves-survival\n"
-                "    relation: refutes\n    locator: Table 4\n",
+                "    findings: [{finding: median-os, outcome: overall-survival}]\n",
+                "    findings: [{finding: median-os, outcome: overall-survival}]\n"
+                "  - claim: drug-x-improves-survival\n"
+                "    relation: refutes\n    rests_on: text\n    locator: Table 4\n",
             ),
         ),
     ),
@@ -408,14 +427,101 @@ ROWS: tuple[Row, ...] = (
     ),
     Row(
         "same-link-twice",
-        (E("KB309", JONES, 26, 12, "liver"),),
+        (E("KB309", JONES, 29, 12, "liver"),),
         edits=(
             (
                 JONES,
-                "    locator: Discussion\n",
-                "    locator: Discussion\n  - claim: liver-metastases-predict-survival\n"
-                "    relation: supports\n    quote: Survival was shorter.\n",
+                "    findings: [{finding: median-os, outcome: overall-survival}]\n",
+                "    findings: [{finding: median-os, outcome: overall-survival}]\n"
+                "  - claim: liver-metastases-predict-survival\n"
+                "    relation: supports\n    rests_on: text\n    quote: Survival was shorter.\n",
             ),
+        ),
+    ),
+    Row(
+        "link-names-no-finding",
+        (E("KB310", SMITH, 54, 12, "drug-x"),),
+        edits=((SMITH, "    findings: [{finding: os-hr, outcome: overall-survival}]\n", ""),),
+    ),
+    Row(
+        "link-with-findings-and-text",
+        (E("KB310", SMITH, 59, 15, "text"),),
+        edits=(
+            (
+                SMITH,
+                "outcome: overall-survival}]\n",
+                "outcome: overall-survival}]\n    rests_on: text\n",
+            ),
+        ),
+    ),
+    Row(
+        "unknown-finding",
+        (E("KB311", SMITH, 58, 26, "os-hz"),),
+        edits=((SMITH, "finding: os-hr, outcome", "finding: os-hz, outcome"),),
+    ),
+    Row(
+        "unknown-outcome",
+        (E("KB312", SMITH, 58, 42, "overall-survivl"),),
+        edits=((SMITH, "outcome: overall-survival}]", "outcome: overall-survivl}]"),),
+    ),
+    Row(
+        "finding-id-twice",
+        (E("KB313", SMITH, 51, 9, "os-hr"),),
+        edits=((SMITH, "    id: response", "    id: os-hr"),),
+    ),
+    Row(
+        "ratio-without-comparison",
+        (E("KB314", SMITH, 31, 14, "hr"),),
+        edits=((SMITH, "    comparison: {group: drug X, reference: placebo}\n", ""),),
+    ),
+    Row(
+        "outcome-id-twice",
+        (E("KB315", DRUG, 12, 10, "overall-survival"),),
+        edits=(
+            (
+                DRUG,
+                "effect: increase}\n",
+                "effect: increase}\n" + OUTCOME.format(id="overall-survival"),
+            ),
+        ),
+    ),
+    Row(
+        "finding-on-two-outcomes",
+        (E("KB316", SMITH, 58, 87, "mortality"),),
+        edits=(
+            (DRUG, "effect: increase}\n", "effect: increase}\n" + OUTCOME.format(id="mortality")),
+            (
+                SMITH,
+                "overall-survival}]",
+                "overall-survival}, {finding: os-hr, outcome: mortality}]",
+            ),
+        ),
+    ),
+    Row(
+        "studies-may-share-patients",
+        (E("KB317", "studies/lee-2019.yaml", 6, 11, "Cohort Registry"),),
+        edits=(
+            (
+                BIB,
+                "  pmcid   = {PMC6924808},\n}\n",
+                "  pmcid   = {PMC6924808},\n}\n" + EXTRA_BIB_LEE,
+            ),
+        ),
+        files={"studies/lee-2019.yaml": EXTRA_STUDY_LEE + "database: Cohort Registry\n" + LEE_LINK},
+    ),
+    Row(
+        "review-without-includes",
+        (E("KB318", SMITH, 13, 9, "systematic-review"),),
+        edits=(
+            (SMITH, "design: rct", "design: systematic-review"),
+            (SMITH, "tool: rob-2", "tool: not-assessed"),
+        ),
+    ),
+    Row(
+        "outcome-without-evidence",
+        (E("KB319", DRUG, 12, 10, "mortality"),),
+        edits=(
+            (DRUG, "effect: increase}\n", "effect: increase}\n" + OUTCOME.format(id="mortality")),
         ),
     ),
     # ---- KB4xx: citations and identifiers
@@ -556,25 +662,68 @@ ROWS: tuple[Row, ...] = (
     # ---- KB5xx: grading
     Row(
         "curated-certainty-differs",
-        (E("KB501", LIVER, 9, 11, "moderate"),),
-        edits=((LIVER, "rating: high", "rating: moderate"),),
+        (E("KB501", LIVER, 15, 15, "low"),),
+        edits=((LIVER, "effect: decrease\n", "effect: decrease\n" + CURATED.format(rating="low")),),
     ),
     Row(
         "curated-certainty-above-ceiling",
-        (E("KB502", LIVER, 9, 11, "high"),),
-        edits=((JONES, "design: prospective-cohort", "design: case-series"),),
+        (E("KB502", LIVER, 15, 15, "high"),),
+        edits=(
+            (LIVER, "effect: decrease\n", "effect: decrease\n" + CURATED.format(rating="high")),
+        ),
     ),
     Row(
         "level-moved-off-the-scale",
-        (E("KB503", SMITH, 16, 14, "up"),),
+        (E("KB503", SMITH, 16, 14, "down"),),
         edits=(
-            (SMITH, "design: rct", "design: meta-analysis"),
+            (SMITH, "design: rct", "design: editorial"),
+            (SMITH, "tool: rob-2", "tool: not-assessed"),
             (
                 SMITH,
                 "question: treatment-benefit\n",
-                "question: treatment-benefit\nlevel_adjustment:\n  direction: up\n  reason: dose\n",
+                "question: treatment-benefit\nlevel_adjustment:\n  direction: down\n"
+                "  reason: dose\n",
             ),
         ),
+    ),
+    Row(
+        "bias-domain-not-of-the-tool",
+        (E("KB504", SMITH, 67, 16, "reportng"),),
+        edits=((SMITH, "domain: reporting", "domain: reportng"),),
+    ),
+    Row(
+        "bias-judgement-not-of-the-tool",
+        (E("KB504", SMITH, 63, 42, "moderate"),),
+        edits=((SMITH, "judgement: low, reason: Central", "judgement: moderate, reason: Central"),),
+    ),
+    Row(
+        "bias-domain-not-judged",
+        (E("KB505", SMITH, 63, 5, "- {domain"),),
+        edits=(
+            (
+                SMITH,
+                "    - {domain: reporting, judgement: low, reason: Registered primary outcome "
+                "reported.}\n",
+                "",
+            ),
+        ),
+    ),
+    Row(
+        "overall-bias-better-than-the-rule",
+        (E("KB506", JONES, 38, 24, "low"),),
+        edits=(
+            (JONES, "participation, judgement: low", "participation, judgement: high"),
+            (
+                JONES,
+                "reason: Prespecified model.}\n",
+                "reason: Prespecified model.}\n  overall: {judgement: low, reason: Mild.}\n",
+            ),
+        ),
+    ),
+    Row(
+        "bias-tool-does-not-fit",
+        (E("KB507", SMITH, 61, 9, "rob-2"),),
+        edits=((SMITH, "design: rct", "design: prospective-cohort"),),
     ),
     # ---- KB6xx: trials
     Row(
@@ -597,26 +746,37 @@ ROWS: tuple[Row, ...] = (
     Row(
         "interval-reversed",
         (E("KB701", SMITH, 34, 14, "0.95"),),
-        edits=((SMITH, "lower: 0.58", "lower: 0.95"),),
+        edits=((SMITH, "lower: 0.58", "lower: 0.95"), (SMITH, "0.58-0.89", "0.95-0.89")),
     ),
     Row(
         "value-outside-its-interval",
         (E("KB702", JONES, 18, 12, "18.2"),),
-        edits=((JONES, "value: 14.2", "value: 18.2"),),
+        edits=((JONES, "value: 14.2", "value: 18.2"), (JONES, "OS 14.2", "OS 18.2")),
     ),
     Row(
         "p-over-one",
         (E("KB703", SMITH, 36, 8, "3"),),
-        edits=((SMITH, "p: 0.003", "p: 3"),),
+        edits=((SMITH, "p: 0.003", "p: 3"), (SMITH, "P = .003", "P = 3")),
     ),
     Row(
         "percentage-over-100",
-        (E("KB704", SMITH, 40, 12, "141.5"), E("KB704", SMITH, 44, 14, "147.9")),
+        (E("KB704", SMITH, 45, 12, "141.5"), E("KB704", SMITH, 49, 14, "147.9")),
         edits=(
             (SMITH, "value: 41.5", "value: 141.5"),
             (SMITH, "lower: 35.2", "lower: 135.2"),
             (SMITH, "upper: 47.9", "upper: 147.9"),
+            (SMITH, "41.5% responded (95% CI 35.2 to 47.9)", "141.5% (95% CI 135.2 to 147.9)"),
         ),
+    ),
+    Row(
+        "number-not-in-its-quote",
+        (E("KB708", SMITH, 41, 8, "505"),),
+        edits=((SMITH, "    n: 500", "    n: 505"),),
+    ),
+    Row(
+        "numbers-without-the-sources-words",
+        (E("KB709", SMITH, 50, 14, "Results"),),
+        edits=((SMITH, '    quote: "41.5% responded (95% CI 35.2 to 47.9)"\n', ""),),
     ),
     Row(
         "analysed-more-than-enrolled",

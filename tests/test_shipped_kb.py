@@ -14,6 +14,7 @@ import pytest
 from kb.check import check_kb
 from kb.corpus import KnowledgeBase, load_kb
 from kb.problems import Severity
+from kb.rules.numbers import finding_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIDENCE = ROOT / "evidence"
@@ -36,15 +37,38 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().casefold()
 
 
-@pytest.fixture(scope="module")
-def sources_text() -> str:
+NOTES = ("sources.md", "sources-2.md")
+"""The source notes: in them, words in double quotation marks are the sources' own."""
+
+
+def _literature(*names: str) -> list[str]:
     if not LITERATURE.is_dir():
         pytest.skip(f"source notes not found at {LITERATURE} (set KB_LITERATURE_DIR)")
-    texts = [
-        (LITERATURE / name).read_text(encoding="utf-8")
-        for name in ("sources.md", "commentary.txt", "references.bib")
-    ]
+    return [(LITERATURE / name).read_text(encoding="utf-8") for name in names]
+
+
+@pytest.fixture(scope="module")
+def sources_text() -> str:
+    texts = _literature(*NOTES, "commentary.txt", "references.bib", "references-2.bib")
     return normalise("\n".join(texts))
+
+
+@pytest.fixture(scope="module")
+def quoted_text() -> str:
+    """What the notes quote (between double quotation marks), the titles of the works, and the
+    editorial's full text: the only words a record may give as a quote."""
+    *notes, commentary, bib, bib2 = _literature(
+        *NOTES, "commentary.txt", "references.bib", "references-2.bib"
+    )
+    spans = [
+        "".join(pair)
+        for text in notes
+        for pair in re.findall(r'"([^"\n]+)"|\u201c([^\u201d\n]+)\u201d', text)
+    ]
+    titles = re.findall(r"^\s*title\s*=\s*\{(.+)\},?\s*$", bib + bib2, re.MULTILINE)
+    return normalise(
+        "\n".join([*spans, *(t.replace("{", "").replace("}", "") for t in titles), commentary])
+    )
 
 
 def test_shipped_knowledge_base_has_no_errors(kb: KnowledgeBase) -> None:
@@ -63,9 +87,8 @@ def test_every_record_kind_is_present(kb: KnowledgeBase) -> None:
     assert len(kb.claims) >= 8
     assert {"cspac-1", "holipanc"} <= set(kb.trials)
     assert len(kb.concepts) >= 6
-    assert len(kb.records) == len(kb.studies) + len(kb.claims) + len(kb.trials) + len(
-        kb.concepts
-    ), "every record file loads into a valid record"
+    kinds = (kb.studies, kb.claims, kb.trials, kb.concepts, kb.discrepancies)
+    assert len(kb.records) == sum(map(len, kinds)), "every record file loads into a valid record"
 
 
 def _fragments(quote: str) -> list[str]:
@@ -83,12 +106,14 @@ def _quotes(kb: KnowledgeBase) -> list[tuple[str, str]]:
     return found
 
 
-def test_every_quote_is_in_the_source_notes(kb: KnowledgeBase, sources_text: str) -> None:
+def test_every_quote_is_the_sources_own_words(kb: KnowledgeBase, quoted_text: str) -> None:
+    """A quote is the source's words: each part of it stands between quotation marks in the
+    notes (or in the editorial itself); anything else is recorded as a paraphrase."""
     missing = [
         (path, fragment)
         for path, quote in _quotes(kb)
         for fragment in _fragments(quote)
-        if normalise(fragment) not in sources_text
+        if normalise(fragment.strip().strip('".')) not in quoted_text
     ]
     assert missing == []
 
@@ -97,19 +122,20 @@ def _numbers(text: str) -> set[float]:
     return {float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?|\.\d+", text)}
 
 
-def test_every_number_in_a_finding_is_in_its_quote(kb: KnowledgeBase) -> None:
-    unsourced = []
-    for study, loaded in ((s.record, s) for s in kb.studies.values()):
-        for i, finding in enumerate(study.findings):
-            stated = _numbers(finding.quote or "")
-            numbers = [finding.value, finding.p]
-            if finding.ci:
-                numbers += [finding.ci.lower, finding.ci.upper]
-            for group in finding.groups:
-                numbers.append(group.value)
-                if group.ci:
-                    numbers += [group.ci.lower, group.ci.upper]
-            unsourced += [(loaded.path, i, n) for n in numbers if n is not None and n not in stated]
+def test_every_number_of_a_paraphrase_is_in_the_source_notes(
+    kb: KnowledgeBase, sources_text: str
+) -> None:
+    """A finding worded by the notes rather than quoted is not checked against a quote (KB708):
+    its numbers must then be numbers the notes give."""
+    stated = _numbers(sources_text)
+    unsourced = [
+        (loaded.path, finding.id, number)
+        for study, loaded in ((s.record, s) for s in kb.studies.values())
+        for finding in study.findings
+        if finding.paraphrase and not finding.quote
+        for _, number in finding_numbers(finding)
+        if number not in stated
+    ]
     assert unsourced == []
 
 

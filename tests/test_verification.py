@@ -17,7 +17,6 @@ from registry_server import RegistryServer, Reply, fixture
 from kb.cli import main
 from kb.corpus import load_kb
 from kb.evidence import Evidence
-from kb.grade import claim_certainty
 from kb.report import format_text
 from kb.similarity import same_family, title_similarity
 from kb.verification import verify_kb
@@ -152,14 +151,14 @@ def test_the_certainty_of_a_claim_is_computed_without_its_retracted_study(
         "2024-02-14, from the publisher)"
     )
     assert verification.excluded == {"smith-2020": reason}
-    claim = kb.claim("drug-x-improves-survival")
-    linked = Evidence(kb).linked_studies(claim.id)
-    before = claim_certainty(claim, linked)
-    after = claim_certainty(claim, linked, verification.excluded)
-    assert (before.computed, before.counted, before.excluded) == ("high", ("smith-2020",), ())
-    assert (after.computed, after.counted) == (None, ())
+    after = Evidence(kb).certainty("drug-x-improves-survival")
+    assert (after.final, after.counted) == (None, ())
     assert after.excluded == (("smith-2020", reason),)
     assert after.computed_with_excluded == "high"
+    before = Evidence(load_kb(write_tree(kb_root.parent / "unretracted", minimal_kb()))).certainty(
+        "drug-x-improves-survival"
+    )
+    assert (before.final, before.counted, before.excluded) == ("high", ("smith-2020",), ())
 
 
 def test_a_retraction_found_through_a_wrong_doi_retracts_nothing(kb_root: Path) -> None:

@@ -1,22 +1,24 @@
-"""Claim pages: statement, verdict card, summary, evidence table, trials, neighbourhood figure."""
+"""Claim pages: statement and certainty, plain-language summary, summary of findings, evidence
+profile, evidence table, quotes, trials and the claim's neighbourhood in the graph."""
 
 from __future__ import annotations
 
 from kb import figures, markup
-from kb.model import Claim
+from kb.model import Claim, Link
 from kb.render.common import (
     Site,
     certainty_badge,
-    key_result,
     link_details,
     record_link,
     record_page,
+    source_words,
 )
 from kb.render.figure import figure
+from kb.render.sof import Notes, evidence_profile, summary_of_findings
 from kb.render.verification import claim_banners
 from kb.summarize import claim_summary, patients
 from kb.trials import is_overdue, results_due
-from kb.words import CONCERN_WORDS, DOMAIN_WORDS, design_name
+from kb.words import design_name, finding_text
 
 
 def claim_tags(claim: Claim) -> list[str]:
@@ -26,6 +28,7 @@ def claim_tags(claim: Claim) -> list[str]:
 def render_claim(site: Site, claim: Claim) -> str:
     page = record_page("claim", claim.id)
     certainty = site.certainty(claim.id)
+    notes = Notes()
     parts = [
         markup.front_matter(
             {
@@ -37,8 +40,16 @@ def render_claim(site: Site, claim: Claim) -> str:
         f"# {markup.text(claim.statement)}",
         *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),
-        "## In plain words",
         markup.text(claim_summary(site.evidence, claim.id, site.today)),
+        "## Summary of findings",
+        summary_of_findings(site, claim.id, notes),
+        "## Evidence profile" + markup.NOT_SEARCHED,
+        "How the certainty of each outcome was reached: where its best design starts, and what "
+        "each GRADE domain takes off or adds. "
+        + markup.page_link("How certainty is rated", "methods.md", page)
+        + ".",
+        evidence_profile(site, claim.id, notes),
+        *(["Notes to the tables:", notes.render()] if notes.texts else []),
         *_scope(claim),
         "## Evidence" + markup.NOT_SEARCHED,
         _evidence_table(site, claim, page),
@@ -69,43 +80,21 @@ def render_claim(site: Site, claim: Claim) -> str:
 
 
 def _verdict(site: Site, claim: Claim) -> str:
+    """A neutral note: the claim's certainty, which outcomes decide it, and what is set aside."""
     certainty = site.certainty(claim.id)
-    final = certainty.final
-    kind = {"high": "success", "moderate": "success", "low": "warning", "very-low": "danger"}.get(
-        final or "", "note"
-    )
-    lines = [f'!!! {kind} "Certainty of the evidence: {certainty_badge(final)}"', ""]
-    body = []
-    if certainty.curated:
-        body.append(
-            f"Curated rating: **{certainty_badge(certainty.curated)}**. "
-            f"Rationale: {markup.text(certainty.rationale or '')}"
-        )
-        body.append(f"Computed from the studies: {certainty_badge(certainty.computed)}.")
-    if certainty.start:
-        body.append(
-            f"Starting rating from the best study design: {certainty_badge(certainty.start)}."
-        )
-    for domain in certainty.domains:
-        body.append(
-            f"- **{DOMAIN_WORDS[domain.name].capitalize()}**: "
-            f"{CONCERN_WORDS[domain.concern]}. {markup.text(domain.reason)}."
-        )
-    if not certainty.domains:
-        body.append(
-            "No study with results supports or refutes this claim yet, so it has no rating."
-        )
     page = record_page("claim", claim.id)
+    lines = [f'!!! note "Certainty of the evidence: {certainty_badge(certainty.final)}"', ""]
+    body = [markup.text(certainty.basis)]
     for study_id, reason in certainty.excluded:
         body.append(
             f"**Left out**: {record_link(site, 'study', study_id, page)}, "
-            f"{markup.text(reason)}. With it, the computed certainty would be "
+            f"{markup.text(reason)}. With it, the certainty would be "
             f"{certainty_badge(certainty.computed_with_excluded)}."
         )
-    if site.evidence.is_contested(claim.id):
+    if certainty.contested:
         body.append("**Contested**: studies both support and refute this claim.")
+    body.append(markup.page_link("How certainty is rated", "methods.md", page) + ".")
     lines += ["    " + line for line in "\n\n".join(body).split("\n")]
-    lines += ["", "    See [how certainty is rated](../methods.md)."]
     return "\n".join(line.rstrip() for line in lines)
 
 
@@ -144,7 +133,7 @@ def _evidence_table(site: Site, claim: Claim, page: str) -> str:
                 f"{size:,}" if size is not None else "",
                 markup.text(link.relation)
                 + (" (retracted, not counted)" if study_id in retracted else ""),
-                markup.text(key_result(study)),
+                _key_result(site, study_id, link),
                 markup.text(link.locator or ""),
             )
         )
@@ -153,12 +142,27 @@ def _evidence_table(site: Site, claim: Claim, page: str) -> str:
     )
 
 
+def _key_result(site: Site, study_id: str, link: Link) -> str:
+    """The findings the link names, each with the claim outcome it informs; or what the link
+    rests on when it names none."""
+    if link.rests_on == "text":
+        return "the source's argument; no results of its own"
+    findings = {f.id: f for f in site.kb.study(study_id).findings}
+    outcomes = {o.id: o.name for o in site.kb.claim(link.claim).outcomes}
+    shown = [
+        f"{markup.text(outcomes.get(ref.outcome, ref.outcome))}: "
+        f"{markup.text(finding_text(findings[ref.finding]))}"
+        for ref in link.findings
+        if ref.finding in findings
+    ]
+    return "<br>".join(shown)
+
+
 def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
     items = []
     for study_id, link in site.evidence.linked(claim.id):
         entry = f"- {record_link(site, 'study', study_id, page)} ({markup.text(link.relation)})"
-        if link.quote:
-            entry += f": “{markup.text(link.quote)}”"
+        entry += source_words(link.quote, link.paraphrase)
         if link.locator:
             entry += f" — {markup.text(link.locator)}"
         items.append(entry + link_details(link))

@@ -5,17 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 import networkx as nx
 
-from kb import markup
+from kb import labels, markup
+from kb.certainty import ClaimCertainty
 from kb.corpus import KnowledgeBase
 from kb.evidence import Evidence
-from kb.grade import ClaimCertainty, StudyLevel
-from kb.model import FOLDER_OF_KIND, Finding, Identifier, Identifiers, Link, Study
+from kb.grade import StudyLevel
+from kb.model import FOLDER_OF_KIND, Identifier, Identifiers, Link
 from kb.verification import Verification
-from kb.words import CERTAINTY_SYMBOLS, IDENTIFIER_LABELS, MEASURE_WORDS, certainty_label
+from kb.words import CERTAINTY_SYMBOLS, IDENTIFIER_LABELS, certainty_label
 
 
 @dataclass
@@ -84,67 +84,16 @@ def _record_label(site: Site, kind: str, record_id: str) -> str:
 
 def study_label(site: Site, study_id: str) -> str:
     """'Oweira et al. 2017'; without a verified author, the start of the title."""
-    study = site.kb.study(study_id)
-    entry = site.kb.bibliography.get(study.cite)
-    if entry is None:
-        return study_id
-    family = entry.first_author_family
-    if family:
-        others = (
-            " et al."
-            if len(entry.authors) > 2
-            else (f" and {entry.authors[1]}" if len(entry.authors) == 2 else "")
-        )
-        return f"{family}{others} {entry.year}" if entry.year else f"{family}{others}"
-    title = entry.title or study_id
-    short = title if len(title) <= 60 else title[:57].rsplit(" ", 1)[0] + "…"
-    return f"{short} {entry.year}" if entry.year else short
+    return labels.study_label(site.kb, study_id)
 
 
-def number(value: float) -> str:
-    """Numbers as written in the source: no float noise, no exponent."""
-    out = format(Decimal(repr(float(value))), "f")
-    return out.rstrip("0").rstrip(".") if "." in out else out
-
-
-def interval(lower: float, upper: float, level: float) -> str:
-    return f"{number(level * 100)}% CI {number(lower)}\u2013{number(upper)}"
-
-
-def finding_text(finding: Finding) -> str:
-    """'HR 2.044 (95% CI 1.342 to 3.114)' or 'median OS 14 vs 8 months, p < 0.001' (plain)."""
-    unit = finding.unit or ""
-    suffix = unit if unit == "%" else (f" {unit}" if unit else "")
-    parts = []
-    if finding.value is not None:
-        part = f"{MEASURE_WORDS[finding.measure]} {number(finding.value)}{suffix}"
-        if finding.ci:
-            part += f" ({interval(finding.ci.lower, finding.ci.upper, finding.ci.level)})"
-        parts.append(part)
-    if finding.groups:
-        values = []
-        for group in finding.groups:
-            if group.value is None:
-                continue
-            shown = number(group.value)
-            if group.ci:
-                shown += f" ({interval(group.ci.lower, group.ci.upper, group.ci.level)})"
-            values.append(shown)
-        if values:
-            parts.append(f"{MEASURE_WORDS[finding.measure]} {' vs '.join(values)}{suffix}")
-    if finding.p is not None:
-        parts.append(f"p {finding.p_comparator} {number(finding.p)}")
-    return ", ".join(parts) if parts else MEASURE_WORDS[finding.measure]
-
-
-def key_result(study: Study) -> str:
-    """A study's main result as a short phrase for evidence tables: its first comparison (a
-    ratio, or values for groups), else its first finding."""
-    if not study.findings:
-        return ""
-    comparative = [f for f in study.findings if f.groups or f.measure in {"hr", "or", "rr"}]
-    finding = (comparative or study.findings)[0]
-    return f"{finding.outcome}: {finding_text(finding)}"
+def source_words(quote: str | None, paraphrase: str | None) -> str:
+    """': “the source's words”', or ': the point in other words (paraphrase)'; a quote is
+    shown in quotation marks, a paraphrase never is."""
+    words = f"\u201c{markup.text(quote)}\u201d" if quote else ""
+    if paraphrase:
+        words += ("; " if words else "") + f"{markup.text(paraphrase)} *(paraphrase)*"
+    return f": {words}" if words else ""
 
 
 def identifier_items(identifiers: Identifiers) -> list[tuple[str, Identifier]]:

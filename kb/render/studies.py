@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import html
 
-from kb import figures, markup
+from kb import bias, figures, markup
 from kb.model import Study
 from kb.render.common import (
     Site,
-    finding_text,
     identifier_items,
     link_details,
     record_link,
     record_page,
+    source_words,
     study_label,
 )
 from kb.render.figure import figure
 from kb.render.verification import identifier_list, study_banners
 from kb.vancouver import format_reference
-from kb.words import design_name
+from kb.words import design_name, finding_text
 
 DOWNLOADS = "downloads"
 
@@ -55,6 +55,7 @@ def render_study(site: Site, study: Study) -> str:
             "Forest plot of the ratio estimates in the findings table above, on a log scale.",
         ),
         *_risk_of_bias(study),
+        *_disagreements(site, study, page),
         *_claims(site, study, page),
         *_summary(study),
         *_cite_this(study, reference, page),
@@ -126,17 +127,19 @@ def _findings(study: Study) -> list[str]:
             f"{group.name}{f' (n={group.n:,})' if group.n is not None else ''}"
             for group in finding.groups
         )
+        if finding.n is not None:
+            groups = f"{groups}; n={finding.n:,}" if groups else f"n={finding.n:,}"
         rows.append(
             (
-                markup.text(finding.outcome),
-                markup.text(finding_text(finding)),
-                markup.text(groups or finding.comparison or ""),
+                f'<span id="finding-{finding.id}"></span>{markup.text(finding.outcome)}',
+                markup.text(finding_text(finding, groups=True)),
+                markup.text(groups),
                 markup.text(finding.locator),
-                markup.text(f"“{finding.quote}”" if finding.quote else ""),
+                source_words(finding.quote, finding.paraphrase).removeprefix(": "),
             )
         )
     notes = [f"- {markup.text(f.outcome)}: {markup.text(f.note)}" for f in study.findings if f.note]
-    headers = ["Outcome", "Result", "Groups", "Locator", "Source text"]
+    headers = ["Outcome", "Result", "Groups", "Locator", "In the source's words"]
     return [
         "## Findings" + markup.NOT_SEARCHED,
         markup.table(headers, rows),
@@ -145,13 +148,50 @@ def _findings(study: Study) -> list[str]:
 
 
 def _risk_of_bias(study: Study) -> list[str]:
+    heading = "## Risk of bias" + markup.NOT_SEARCHED
     risk = study.risk_of_bias
-    if risk is None:
-        return ["## Risk of bias" + markup.NOT_SEARCHED, "Not recorded."]
-    line = f"{markup.text(risk.judgement.replace('-', ' '))} (tool: {markup.text(risk.tool)})"
-    if risk.rationale:
-        line += f". {markup.text(risk.rationale)}"
-    return ["## Risk of bias" + markup.NOT_SEARCHED, line]
+    if risk is None or risk.tool == "not-assessed":
+        why = f" {markup.text(risk.rationale)}" if risk and risk.rationale else ""
+        return [heading, f"Not assessed.{why}"]
+    tool = bias.TOOLS[risk.tool]
+    judged = bias.overall(risk)
+    line = (
+        f"**{markup.text(bias.judgement_words(judged))}** overall by {markup.text(tool.name)}'s "
+        "rule"
+        if judged
+        else f"Not every {markup.text(tool.name)} domain is judged"
+    )
+    if risk.overall:
+        line += f" (a reviewer's judgement: {markup.text(risk.overall.reason)})"
+    line += "." + (f" {markup.text(risk.rationale)}" if risk.rationale else "")
+    rows = [
+        (
+            markup.text(tool.domains.get(d.domain, d.domain)),
+            markup.text(bias.judgement_words(d.judgement)),
+            markup.text(d.reason),
+            markup.text(d.locator or ""),
+        )
+        for d in risk.domains
+    ]
+    return [heading, line, markup.table(["Domain", "Judgement", "Why", "Where"], rows)]
+
+
+def _disagreements(site: Site, study: Study, page: str) -> list[str]:
+    items = []
+    for discrepancy in sorted(site.kb.discrepancies.values(), key=lambda d: d.record.id):
+        record = discrepancy.record
+        if all(named.study != study.id for named in record.findings):
+            continue
+        others = ", ".join(
+            record_link(site, "study", named.study, page)
+            for named in record.findings
+            if named.study != study.id and named.study in site.kb.studies
+        )
+        entry = f"- {markup.text(record.description)} (also on {others})"
+        if record.resolution:
+            entry += f"\n    - {markup.text(record.resolution)}"
+        items.append(entry)
+    return ["## Sources that disagree", "\n".join(items)] if items else []
 
 
 def _claims(site: Site, study: Study, page: str) -> list[str]:
@@ -165,8 +205,9 @@ def _claims(site: Site, study: Study, page: str) -> list[str]:
             else markup.text(link.claim)
         )
         entry = f"- **{markup.text(link.relation)}** {target}"
-        if link.quote:
-            entry += f"\n    - “{markup.text(link.quote)}”"
+        words = source_words(link.quote, link.paraphrase).removeprefix(": ")
+        if words:
+            entry += f"\n    - {words}"
         if link.locator:
             entry += f" ({markup.text(link.locator)})"
         items.append(entry + link_details(link))

@@ -9,6 +9,7 @@ from kb.render.common import (
     identifier_items,
     record_link,
     record_page,
+    source_words,
 )
 from kb.render.verification import identifier_list, trial_registry
 from kb.summarize import trial_name
@@ -163,8 +164,7 @@ def render_concept(site: Site, concept: Concept) -> str:
         if source.study not in site.kb.studies:
             continue
         entry = f"- {record_link(site, 'study', source.study, page)}"
-        if source.quote:
-            entry += f": “{markup.text(source.quote)}”"
+        entry += source_words(source.quote, source.paraphrase)
         if source.locator:
             entry += f" ({markup.text(source.locator)})"
         sources.append(entry)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from kb import markup
-from kb.grade import ClaimCertainty
+from kb.certainty import ClaimCertainty
 from kb.model import Identifier, Identifiers
 from kb.render.common import (
     Site,

@@ -7,7 +7,19 @@ from collections.abc import Callable, Iterator
 
 from kb.evidence import Evidence
 from kb.problems import Context, Problem
-from kb.rules import citations, duplicates, grading, ids, links, numbers, registries, trials
+from kb.rules import (
+    citations,
+    cohorts,
+    duplicates,
+    findings,
+    grading,
+    ids,
+    links,
+    numbers,
+    registries,
+    risk_of_bias,
+    trials,
+)
 
 Rule = Callable[[Evidence, Context], Iterator[Problem]]
 
@@ -18,6 +30,9 @@ RULES: tuple[Rule, ...] = (
     numbers.check,
     trials.check,
     links.check,
+    findings.check,
+    cohorts.check,
+    risk_of_bias.check,
     grading.check,
     registries.check,
 )

@@ -31,27 +31,27 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
             )
     for claim_id, claim in kb.claims.items():
         certainty = evidence.certainty(claim_id)
-        if certainty.curated is None:
-            continue
-        ceiling = certainty.start
-        if ceiling is None or CERTAINTIES.index(certainty.curated) > CERTAINTIES.index(ceiling):
-            reach = (
-                f"'{ceiling}'" if ceiling else "no rating: no graded study supports or refutes it"
-            )
-            yield Problem.at(
-                claim,
-                ("certainty", "rating"),
-                CURATED_TOO_HIGH,
-                f"curated certainty '{certainty.curated}' is above what the evidence "
-                f"can reach ({reach})",
-                "GRADE starts observational evidence at low and case reports at "
-                "very low; lower the rating",
-            )
-        elif certainty.curated != certainty.computed:
-            yield Problem.at(
-                claim,
-                ("certainty", "rating"),
-                CURATED_DIFFERS,
-                f"curated certainty '{certainty.curated}' differs from the computed "
-                f"'{certainty.computed}'",
-            )
+        for index, outcome in enumerate(claim.record.outcomes):
+            if outcome.certainty is None:
+                continue
+            rated = certainty.of(outcome.id)
+            curated, computed = outcome.certainty.rating, rated.computed
+            where = ("outcomes", index, "certainty", "rating")
+            if computed is None or CERTAINTIES.index(curated) > CERTAINTIES.index(computed):
+                reach = f"'{computed}'" if computed else "no rating: no graded finding informs it"
+                yield Problem.at(
+                    claim,
+                    where,
+                    CURATED_TOO_HIGH,
+                    f"curated certainty '{curated}' of outcome '{outcome.id}' is above the "
+                    f"computed one ({reach})",
+                    "a curated rating may only be lower than kb computes; remove it or lower it",
+                )
+            elif curated != computed:
+                yield Problem.at(
+                    claim,
+                    where,
+                    CURATED_DIFFERS,
+                    f"curated certainty '{curated}' of outcome '{outcome.id}' is lower than the "
+                    f"computed '{computed}'",
+                )

@@ -8,7 +8,7 @@ from pathlib import PurePosixPath
 
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.evidence import Evidence
-from kb.model import FOLDER_OF_KIND, Claim, Concept, Study, Trial
+from kb.model import FOLDER_OF_KIND, Claim, Concept, Discrepancy, Study, Trial
 from kb.problems import (
     DUPLICATE_ID,
     FILE_NAME_DIFFERS,
@@ -78,7 +78,9 @@ def _file_names(kb: KnowledgeBase) -> Iterator[Problem]:
 
 
 def _references(kb: KnowledgeBase) -> Iterator[Problem]:
-    ids = {kind: kb.known_ids(kind) for kind in ("study", "claim", "trial", "concept")}
+    ids = {
+        kind: kb.known_ids(kind) for kind in ("study", "claim", "trial", "concept", "discrepancy")
+    }
     for loaded in kb.records:
         for loc, target, kind in _outgoing(loaded):
             if target in ids[kind]:
@@ -109,9 +111,20 @@ def _outgoing(loaded: LoadedRecord) -> Iterator[tuple[Loc, str, str]]:
     if isinstance(record, Study):
         for i, link in enumerate(record.links):
             yield ("links", i, "claim"), link.claim, "claim"
+        for i, overlap in enumerate(record.overlaps):
+            yield ("overlaps", i, "study"), overlap.study, "study"
+        for i, included in enumerate(record.includes.studies if record.includes else []):
+            yield ("includes", "studies", i), included, "study"
     elif isinstance(record, Claim):
         for i, claim_id in enumerate(record.depends_on):
             yield ("depends_on", i), claim_id, "claim"
+        for i, outcome in enumerate(record.outcomes):
+            if outcome.baseline_risk is not None:
+                yield (
+                    ("outcomes", i, "baseline_risk", "study"),
+                    outcome.baseline_risk.study,
+                    "study",
+                )
     elif isinstance(record, Trial):
         for i, claim_id in enumerate(record.tests):
             yield ("tests", i), claim_id, "claim"
@@ -122,6 +135,9 @@ def _outgoing(loaded: LoadedRecord) -> Iterator[tuple[Loc, str, str]]:
             yield ("sources", i, "study"), source.study, "study"
         for i, concept_id in enumerate(record.see_also):
             yield ("see_also", i), concept_id, "concept"
+    elif isinstance(record, Discrepancy):
+        for i, named in enumerate(record.findings):
+            yield ("findings", i, "study"), named.study, "study"
 
 
 def _repeated_links(loaded: LoadedRecord) -> Iterator[Problem]:

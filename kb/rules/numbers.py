@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 from kb.clock import earliest, latest
 from kb.corpus import LoadedRecord
@@ -11,14 +13,17 @@ from kb.model import Finding, Identifiers, Interval, Study, Trial
 from kb.problems import (
     ANALYSED_OVER_ENROLLED,
     DATES_REVERSED,
+    FINDING_WITHOUT_WORDS,
     FUTURE_DATE,
     INTERVAL_REVERSED,
+    NUMBER_NOT_QUOTED,
     P_OUT_OF_RANGE,
     PERCENT_OVER_100,
     VALUE_OUTSIDE_INTERVAL,
     Code,
     Context,
     Loc,
+    Located,
     Problem,
 )
 
@@ -28,6 +33,7 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
     for study in kb.studies.values():
         for i, finding in enumerate(study.record.findings):
             yield from _finding(finding, ("findings", i), study)
+            yield from _quoted(finding, ("findings", i), study)
         yield from _sample_size(study.record, study)
         yield from _study_dates(study.record, study, context)
     for trial in kb.trials.values():
@@ -79,6 +85,92 @@ def _estimate(
                     f"{number:g}% is over 100%",
                     "check the unit: is this a count, or a proportion per 1,000?",
                 )
+
+
+_NUMBER = re.compile(
+    r"(?<![\d.,])(?P<sign>[-\u2212](?=[\d.]))?"
+    r"(?P<digits>\d{1,3}(?:[,\u2009\u202f]\d{3})+(?![\d])|\d+)?(?P<fraction>\.\d+)?"
+)
+
+
+def quoted_numbers(text: str) -> set[Decimal]:
+    """Every number written in `text`, as a value: '13,233' is 13233, '.001' is 0.001, the
+    '-' of '1.342-3.114' joins a range, and '-5' after a space or '(' is negative."""
+    found: set[Decimal] = set()
+    for match in _NUMBER.finditer(text):
+        digits, fraction = match.group("digits"), match.group("fraction")
+        if not digits and not fraction:
+            continue
+        plain = re.sub(r"[,\u2009\u202f]", "", digits or "0") + (fraction or "")
+        sign = match.group("sign")
+        before = text[match.start() - 1] if match.start() else " "
+        negative = bool(sign) and not before.isdigit()
+        found.add(Decimal(("-" if negative else "") + plain).normalize())
+    return found
+
+
+def finding_numbers(finding: Finding) -> list[tuple[Loc, float]]:
+    """Where each number of a finding is written, and the number: its value, bounds, range,
+    groups' values and sizes, n and p (not the level of its interval)."""
+    numbers: list[tuple[Loc, float | int | None]] = [
+        (("value",), finding.value),
+        (("n",), finding.n),
+        (("p",), finding.p),
+    ]
+    if finding.ci:
+        numbers += [(("ci", "lower"), finding.ci.lower), (("ci", "upper"), finding.ci.upper)]
+    if finding.range:
+        numbers += [(("range", "low"), finding.range.low), (("range", "high"), finding.range.high)]
+    for j, group in enumerate(finding.groups):
+        at: Loc = ("groups", j)
+        numbers += [((*at, "value"), group.value), ((*at, "n"), group.n)]
+        if group.ci:
+            numbers += [
+                ((*at, "ci", "lower"), group.ci.lower),
+                ((*at, "ci", "upper"), group.ci.upper),
+            ]
+        if group.range:
+            numbers += [
+                ((*at, "range", "low"), group.range.low),
+                ((*at, "range", "high"), group.range.high),
+            ]
+    return [(loc, float(n)) for loc, n in numbers if n is not None]
+
+
+def _quoted(finding: Finding, loc: Loc, study: Located) -> Iterator[Problem]:
+    numbers = finding_numbers(finding)
+    if not finding.quote and not finding.paraphrase:
+        if numbers:
+            yield Problem.at(
+                study,
+                (*loc, "locator"),
+                FINDING_WITHOUT_WORDS,
+                f"finding '{finding.id}' gives numbers without the source's words",
+                "add the sentence they are in as 'quote', or the note's wording as 'paraphrase'",
+            )
+        return
+    if not finding.quote:
+        return  # a paraphrase alone is a note's wording: shown as such, not checked here
+    text = " ".join(part for part in (finding.quote, finding.paraphrase) if part)
+    written = quoted_numbers(text)
+    for at, number in numbers:
+        if Decimal(repr(number)).normalize() not in written:
+            where = ".".join(str(part) for part in at)
+            shown = f"{number:g}"
+            yield Problem.at(
+                study,
+                (*loc, *at),
+                NUMBER_NOT_QUOTED,
+                f"finding '{finding.id}' gives {where} {shown}, which its quote does not: "
+                f"\u201c{_short(finding.quote)}\u201d",
+                "copy the number as the source prints it, or mark the words 'paraphrase' if "
+                "they are not the source's",
+            )
+
+
+def _short(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 120 else flat[:117].rstrip() + "..."
 
 
 def _sample_size(study: Study, loaded: LoadedRecord) -> Iterator[Problem]:

@@ -185,7 +185,7 @@ def _retractions(evidence: Evidence) -> Iterator[Problem]:
             continue
         studies = [study_id for study_id, _ in certainty.excluded]
         affected[claim_id] = studies
-        without = f"'{certainty.computed}'" if certainty.computed else "not rated"
+        without = f"'{certainty.final}'" if certainty.final else "not rated"
         with_them = (
             f"'{certainty.computed_with_excluded}'"
             if certainty.computed_with_excluded
@@ -193,8 +193,8 @@ def _retractions(evidence: Evidence) -> Iterator[Problem]:
         )
         them = "it" if len(studies) == 1 else "them"
         curated = (
-            f"; its curated rating '{certainty.curated}' needs a second look"
-            if certainty.curated
+            "; its curated ratings need a second look"
+            if any(o.curated for o in certainty.outcomes)
             else ""
         )
         yield Problem.at(
