@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import shutil
 import subprocess
@@ -33,6 +34,7 @@ from synthetic import write_knowledge_base
 
 from kb.build import BuildOptions, generate
 from kb.check import check_path
+from kb.generate import MANIFEST
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 28)
@@ -77,6 +79,18 @@ def touch_one_record(root: Path, round_: int) -> None:
     record.write_text(text.replace("summary: >-\n", f"summary: >-\n  Edit {round_}.\n", 1))
 
 
+def copy_hand_written_pages(source: Path, destination: Path) -> None:
+    """site_src/ without what kb generated there (listed in its manifest), as a clone has it."""
+    manifest = source / MANIFEST
+    generated = set(json.loads(manifest.read_text())["files"]) if manifest.exists() else set()
+
+    def ignore(folder: str, names: list[str]) -> list[str]:
+        here = Path(folder).relative_to(source)
+        return [n for n in names if n == MANIFEST or (here / n).as_posix() in generated]
+
+    shutil.copytree(source, destination, ignore=ignore)
+
+
 def measure(size: int, work: Path, site: bool) -> dict[str, float]:
     project = work / f"kb-{size}"
     evidence = write_knowledge_base(project / "evidence", size)
@@ -99,9 +113,7 @@ def measure(size: int, work: Path, site: bool) -> dict[str, float]:
             run_process([*KB, "check", "--today", TODAY.isoformat(), "evidence"], project)[0]
         )
     figures["incremental check process s"] = min(incremental)
-    shutil.copytree(
-        ROOT / "site_src", project / "site_src", ignore=shutil.ignore_patterns(".kb-generated.json")
-    )
+    copy_hand_written_pages(ROOT / "site_src", project / "site_src")
     shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
     options = BuildOptions(
         evidence=evidence,

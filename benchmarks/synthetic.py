@@ -1,7 +1,8 @@
 """A realistic synthetic knowledge base of any size, the same for the same seed.
 
-N studies (each with a BibTeX entry, identifiers, PICO, two or three findings and one to three
-links to claims with quotes), N/10 claims, N/100 trials (each testing claims and citing protocol
+N studies (each with a BibTeX entry, identifiers, PICO, risk of bias by the tool of its design,
+two named findings and one to three links to claims naming a finding, with quotes), N/10 claims
+(each with one critical outcome), N/100 trials (each testing claims and citing protocol
 studies) and 20 concepts. The records are valid, so a benchmark measures the ordinary path. The
 text is invented: the words are drawn from a small vocabulary and mean nothing.
 """
@@ -115,9 +116,12 @@ def _study(rng: random.Random, index: int, claims: int) -> tuple[str, str, str]:
     links = "".join(
         f"  - claim: claim-{target:05d}\n    relation: "
         f"{rng.choices(['supports', 'refutes', 'qualifies'], [8, 1, 1])[0]}\n"
+        "    findings: [{finding: os-hr, outcome: overall-survival}]\n"
         f'    quote: "{_sentence(rng, 12)}"\n    locator: Results, paragraph {rng.randint(1, 9)}\n'
         for target in sorted(rng.sample(range(claims), rng.randint(1, min(3, claims))))
     )
+    p = round(rng.uniform(0.0001, 0.9), 4)
+    resected, other = n // 2, n - n // 2
     text = f"""# yaml-language-server: $schema=../../schemas/study.schema.json
 id: {study_id}
 cite: {key}
@@ -134,23 +138,29 @@ pico:
 sample_size: {{enrolled: {n}, analysed: {n - rng.randint(0, n // 10)}}}
 setting: {_sentence(rng, 5)}
 period: {{start: "{year - 8}", end: "{year - 1}"}}
-risk_of_bias: {{tool: ROBINS-I, judgement: {rng.choice(["low", "moderate", "serious"])}}}
+{_risk_of_bias(rng, design)}
 findings:
-  - outcome: Overall survival
+  - id: os-hr
+    outcome: Overall survival
     measure: hr
     value: {hr}
     ci: {{lower: {lower}, upper: {upper}, level: 0.95}}
-    p: {round(rng.uniform(0.0001, 0.9), 4)}
+    p: {p}
+    n: {n}
+    comparison: {{group: resected, reference: not resected}}
+    better: lower
     locator: Table {rng.randint(1, 5)}
-    quote: "HR {hr} ({lower}-{upper})"
-  - outcome: Median overall survival
+    quote: "HR {hr} ({lower}-{upper}; P = {p}) in {n} patients"
+  - id: median-os
+    outcome: Median overall survival
     measure: median-os
     unit: months
     groups:
-      - {{name: resected, value: {months[0]}, n: {n // 2}}}
-      - {{name: not resected, value: {months[1]}, n: {n - n // 2}}}
+      - {{name: resected, value: {months[0]}, n: {resected}}}
+      - {{name: not resected, value: {months[1]}, n: {other}}}
     locator: Abstract
-links:
+    quote: "median {months[0]} months in {resected} resected and {months[1]} in {other} others"
+{_includes(rng, design)}links:
 {links}summary: >-
   {_sentence(rng, 40)}.
 tags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]
@@ -173,14 +183,53 @@ tags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]
     return study_id, text, bib
 
 
+ROBINS_I = (
+    "confounding",
+    "selection",
+    "classification",
+    "deviations",
+    "missing-data",
+    "measurement",
+    "reporting",
+)
+ROB_2 = ("randomisation", "deviations", "missing-data", "measurement", "reporting")
+
+
+def _risk_of_bias(rng: random.Random, design: str) -> str:
+    """Every domain of the tool that fits the design, or not assessed with the reason."""
+    if design in ("case-series", "case-report", "trial-protocol", "meta-analysis"):
+        return f"risk_of_bias: {{tool: not-assessed, rationale: {_sentence(rng, 5)}}}"
+    tool, domains, judgements = (
+        ("rob-2", ROB_2, ["low", "some-concerns", "high"])
+        if design == "rct"
+        else ("robins-i", ROBINS_I, ["low", "moderate", "serious"])
+    )
+    lines = [f"risk_of_bias:\n  tool: {tool}\n  domains:"]
+    for domain in domains:
+        lines.append(
+            f"    - {{domain: {domain}, judgement: {rng.choice(judgements)}, "
+            f"reason: {_sentence(rng, 6)}}}"
+        )
+    return "\n".join(lines)
+
+
+def _includes(rng: random.Random, design: str) -> str:
+    if design != "meta-analysis":
+        return ""
+    return f"includes: {{designs: [retrospective-cohort], count: {rng.randint(3, 30)}}}\n"
+
+
 def _claim(rng: random.Random, index: int) -> str:
     depends = f"depends_on: [claim-{index - 1:05d}]\n" if index % 7 == 3 else ""
     return f"""# yaml-language-server: $schema=../../schemas/claim.schema.json
 id: claim-{index:05d}
 statement: {_sentence(rng, 16)}.
+subject: {_sentence(rng, 3).lower()}
 question: treatment-benefit
 scope: {{population: {_sentence(rng, 6)}, outcome: Overall survival}}
 topic: {rng.choice(WORDS).capitalize()}
+outcomes:
+  - {{id: overall-survival, name: overall survival, importance: critical, effect: increase}}
 {depends}tags: [{rng.choice(WORDS)}]
 """
 
