@@ -25,6 +25,7 @@ from kb.errors import KbError
 from kb.evidence import Evidence
 from kb.files import display_prefix
 from kb.generate import GenerationReport, sync_generated
+from kb.history import claim_history
 from kb.problems import Problem, Severity
 from kb.render.common import Site
 from kb.render.site import render_site
@@ -87,7 +88,12 @@ def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
             [format_text(problem, prefix) for problem in errors],
         )
     site = Site(
-        evidence, today, evidence_date(options.evidence), directory_urls=not options.offline
+        evidence,
+        today,
+        evidence_date(options.evidence),
+        directory_urls=not options.offline,
+        history=claim_history(options.evidence),
+        site_url=os.environ.get("KB_SITE_URL") or None,
     )
     return sync_generated(options.docs, render_site(site))
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from kb.model.common import CuratedCertainty, Frozen, Pico, Question, RecordId, Text
+from kb.model.common import CuratedCertainty, Frozen, FullDate, Pico, Question, RecordId, Text
 
 
 class BaselineRisk(Frozen):
@@ -73,5 +73,9 @@ class Claim(Frozen):
     topic: Text
     outcomes: list[Outcome] = Field(min_length=1)
     depends_on: list[RecordId] = Field(default_factory=list)
+    reviewed: FullDate | None = Field(
+        None,
+        description="the day a curator last read the claim against all of its evidence",
+    )
     tags: list[str] = Field(default_factory=list)
     note: str | None = None

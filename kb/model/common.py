@@ -55,6 +55,12 @@ PartialDate = Annotated[
     BeforeValidator(_valid_calendar_date),
     BeforeValidator(_as_text),
 ]
+FullDate = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="YYYY-MM-DD"),
+    BeforeValidator(_valid_calendar_date),
+    BeforeValidator(_as_text),
+]
 RecordId = Annotated[str, Field(pattern=ID_PATTERN, description="lower-case slug, a-z 0-9 -")]
 Url = Annotated[str, Field(pattern=URL_PATTERN)]
 Text = Annotated[str, Field(min_length=1)]

@@ -3,7 +3,7 @@ profile, evidence table, quotes, trials and the claim's neighbourhood in the gra
 
 from __future__ import annotations
 
-from kb import figures, markup
+from kb import feeds, figures, markup
 from kb.model import Claim, Link
 from kb.render.common import (
     Site,
@@ -14,6 +14,7 @@ from kb.render.common import (
     source_words,
 )
 from kb.render.figure import figure
+from kb.render.forests import outcome_forest
 from kb.render.sof import Notes, evidence_profile, summary_of_findings
 from kb.render.verification import claim_banners
 from kb.summarize import claim_summary, patients
@@ -40,9 +41,11 @@ def render_claim(site: Site, claim: Claim) -> str:
         f"# {markup.text(claim.statement)}",
         *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),
+        _dates(site, claim),
         markup.text(claim_summary(site.evidence, claim.id, site.today)),
         "## Summary of findings",
         summary_of_findings(site, claim.id, notes),
+        *[outcome_forest(site, claim, rated) for rated in certainty.outcomes],
         "## Evidence profile" + markup.NOT_SEARCHED,
         "How the certainty of each outcome was reached: where its best design starts, and what "
         "each GRADE domain takes off or adds. "
@@ -56,6 +59,7 @@ def render_claim(site: Site, claim: Claim) -> str:
         *_quotes(site, claim, page),
         *_trials(site, claim, page),
         *_dependencies(site, claim, page),
+        *_changes(site, claim, page),
         "## Where it sits in the evidence graph" + markup.NOT_SEARCHED,
         figure(
             figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
@@ -96,6 +100,42 @@ def _verdict(site: Site, claim: Claim) -> str:
     body.append(markup.page_link("How certainty is rated", "methods.md", page) + ".")
     lines += ["    " + line for line in "\n\n".join(body).split("\n")]
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _dates(site: Site, claim: Claim) -> str:
+    reviewed = claim.reviewed or "not recorded"
+    return (
+        f"*Evidence as of {site.evidence_date.isoformat()}. Last reviewed by a curator: "
+        f"{markup.text(reviewed)}.*"
+    )
+
+
+def _changes(site: Site, claim: Claim, page: str) -> list[str]:
+    """What changed, newest first, from the evidence's git history; and the claim's feed."""
+    changes = site.history.get(claim.id, [])
+    if not changes:
+        return []
+    items = [
+        f"- **{change.date.isoformat()}**: " + "; ".join(markup.text(w) for w in change.what)
+        for change in sorted(changes, key=lambda c: (c.date, c.commit), reverse=True)
+    ]
+    feed = markup.page_link(
+        "Follow the changes to this claim (Atom feed)", feed_path(claim.id), page
+    )
+    return ["## What changed" + markup.NOT_SEARCHED, "\n".join(items), feed + "."]
+
+
+def feed_path(claim_id: str) -> str:
+    return f"feeds/{claim_id}.xml"
+
+
+def claim_feed(site: Site, claim: Claim) -> bytes:
+    """The claim's Atom feed, linking to its page (absolute when the site's address is known)."""
+    address = f"claims/{claim.id}/" if site.directory_urls else f"claims/{claim.id}.html"
+    url = f"{site.site_url.rstrip('/')}/{address}" if site.site_url else f"../{address}"
+    name = site.kb.question.title if site.kb.question else "Evidence"
+    changes = site.history.get(claim.id, [])
+    return feeds.claim_feed(claim.id, claim.statement, changes, url, name)
 
 
 def _scope(claim: Claim) -> list[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from kb import labels, markup
 from kb.certainty import ClaimCertainty
+from kb.changes import Change
 from kb.corpus import KnowledgeBase
 from kb.evidence import Evidence
 from kb.grade import StudyLevel
@@ -27,6 +28,10 @@ class Site:
     today: dt.date
     evidence_date: dt.date
     directory_urls: bool = True
+    history: dict[str, list[Change]] = field(default_factory=dict)
+    """Claim id -> its substantive changes over the evidence's git history (kb.history)."""
+    site_url: str | None = None
+    """The published site's address, for links that leave the site (feeds); None if unknown."""
 
     @property
     def kb(self) -> KnowledgeBase:

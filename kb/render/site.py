@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kb import exports, references
 from kb.render import overview
-from kb.render.claims import render_claim
+from kb.render.claims import claim_feed, feed_path, render_claim
 from kb.render.common import Site, record_page
 from kb.render.studies import DOWNLOADS, render_study
 from kb.render.trials import render_concept, render_trial
@@ -28,9 +28,12 @@ def render_site(site: Site) -> dict[str, bytes]:
         "verification.md": render_verification_page(site),
         ABBREVIATIONS: overview.render_abbreviations(site),
     }
+    feeds: dict[str, bytes] = {}
     for claim_id, claim_file in kb.claims.items():
         claim = claim_file.record
         pages[record_page("claim", claim_id)] = render_claim(site, claim)
+        if site.history.get(claim_id):
+            feeds[feed_path(claim_id)] = claim_feed(site, claim)
     for study_id, study_file in kb.studies.items():
         study = study_file.record
         pages[record_page("study", study_id)] = render_study(site, study)
@@ -47,4 +50,5 @@ def render_site(site: Site) -> dict[str, bytes]:
     pages[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb)
     pages[f"{DOWNLOADS}/references.ris"] = references.ris(kb)
     pages[f"{DOWNLOADS}/graph.graphml"] = exports.graphml(site.graph)
-    return {path: text.encode("utf-8") for path, text in sorted(pages.items())}
+    encoded = {path: text.encode("utf-8") for path, text in pages.items()}
+    return dict(sorted({**encoded, **feeds}.items()))

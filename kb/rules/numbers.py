@@ -38,6 +38,14 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
         yield from _study_dates(study.record, study, context)
     for trial in kb.trials.values():
         yield from _trial_dates(trial.record, trial, context)
+    for claim in kb.claims.values():
+        yield from _not_future(
+            claim.record.reviewed,
+            ("reviewed",),
+            claim,
+            context,
+            "a review cannot have happened after today; write the day it was done",
+        )
 
 
 def _finding(finding: Finding, loc: Loc, loaded: LoadedRecord) -> Iterator[Problem]:
