@@ -76,6 +76,8 @@ class KnowledgeBase:
     lock_path: str = LOCK_NAME
     has_lock: bool = False
     """Whether the knowledge base has a lockfile that could be read (it may hold no entry)."""
+    question_file: Loaded[Any] | None = None
+    """question.yaml as read, with where each value is written; None when there is none."""
 
     def of_kind(self, kind: type[K]) -> dict[str, Loaded[K]]:
         """Valid records of one kind by id; with duplicate ids, the first file wins."""
@@ -154,17 +156,19 @@ def load_kb(root: Path, cache: CheckCache | None = None) -> KnowledgeBase:
             records.append(loaded)
     bibliography = _load_bibliography_cached(root / BIB_NAME, root, cache)
     problems.extend(bibliography.problems)
-    question = None
+    question, question_file = None, None
     if (root / QUESTION_FILE).exists() or (root / QUESTION_FILE).is_symlink():
-        loaded, found = _load_record_cached(root / QUESTION_FILE, "question", root, cache)
+        question_file, found = _load_record_cached(root / QUESTION_FILE, "question", root, cache)
         problems.extend(found)
-        record = loaded.record if loaded else None
+        record = question_file.record if question_file else None
         question = record if isinstance(record, ClinicalQuestion) else None
     lock_path = relative_path(root / LOCK_NAME, root)
     lock, found = read_lockfile(root / LOCK_NAME, lock_path)
     problems.extend(found)
     usable = (root / LOCK_NAME).is_file() and not found
-    return KnowledgeBase(root, records, bibliography, problems, question, lock, lock_path, usable)
+    return KnowledgeBase(
+        root, records, bibliography, problems, question, lock, lock_path, usable, question_file
+    )
 
 
 def input_files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:

@@ -13,7 +13,7 @@ from kb.bias import TOOLS
 from kb.bodies import Body, Item, Participants
 from kb.model import Finding, Outcome
 from kb.pooling import RATIOS, Estimate, Pooled
-from kb.words import DASH, counted, join_words, plural
+from kb.words import DASH, counted, join_words, number, plural
 
 OPTIMAL_INFORMATION_SIZE = 400
 """Patients below which kb judges an estimate imprecise (see the methods page)."""
@@ -185,7 +185,7 @@ def _imprecision_of_rates(body: Body) -> Domain:
                 (
                     100 * (high - low),
                     f"{item.label}: 95% interval {100 * low:.1f}"
-                    f"{DASH}{100 * high:.1f}% ({share[0]:g} of {share[1]})",
+                    f"{DASH}{100 * high:.1f}% ({_share_words(item.finding, share[1])})",
                 )
             )
     if not widths:
@@ -210,6 +210,17 @@ def _share_of(finding: Finding) -> tuple[float, int] | None:
         share = finding.value / 100 if finding.unit == "%" else finding.value
         return (share * n, n) if 0 <= share <= 1 else None
     return None
+
+
+def _share_words(finding: Finding | None, n: int) -> str:
+    """'2 of 2 patients', '2.9% of 128 patients': the value as the source gives it, never an
+    event count kb derived from a percentage."""
+    if finding is None or finding.value is None:
+        return f"{n:,} patients"
+    if finding.measure == "count":
+        return f"{number(finding.value)} of {n:,} patients"
+    unit = finding.unit or ""
+    return f"{number(finding.value)}{unit} of {n:,} patients"
 
 
 def wilson_interval(events: float, n: int, z: float = 1.959963984540054) -> tuple[float, float]:

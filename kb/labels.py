@@ -6,12 +6,15 @@ from kb.corpus import KnowledgeBase
 
 
 def study_label(kb: KnowledgeBase, study_id: str) -> str:
-    """'Oweira et al. 2017'; without a verified author, the start of the title."""
+    """'Oweira et al. 2017'; without a verified author, the study's own `label` (its authors
+    unverified, as its page says), else the start of the title."""
     study = kb.study(study_id)
     entry = kb.bibliography.get(study.cite)
     if entry is None:
-        return study_id
+        return study.label or study_id
     family = entry.first_author_family
+    if not family and study.label:
+        return study.label
     if family:
         others = (
             " et al."

@@ -98,6 +98,7 @@ FINDING_ON_TWO_OUTCOMES = _code("KB316", _E, "finding mapped to two outcomes of 
 POSSIBLE_OVERLAP = _code("KB317", _W, "studies may share patients")
 REVIEW_WITHOUT_INCLUDES = _code("KB318", _W, "review does not say what it includes")
 OUTCOME_WITHOUT_EVIDENCE = _code("KB319", _I, "outcome no finding informs")
+UNKNOWN_TOPIC = _code("KB320", _W, "topic no claim has")
 
 # KB4xx: citations and identifiers
 MISSING_CITATION = _code("KB401", _E, "citation key not in references.bib")

@@ -524,6 +524,14 @@ ROWS: tuple[Row, ...] = (
             (DRUG, "effect: increase}\n", "effect: increase}\n" + OUTCOME.format(id="mortality")),
         ),
     ),
+    Row(
+        "topic-no-claim-has",
+        (E("KB320", "question.yaml", 5, 5, "Prognossis"),),
+        files={
+            "question.yaml": f"{modeline('question')}\ntitle: T\nquestion: Q?\ntopics:\n"
+            "  - Prognossis\n  - treatment\n"
+        },
+    ),
     # ---- KB4xx: citations and identifiers
     Row(
         "citation-key-not-in-the-bibliography",

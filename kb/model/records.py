@@ -50,3 +50,8 @@ class ClinicalQuestion(Frozen):
     question: Text
     scope: Pico = Field(default_factory=Pico)
     summary: str | None = None
+    topics: list[Text] = Field(
+        default_factory=list,
+        description="the claims' topics in the order the home page gives them, most important "
+        "to the question first; topics not listed follow in alphabetical order",
+    )

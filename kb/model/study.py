@@ -186,6 +186,12 @@ class Overlap(Frozen):
 class Study(Frozen):
     id: RecordId
     cite: Text = Field(description="key of the entry in evidence/references.bib")
+    label: str | None = Field(
+        None,
+        description="how readers name the study, 'Crippa et al. 2016', when references.bib "
+        "has no verified author to name it by; pages mark it as unverified",
+        examples=["Crippa et al. 2016"],
+    )
     identifiers: Identifiers = Field(default_factory=Identifiers)
     design: Design
     question: Question

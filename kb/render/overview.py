@@ -6,7 +6,7 @@ from __future__ import annotations
 from kb import figures, markup
 from kb.render.common import Site, certainty_badge, record_link, study_label
 from kb.render.figure import figure
-from kb.summarize import patients, trial_name, trial_status_phrase
+from kb.summarize import patients
 from kb.trials import is_overdue, results_due
 from kb.vancouver import format_reference
 from kb.words import DESIGN_NAMES, design_name
@@ -54,50 +54,6 @@ def claims_table(site: Site, page: str) -> str:
             )
         )
     return markup.table(["Claim", "Topic", "Certainty", "Studies", "Tested by"], rows)
-
-
-def render_home(site: Site) -> str:
-    question = site.kb.question
-    title = question.title if question else "Evidence"
-    body = [f"# {markup.text(title)}"]
-    if question:
-        body += [
-            f"**The question.** {markup.text(question.question)}",
-            markup.paragraphs(question.summary),
-        ]
-    body += [
-        "## What the evidence says",
-        claims_table(site, "index.md"),
-        "Certainty uses the GRADE ratings: ⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, ⊕◯◯◯ very "
-        "low. " + markup.page_link("How it is rated", "methods.md", "index.md") + ".",
-    ]
-    body += ["## What is still unknown", _unknowns(site)]
-    body += [
-        f"*Evidence as of {site.evidence_date.isoformat()}. Trials are judged overdue as "
-        f"of {site.today.isoformat()}.*"
-    ]
-    return _page(markup.plain_title(title), body, {"search": {"boost": 2}})
-
-
-def _unknowns(site: Site) -> str:
-    lines = []
-    for trial_id, trial_file in sorted(site.kb.trials.items()):
-        trial = trial_file.record
-        tested = len([c for c in trial.tests if c in site.kb.claims])
-        lines.append(
-            f"- {record_link(site, 'trial', trial_id, 'index.md', trial_name(trial))} "
-            f"tests {tested} {'claim' if tested == 1 else 'claims'}: "
-            f"{markup.text(trial_status_phrase(trial, site.today))}"
-        )
-    untested = [c for c in sorted(site.kb.claims) if not site.evidence.trials_testing(c)]
-    if untested:
-        lines.append(
-            f"- {len(untested)} of {len(site.kb.claims)} claims are tested by no trial "
-            "in this knowledge base: see the "
-            + markup.page_link("evidence map", "evidence-map.md", "index.md")
-            + "."
-        )
-    return "\n".join(lines) or "No trial is recorded."
 
 
 def render_claims_index(site: Site) -> str:

@@ -6,6 +6,7 @@ from kb import exports, references
 from kb.render import overview
 from kb.render.claims import claim_feed, feed_path, render_claim
 from kb.render.common import Site, record_page
+from kb.render.home import render_home
 from kb.render.studies import DOWNLOADS, render_study
 from kb.render.trials import render_concept, render_trial
 from kb.render.verification import render_verification_page
@@ -16,7 +17,7 @@ ABBREVIATIONS = "includes/abbreviations.md"
 def render_site(site: Site) -> dict[str, bytes]:
     kb = site.kb
     pages: dict[str, str] = {
-        "index.md": overview.render_home(site),
+        "index.md": render_home(site),
         "claims/index.md": overview.render_claims_index(site),
         "studies/index.md": overview.render_studies_index(site),
         "trials/index.md": overview.render_trials_index(site),

@@ -45,6 +45,7 @@ def render_study(site: Site, study: Study) -> str:
         ),
         f"# {markup.text(study_label(site, study.id))}",
         *study_banners(site, study.id),
+        _named(site, study),
         markup.text(reference) if reference else "",
         *_identifiers(site, study),
         *_design(site, study),
@@ -62,6 +63,17 @@ def render_study(site: Site, study: Study) -> str:
     ]
     parts.append(markup.json_ld(_json_ld(site, study, reference)))
     return "\n\n".join(part for part in parts if part) + "\n"
+
+
+def _named(site: Site, study: Study) -> str:
+    """Say so when the study is named by its record's label: its authors are not verified."""
+    entry = site.kb.bibliography.get(study.cite)
+    if study.label and not (entry and entry.first_author_family):
+        return (
+            f"*Named {markup.text(study.label)} here from the sources' notes: its authors are "
+            "not verified, so the reference below does not list them.*"
+        )
+    return ""
 
 
 def _identifiers(site: Site, study: Study) -> list[str]:

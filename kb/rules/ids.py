@@ -1,5 +1,5 @@
-"""KB301-KB303, KB308, KB309 and reserved ids (KB205): record ids, file names and references
-between records."""
+"""KB301-KB303, KB308, KB309, KB320 and reserved ids (KB205): record ids, file names,
+references between records and the topics question.yaml orders."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from kb.problems import (
     INVALID_VALUE,
     REPEATED_LINK,
     UNKNOWN_RECORD,
+    UNKNOWN_TOPIC,
     WRONG_KIND,
     Context,
     Loc,
@@ -32,6 +33,23 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
     yield from _duplicate_ids(kb)
     yield from _file_names(kb)
     yield from _references(kb)
+    yield from _topics(kb)
+
+
+def _topics(kb: KnowledgeBase) -> Iterator[Problem]:
+    """Each topic question.yaml lists must be a claim's topic: the home page orders by them."""
+    if kb.question is None or kb.question_file is None:
+        return
+    used = {loaded.record.topic for loaded in kb.claims.values()}
+    for i, topic in enumerate(kb.question.topics):
+        if topic not in used:
+            yield Problem.at(
+                kb.question_file,
+                ("topics", i),
+                UNKNOWN_TOPIC,
+                f"topic '{topic}' is the topic of no claim",
+                did_you_mean(topic, used) or "remove it, or give a claim this topic",
+            )
 
 
 def _reserved_ids(kb: KnowledgeBase) -> Iterator[Problem]:
