@@ -63,9 +63,10 @@ def test_an_identifier_naming_a_larger_work_says_so_wherever_it_is_printed(
     kb = load_kb(write_tree(tmp_path / "kb", files))
     pages = render_site(Site(Evidence(kb), TODAY, TODAY))
     named = "names the supplement section holding abstract 12"
-    assert "- Names: the supplement section holding abstract 12" in pages[
-        "studies/smith-2020.md"
-    ].decode()
+    assert (
+        "- Names: the supplement section holding abstract 12"
+        in pages["studies/smith-2020.md"].decode()
+    )
     verification = pages["verification.md"].decode()
     assert f"10&#46;1000/jt.2020.1</a> ({named}) |" in verification
     assert verification.count(named) == 1, "the PMID of the same study names nothing larger"
