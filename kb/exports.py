@@ -18,13 +18,13 @@ import networkx as nx
 from kb.certainty import OutcomeCertainty
 from kb.corpus import KnowledgeBase, Loaded
 from kb.evidence import Evidence
-from kb.model import Claim, Concept, Study, Trial
+from kb.model import Claim, Concept, Discrepancy, Study, Trial
 from kb.pooling import Pooled
 from kb.references import resolve_identifiers
 from kb.vancouver import format_fields
 
 SCHEMA_VERSION = 2
-Listed = Study | Claim | Trial | Concept
+Listed = Study | Claim | Trial | Concept | Discrepancy
 
 
 def _dumps(data: Any) -> str:

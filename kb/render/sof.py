@@ -135,7 +135,7 @@ def _effect(site: Site, claim_id: str, rated: OutcomeCertainty) -> str:
 
 
 def _turned(item: Item) -> str:
-    """What kb compares after turning a finding round: 'HR 0.49 (95% CI 0.32–0.75), resection
+    """What kb compares after turning a finding round: 'HR 0.49 (95% CI 0.32-0.75), resection
     vs no resection', rounded to two decimals as it is computed, not printed, by the source."""
     estimate, finding = item.estimate(), item.finding
     if estimate is None or finding is None:
