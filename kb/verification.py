@@ -50,6 +50,7 @@ class IdentifierUse:
     source: str | None = None
     checked: str | None = None
     registry_title: str | None = None
+    larger_work: str | None = None
 
     @property
     def label(self) -> str:
@@ -160,6 +161,7 @@ def identifier_uses(kb: KnowledgeBase) -> list[IdentifierUse]:
                     identifier.source,
                     identifier.checked,
                     identifier.registry_title,
+                    identifier.larger_work,
                 )
             )
         entry = kb.bibliography.get(record.cite) if record.cite else None

@@ -128,7 +128,7 @@ def test_evidence_json_has_every_record_and_grade(kb: KnowledgeBase, real: dict[
     survival = next(
         c for c in data["claims"] if c["id"] == "simultaneous-resection-improves-os-vs-chemo"
     )
-    (os,) = survival["outcomes"]
+    os = next(o for o in survival["outcomes"] if o["id"] == "overall-survival")
     assert {
         "study": "tachezy-synchronous-resection",
         "finding": "os-hr-multivariate",

@@ -322,7 +322,8 @@ def test_knowledge_graph_of_the_shipped_kb(kb: KnowledgeBase, graph: nx.MultiDiG
     for seed in range(3):
         assert knowledge_graph(shuffled(graph, seed), url) == svg
     assert "supports" in texts(root) and "refutes" in texts(root)  # the legend
-    assert float(root.get("viewBox", "").split()[3]) < 600, "about 30 nodes stay on one screen"
+    # some 40 records (20 studies in the longest column) fit a laptop screen 768 pixels high
+    assert float(root.get("viewBox", "").split()[3]) < 680, "the graph stays on one screen"
 
 
 def synthetic(studies: int, claims: int = 10) -> nx.MultiDiGraph:

@@ -7,12 +7,14 @@ import datetime as dt
 import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from kb.check import check_kb
 from kb.corpus import KnowledgeBase, load_kb
+from kb.evidence import Evidence
 from kb.problems import Severity
 from kb.rules.numbers import finding_numbers
 
@@ -83,9 +85,9 @@ def test_shipped_knowledge_base_has_no_errors(kb: KnowledgeBase) -> None:
 
 
 def test_every_record_kind_is_present(kb: KnowledgeBase) -> None:
-    assert len(kb.studies) >= 14
-    assert len(kb.claims) >= 8
-    assert {"cspac-1", "holipanc"} <= set(kb.trials)
+    assert len(kb.studies) >= 20
+    assert len(kb.claims) >= 15
+    assert {"cspac-1", "holipanc", "sonar"} <= set(kb.trials)
     assert len(kb.concepts) >= 6
     kinds = (kb.studies, kb.claims, kb.trials, kb.concepts, kb.discrepancies)
     assert len(kb.records) == sum(map(len, kinds)), "every record file loads into a valid record"
@@ -175,3 +177,201 @@ def test_zanini_never_plainly_supports_the_number_of_metastases_claim(kb: Knowle
         assert link.relation != "supports" or "number" not in link.claim
         if link.relation == "qualifies":
             assert link.note, "a qualifying link says why"
+
+
+def _texts(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+def test_words_in_quotation_marks_anywhere_in_a_record_are_the_sources_own(
+    kb: KnowledgeBase, quoted_text: str
+) -> None:
+    """Summaries, notes, statements and arm descriptions may quote a source too, and the site
+    shows those quotation marks as they are: what they hold must be the source's words. A single
+    quoted word (a term, a label) is not a quotation."""
+    records = [
+        *kb.studies.values(),
+        *kb.claims.values(),
+        *kb.trials.values(),
+        *kb.concepts.values(),
+        *kb.discrepancies.values(),
+    ]
+    misquoted = [
+        (loaded.path, fragment)
+        for loaded in records
+        for text in _texts(loaded.record.model_dump())
+        for span in re.findall(r'"([^"]+)"|\u201c([^\u201d]+)\u201d', text)
+        for fragment in _fragments("".join(span))
+        if len(fragment.split()) >= 2 and normalise(fragment.strip().strip('".')) not in quoted_text
+    ]
+    assert misquoted == []
+
+
+def test_every_number_a_claim_or_trial_states_is_in_the_source_notes(
+    kb: KnowledgeBase, sources_text: str
+) -> None:
+    """A claim's statement and note, and a trial's summary, note and enrolment, are read as
+    facts: their numbers must be numbers the notes give."""
+    stated = _numbers(sources_text)
+    texts = [
+        (loaded.path, text)
+        for loaded in kb.claims.values()
+        for text in (loaded.record.statement, loaded.record.note or "")
+    ] + [
+        (loaded.path, text)
+        for loaded in kb.trials.values()
+        for text in (
+            loaded.record.summary or "",
+            loaded.record.note or "",
+            str(loaded.record.enrollment.count) if loaded.record.enrollment else "",
+        )
+    ]
+    unsourced = [
+        (path, number) for path, text in texts for number in _numbers(text) if number not in stated
+    ]
+    assert unsourced == []
+
+
+SECOND_BATCH = {
+    # study id: (design, {finding id: the numbers the notes give for it})
+    "dunschede-liver-mets-treatment": (
+        "retrospective-cohort",
+        {"os-synchronous": {8, 11, 14}, "os-metachronous": {31, 11, 9}},
+    ),
+    "hank-2023-conversion-surgery": (
+        "retrospective-cohort",
+        {"os-by-resection-and-ypm": {25.5, 10.7, 8.1, 80, 173, 0.001}},
+    ),
+    "su-2021-seer-liver-mets": (
+        "registry-analysis",
+        {
+            "hr-spl-vs-no-resection": {0.162, 0.118, 0.222, 0.001},
+            "css-by-surgery": {54, 34, 15, 3, 93, 88, 232, 14248},
+            "share-with-combined-resection": {0.7, 14248},
+        },
+    ),
+    "japanese-multicentre-liver-oligometastasis": (
+        "retrospective-cohort",
+        {
+            "os-preoperative-chemo-vs-upfront": {37.4, 20.4, 0.001, 60},
+            "hr-ca19-9-under-100": {0.25, 0.06, 0.96, 0.043, 60},
+            "hr-cea-under-5": {0.14, 0.04, 0.48, 0.002, 60},
+            "hr-r-or-br-pv": {0.19, 0.07, 0.51, 0.001, 60},
+        },
+    ),
+    "liver-only-synchronous-metastases-review-2020": (
+        "systematic-review",
+        {"os-upfront-vs-preoperative": {7.6, 14.5, 34, 56, 204}},
+    ),
+}
+
+
+@pytest.mark.parametrize("study_id", sorted(SECOND_BATCH))
+def test_the_second_batch_carries_the_figures_of_the_notes(
+    kb: KnowledgeBase, study_id: str
+) -> None:
+    design, expected = SECOND_BATCH[study_id]
+    study = kb.studies[study_id].record
+    assert study.design == design
+    findings = {finding.id: finding for finding in study.findings}
+    for finding_id, numbers in expected.items():
+        assert {number for _, number in finding_numbers(findings[finding_id])} == numbers
+
+
+def test_hackert_is_an_analysis_of_a_database_not_a_prospective_cohort(kb: KnowledgeBase) -> None:
+    """The notes say 'prospective database': the database was kept prospectively, not the
+    study planned before the operations."""
+    assert kb.studies["hackert-2017-oligometastatic"].record.design == "retrospective-cohort"
+
+
+def test_fields_the_notes_leave_unverified_stay_out(kb: KnowledgeBase) -> None:
+    bibliography = kb.bibliography
+    for key, absent in {
+        "Dunschede2010LiverMets": {"author", "journal", "year", "doi", "pmid"},
+        "JapanMulticenterLiverOligo": {"author", "journal", "year", "pmid"},
+        "UpdatesSurg2020SystematicReview": {"author"},
+    }.items():
+        entry = bibliography.get(key)
+        assert entry is not None, key
+        assert absent.isdisjoint(entry.fields) and not entry.authors, key
+        for name in absent - {"doi", "pmid"} | {"author"}:
+            assert entry.declared_unverified(name), (key, name)
+    identifiers = {
+        study_id: set(kb.studies[study_id].record.identifiers.model_dump(exclude_none=True))
+        for study_id in (
+            "dunschede-liver-mets-treatment",
+            "japanese-multicentre-liver-oligometastasis",
+            "liver-only-synchronous-metastases-review-2020",
+        )
+    }
+    assert identifiers == {
+        "dunschede-liver-mets-treatment": set(),
+        "japanese-multicentre-liver-oligometastasis": {"doi"},
+        "liver-only-synchronous-metastases-review-2020": {"doi", "pmid"},
+    }
+
+
+def test_sources_finding_no_survival_benefit_refute_the_survival_claims(
+    kb: KnowledgeBase,
+) -> None:
+    survival = {
+        "simultaneous-resection-improves-os-vs-chemo",
+        "synchronous-resection-after-chemo-may-prolong-survival",
+    }
+    dunschede = kb.studies["dunschede-liver-mets-treatment"].record
+    assert {link.claim for link in dunschede.links if link.relation == "refutes"} == survival
+    editorial = kb.studies["shi-yu-2018-time-to-think"].record
+    (failed,) = [
+        link
+        for link in editorial.links
+        if link.claim == "simultaneous-resection-improves-os-vs-chemo"
+    ]
+    assert failed.relation == "refutes"
+    assert "failed to produce survival benefits" in (failed.quote or "")
+
+
+def test_a_single_arm_trial_tests_no_comparison(kb: KnowledgeBase) -> None:
+    """Without a group left untreated, a trial can measure a rate but cannot show that one
+    treatment does better than another."""
+    for loaded in kb.trials.values():
+        trial = loaded.record
+        if trial.design.model != "single-group":
+            continue
+        for claim_id in trial.tests:
+            effects = {outcome.effect for outcome in kb.claims[claim_id].record.outcomes}
+            assert effects == {"estimate"}, (trial.id, claim_id)
+
+
+def test_sonar_is_recorded_as_the_notes_give_it(kb: KnowledgeBase) -> None:
+    sonar = kb.trials["sonar"].record
+    assert sonar.identifiers.nct is not None and sonar.identifiers.nct.value == "NCT06690528"
+    assert sonar.design.allocation == "randomized"
+    assert sonar.enrollment is not None and sonar.enrollment.count == 56
+    assert sonar.phase == "not-recorded" and sonar.status is None and not sonar.publications
+    assert "simultaneous-resection-improves-os-vs-chemo" in sonar.tests
+
+
+HEDGES = re.compile(
+    r"\b(may|might|could|proposed|argued|described|reports?|reported|not known|no randomised"
+    r"|one (?:centre|cohort|series|study))\b"
+)
+
+
+def test_claims_without_high_certainty_say_so_in_their_words(kb: KnowledgeBase) -> None:
+    """A clinician reads the statement first: one resting on low or very low certainty
+    evidence, or on none that GRADE rates, must not read as settled."""
+    evidence = Evidence(kb)
+    settled = [
+        claim_id
+        for claim_id, loaded in sorted(kb.claims.items())
+        if evidence.certainty(claim_id).final in {None, "low", "very-low"}
+        and not HEDGES.search(loaded.record.statement)
+    ]
+    assert settled == []

@@ -52,6 +52,27 @@ def test_generated_pages_match_the_golden_files() -> None:
         assert files[name].decode() == expected[name].decode(), name
 
 
+def test_an_identifier_naming_a_larger_work_says_so_wherever_it_is_printed(
+    tmp_path: Path,
+) -> None:
+    files = minimal_kb()
+    files["studies/smith-2020.yaml"] = files["studies/smith-2020.yaml"].replace(
+        "    checked: 2024-01-15\n",
+        "    checked: 2024-01-15\n    larger_work: the supplement section holding abstract 12\n",
+    )
+    kb = load_kb(write_tree(tmp_path / "kb", files))
+    pages = render_site(Site(Evidence(kb), TODAY, TODAY))
+    named = "names the supplement section holding abstract 12"
+    assert (
+        "- Names: the supplement section holding abstract 12"
+        in pages["studies/smith-2020.md"].decode()
+    )
+    verification = pages["verification.md"].decode()
+    assert f"10&#46;1000/jt.2020.1</a> ({named}) |" in verification
+    assert verification.count(named) == 1, "the PMID of the same study names nothing larger"
+    assert f"doi&#58;10.1000/jt.2020.1 ({named}) ([study page]" in pages["bibliography.md"].decode()
+
+
 def test_hostile_record_text_stays_inert_in_markdown() -> None:
     page = fixture_files()["studies/alpha-2020.md"].decode()
     summary = page.split("## Summary", 1)[1].split("##", 1)[0]

@@ -141,6 +141,12 @@ class Identifier(Frozen):
         description="the title the registry gives when the identifier names a larger work on "
         "purpose (a journal supplement, a registry entry); checks compare against it",
     )
+    larger_work: Text | None = Field(
+        None,
+        description="what the identifier names when that is more than the record's own work, "
+        "e.g. 'the supplement section v253-v324 that holds abstract 1406'; shown beside the "
+        "identifier wherever it is printed",
+    )
     note: str | None = None
 
 

@@ -73,8 +73,19 @@ class Trial(Frozen):
     identifiers: Identifiers
     sponsor: str | None = None
     phase: Literal[
-        "early-phase-1", "phase-1", "phase-1-2", "phase-2", "phase-2-3", "phase-3", "phase-4", "na"
-    ]
+        "early-phase-1",
+        "phase-1",
+        "phase-1-2",
+        "phase-2",
+        "phase-2-3",
+        "phase-3",
+        "phase-4",
+        "na",
+        "not-recorded",
+    ] = Field(
+        description="as the registry gives it ('na' is the registry's 'not applicable'); "
+        "'not-recorded' when the sources read do not give it"
+    )
     design: TrialDesign
     arms: list[Arm] = Field(default_factory=list)
     enrollment: Enrollment | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kb import figures, markup
 from kb.render.common import Site, certainty_badge, record_link, study_label
 from kb.render.figure import figure
+from kb.render.verification import names_larger_work
 from kb.summarize import patients
 from kb.trials import is_overdue, results_due
 from kb.vancouver import format_reference
@@ -220,8 +221,10 @@ def render_bibliography(site: Site) -> str:
     ):
         study = study_file.record
         reference = format_reference(study.cite, site.kb.bibliography) or study.cite
+        doi = study.identifiers.doi
+        larger_work = doi.larger_work if doi and doi.value in reference else None
         entries.append(
-            f"- {markup.text(reference)} "
+            f"- {markup.text(reference)}{names_larger_work(larger_work)} "
             f"({record_link(site, 'study', study_id, page, 'study page')})"
         )
     return _page("Bibliography", ["# Bibliography", "\n".join(entries)])

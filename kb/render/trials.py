@@ -24,7 +24,9 @@ def render_trial(site: Site, trial: Trial) -> str:
         markup.front_matter(
             {
                 "title": markup.plain_title(title, 90),
-                "tags": ["trial", markup.plain_title(trial.phase)],
+                # a phase the sources do not give is no subject to browse by
+                "tags": ["trial"]
+                + ([markup.plain_title(trial.phase)] if trial.phase != "not-recorded" else []),
             }
         ),
         f"# {markup.text(trial_name(trial))}",

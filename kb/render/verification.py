@@ -63,6 +63,8 @@ def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifi
         ]
         if check is not None:
             lines.append(f"    - Registry: {registry_text(check)}")
+        if identifier.larger_work:
+            lines.append(f"    - Names: {markup.text(identifier.larger_work)}")
         if identifier.note:
             lines.append(f"    - Note: {markup.text(identifier.note)}")
         items.append("\n".join(lines))
@@ -74,6 +76,12 @@ def identifier_list(site: Site, kind: str, record_id: str, identifiers: Identifi
                 f"{STATUS_WORDS[status]}\n    - Registry: {registry_text(check)}"
             )
     return "\n".join(items)
+
+
+def names_larger_work(larger_work: str | None) -> str:
+    """' (names the supplement section ...)' for an identifier that names more than its
+    record's work, else nothing."""
+    return f" (names {markup.text(larger_work)})" if larger_work else ""
 
 
 def _named(name: str, value: str) -> str:
@@ -278,7 +286,7 @@ def render_verification_page(site: Site) -> str:
         rows.append(
             (
                 record_link(site, use.kind, use.record_id, PAGE),
-                _named(use.name, use.value),
+                _named(use.name, use.value) + names_larger_work(use.larger_work),
                 _curator_cell(use),
                 registry_text(check),
                 STATUS_WORDS[status],
