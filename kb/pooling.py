@@ -6,7 +6,8 @@ its confidence interval; differences on their own scale. The formulas:
 
 - inverse-variance weights w = 1/v; Q = Σw(y - ȳ)², df = k - 1;
 - DerSimonian-Laird (1986): τ² = max(0, (Q - df) / (Σw - Σw²/Σw));
-- REML: τ² maximises the restricted likelihood, found by Fisher scoring from the DL value;
+- REML: τ² maximises the restricted likelihood: Fisher scoring from the DL value and from the
+  best point of a log-spaced search, since the likelihood may have a second maximum at zero;
 - random effects: w* = 1/(v + τ²), μ = Σw*y/Σw*, SE = √(1/Σw*), interval μ ± z·SE;
 - Hartung-Knapp-Sidik-Jonkman: SE² = q/Σw* with q = Σw*(y - μ)²/(k - 1), interval with t on
   k - 1 df; q is taken as 1 when it is smaller (the modification of Röver, Knapp and Friede
@@ -140,11 +141,20 @@ def _dersimonian_laird(y: Sequence[float], v: Sequence[float]) -> float:
     return max(0.0, (_q(y, v) - (len(y) - 1)) / c)
 
 
-def _reml(y: Sequence[float], v: Sequence[float], tolerance: float = 1e-12) -> float:
-    """τ² maximising the restricted log-likelihood, by Fisher scoring from the DL estimate,
-    kept at zero or above."""
-    tau2 = _dersimonian_laird(y, v)
-    for _ in range(200):
+def _restricted_log_likelihood(y: Sequence[float], v: Sequence[float], tau2: float) -> float:
+    """The restricted log-likelihood of τ², up to a constant."""
+    w = [1 / (vi + tau2) for vi in v]
+    total = sum(w)
+    mu = sum(wi * yi for wi, yi in zip(w, y, strict=True)) / total
+    spread = sum(wi * (yi - mu) ** 2 for wi, yi in zip(w, y, strict=True))
+    return -0.5 * (sum(math.log(vi + tau2) for vi in v) + math.log(total) + spread)
+
+
+def _fisher_scoring(y: Sequence[float], v: Sequence[float], tau2: float) -> float:
+    """Fisher scoring of the restricted likelihood from `tau2`, kept at zero or above; a step
+    that would lower the likelihood is halved until it does not (plain scoring can oscillate
+    about the maximum without reaching it)."""
+    for _ in range(500):
         w = [1 / (vi + tau2) for vi in v]
         total = sum(w)
         mu = sum(wi * yi for wi, yi in zip(w, y, strict=True)) / total
@@ -154,11 +164,31 @@ def _reml(y: Sequence[float], v: Sequence[float], tolerance: float = 1e-12) -> f
         )
         information = 0.5 * (w2 - 2 * sum(wi**3 for wi in w) / total + (w2 / total) ** 2)
         step = score / information
+        here = _restricted_log_likelihood(y, v, tau2)
         new = max(0.0, tau2 + step)
-        if abs(new - tau2) < tolerance:
+        for _ in range(60):
+            if _restricted_log_likelihood(y, v, new) >= here:
+                break
+            step /= 2
+            new = max(0.0, tau2 + step)
+        if abs(new - tau2) < 1e-12 * max(1.0, tau2):
             return new
         tau2 = new
     return tau2
+
+
+def _reml(y: Sequence[float], v: Sequence[float]) -> float:
+    """τ² maximising the restricted log-likelihood on [0, ∞).
+
+    The likelihood can have two maxima (one at zero), so Fisher scoring starts from the DL
+    estimate and from the best point of a log-spaced search up to well past the spread of the
+    estimates; the higher of the maxima it reaches is the estimate."""
+    mean = sum(y) / len(y)
+    upper = 10 * (sum((yi - mean) ** 2 for yi in y) + max(v))
+    grid = [0.0] + [upper * 10 ** (-k / 8) for k in range(0, 8 * 12)]
+    best = max(grid, key=lambda t: _restricted_log_likelihood(y, v, t))
+    found = [_fisher_scoring(y, v, _dersimonian_laird(y, v)), _fisher_scoring(y, v, best)]
+    return max(found, key=lambda t: _restricted_log_likelihood(y, v, t))
 
 
 def student_t_quantile(p: float, df: float) -> float:

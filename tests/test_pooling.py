@@ -74,7 +74,9 @@ def test_no_prediction_interval_from_two_estimates() -> None:
 
 
 def reml_by_scipy(y: list[float], v: list[float]) -> float:
-    """tau² maximising the restricted likelihood, by bounded scalar minimisation."""
+    """tau² maximising the restricted likelihood on [0, inf): the best of a dense grid, refined
+    by bounded scalar minimisation between its neighbours (the likelihood can have a second
+    maximum at zero, so a single local search is not enough)."""
     ya, va = np.array(y), np.array(v)
 
     def minus_restricted_log_likelihood(tau2: float) -> float:
@@ -82,19 +84,37 @@ def reml_by_scipy(y: list[float], v: list[float]) -> float:
         mu = np.sum(w * ya) / np.sum(w)
         return 0.5 * (np.sum(np.log(va + tau2)) + np.log(np.sum(w)) + np.sum(w * (ya - mu) ** 2))
 
+    upper = 10 * (float(np.var(ya)) * len(y) + max(v))
+    grid = np.concatenate([[0.0], np.geomspace(upper * 1e-9, upper, 2000)])
+    values = [minus_restricted_log_likelihood(t) for t in grid]
+    best = int(np.argmin(values))
+    low, high = grid[max(0, best - 1)], grid[min(len(grid) - 1, best + 1)]
     found = optimize.minimize_scalar(
         minus_restricted_log_likelihood,
-        bounds=(0, 100 * (max(y) - min(y)) ** 2 + 1),
+        bounds=(low, high),
         method="bounded",
         options={"xatol": 1e-12},
     )
-    return float(found.x)
+    candidates = [float(found.x), float(grid[best])]
+    return min(candidates, key=minus_restricted_log_likelihood)
 
 
 def test_reml_maximises_the_restricted_likelihood() -> None:
     pooled = pool("mean-difference", on_scale(KACKER_Y, KACKER_V), "reml")
     assert pooled.tau2 == pytest.approx(reml_by_scipy(KACKER_Y, KACKER_V), abs=1e-6)
     assert pooled.method == "REML"
+
+
+@pytest.mark.parametrize(
+    ("y", "v"),
+    [
+        ([2.0, 2.0, -1.0], [0.015625, 0.0078125, 1.0]),  # the higher maximum is inside
+        ([2.0, 2.0, -0.5], [0.0625, 0.0625, 1.0]),  # the higher maximum is at zero
+    ],
+)
+def test_reml_finds_the_higher_of_two_maxima(y: list[float], v: list[float]) -> None:
+    pooled = pool("mean-difference", on_scale(y, v), "reml")
+    assert pooled.tau2 == pytest.approx(reml_by_scipy(y, v), abs=1e-6)
 
 
 def test_reml_is_zero_without_heterogeneity() -> None:
