@@ -50,11 +50,15 @@ def test_the_first_screen_holds_the_question_the_bottom_line_and_the_critical_cl
     assert first_topic.inner_text().startswith("Surgery for pancreatic cancer")
     bullets = page.locator("article h2 + ul").first.locator("li")
     assert bullets.count() >= 2
-    for i in range(bullets.count()):
-        item = bullets.nth(i)
+    claims = [
+        bullets.nth(i) for i in range(bullets.count()) if "claim" in bullets.nth(i).inner_text()
+    ]
+    for item in claims:
         box = item.bounding_box()
-        assert box is not None and box["y"] + box["height"] <= 900, item.inner_text()
-        assert any(word in item.inner_text() for word in ("Very low", "Low", "Moderate", "High"))
+        words = item.inner_text()
+        assert box is not None and box["y"] + box["height"] <= 900, words
+        if "more claim" not in words:
+            assert any(w in words for w in ("Very low", "Low", "Moderate", "High")), words
     page.close()
 
 
@@ -74,7 +78,7 @@ def test_every_forest_plot_names_both_sides_legibly(site: str, browser: Any, wid
         page.goto(url)
         for svg in page.locator("svg[aria-labelledby^='forest-']").all():
             plots += 1
-            texts = svg.locator("text").all_inner_texts()
+            texts = [t or "" for t in svg.locator("text").all_text_contents()]
             sides = [t for t in texts if t.startswith(("\u2190", *SIDES)) or t.endswith("\u2192")]
             assert any(t.startswith("\u2190") for t in sides), (url, texts)
             assert any(t.endswith("\u2192") for t in sides), (url, texts)
