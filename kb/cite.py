@@ -121,6 +121,17 @@ def load_bibliography(file: Path, display_path: str, root: Path | None = None) -
     """Read and parse references.bib; like a record, it is read only within `MAX_BIB_BYTES`,
     as a regular file inside `root`."""
     if not file.exists() and not file.is_symlink():
+        return bibliography_from(None, display_path)
+    raw = read_bounded(
+        file, display_path, MAX_BIB_BYTES, root, "keep only the entries the records cite"
+    )
+    return bibliography_from(raw, display_path)
+
+
+def bibliography_from(raw: bytes | Problem | None, display_path: str) -> Bibliography:
+    """references.bib from the bytes read (or the problem that stopped them being read; None
+    when there is no such file)."""
+    if raw is None:
         missing = Problem.in_file(
             display_path,
             BIBLIOGRAPHY_MISSING,
@@ -128,9 +139,6 @@ def load_bibliography(file: Path, display_path: str, root: Path | None = None) -
             "create it; every study's 'cite' key must be an entry there",
         )
         return Bibliography(display_path, {}, [missing])
-    raw = read_bounded(
-        file, display_path, MAX_BIB_BYTES, root, "keep only the entries the records cite"
-    )
     text = raw if isinstance(raw, Problem) else decode_utf8(raw, display_path)
     if isinstance(text, Problem):
         return Bibliography(display_path, {}, [text])

@@ -132,7 +132,10 @@ def check(
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 problems, 2 usage error.
     """
-    problems = check_path(path, today, None if no_cache else CheckCache(cache_dir))
+    cache = None if no_cache else CheckCache(cache_dir)
+    if cache is not None and cache.refused:
+        click.echo(f"warning: {cache.refused}", err=True)
+    problems = check_path(path, today, cache)
     click.echo(render(problems, fmt, display_prefix(path)))
     sys.exit(exit_code(problems, strict))
 

@@ -36,9 +36,6 @@ class Code(str):
         self.summary = summary
         return self
 
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return code_named, (str(self),)
-
 
 CATALOGUE: dict[str, Code] = {}
 

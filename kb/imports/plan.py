@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.cite import latex_to_text
-from kb.corpus import BIB_NAME, KnowledgeBase, load_kb
+from kb.corpus import KnowledgeBase, load_kb
 from kb.files import create_atomic, digest, display_path, write_atomic
 from kb.identifiers import identifier_owners, normalise_identifier
 from kb.imports.bibtex import entries_read_back, read_bibtex, render_entry
@@ -23,6 +23,7 @@ from kb.imports.keys import citation_key, study_id
 from kb.imports.medline import read_medline
 from kb.imports.reference import Reference, normalise
 from kb.imports.ris import read_ris
+from kb.inputs import BIB_NAME
 from kb.problems import (
     IMPORT_KNOWN,
     IMPORT_NO_TITLE,
