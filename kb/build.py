@@ -25,6 +25,8 @@ from kb.errors import KbError
 from kb.evidence import Evidence
 from kb.files import display_prefix
 from kb.generate import GenerationReport, sync_generated
+from kb.interrupts import signals_raise
+from kb.locking import write_lock
 from kb.problems import Problem, Severity
 from kb.render.common import Site
 from kb.render.site import render_site
@@ -75,7 +77,13 @@ def evidence_date(evidence: Path, environ: Mapping[str, str] | None = None) -> d
 
 
 def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
-    """Check the evidence and write the generated pages; errors in the evidence stop here."""
+    """Check the evidence and write the generated pages, holding the write lock; errors in the
+    evidence stop here."""
+    with write_lock(options.evidence, "generate"), signals_raise():
+        return _generate(options, today)
+
+
+def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
     evidence = Evidence(load_kb(options.evidence))
     problems = check_evidence(evidence, today)
     errors = [p for p in problems if p.severity is Severity.ERROR]
@@ -93,9 +101,11 @@ def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
 
 
 def build(options: BuildOptions, today: dt.date) -> GenerationReport:
-    report = generate(options, today)
-    run_mkdocs(options)
-    return report
+    """Generate the pages and build the site, holding the write lock throughout."""
+    with write_lock(options.evidence, "build"), signals_raise():
+        report = _generate(options, today)
+        run_mkdocs(options)
+        return report
 
 
 def run_mkdocs(options: BuildOptions) -> None:

@@ -18,13 +18,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import kb
-from kb.files import display_path, write_atomic
+from kb.files import display_path, tracked_by_git, write_atomic
 from kb.problems import Problem, code_named
 
 DEFAULT_FOLDER = Path(".kb-cache")
@@ -73,26 +72,6 @@ def problem_from(data: Any) -> Problem:
     if not (texts_ok and numbers_ok and isinstance(code, str)):
         raise ValueError("not a problem")
     return Problem(path, line, col, code_named(code), message, hint)
-
-
-def tracked_by_git(folder: Path) -> bool:
-    """Whether git tracks `folder` or anything in it (False outside a repository or without
-    git)."""
-    folder = folder.absolute()
-    where = folder.parent
-    while not where.is_dir() and where != where.parent:
-        where = where.parent
-    try:
-        result = subprocess.run(
-            ["git", "ls-files", "-z", "--", str(folder)],
-            cwd=where,
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return result.returncode == 0 and bool(result.stdout)
 
 
 @dataclass

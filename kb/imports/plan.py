@@ -3,8 +3,8 @@
 Planning writes nothing: it reads every file (reporting every problem, never stopping at the
 first), normalises each reference, sets aside likely duplicates of existing studies and of each
 other, names the rest, renders their BibTeX entries and study stubs, and checks that the longer
-references.bib reads back with every new entry intact. Applying the plan only creates new files
-and appends to references.bib; each write is atomic, and a failure removes what the run created.
+references.bib reads back with every new entry intact. kb.imports.transaction applies the plan,
+all of it or nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kb.cite import latex_to_text
 from kb.corpus import KnowledgeBase, load_kb
-from kb.files import create_atomic, digest, display_path, write_atomic
+from kb.files import display_path
 from kb.identifiers import identifier_owners, normalise_identifier
 from kb.imports.bibtex import entries_read_back, read_bibtex, render_entry
 from kb.imports.csl import read_csl
@@ -304,47 +304,3 @@ def _append(plan: ImportPlan, bib_text: str, entries: list[str]) -> None:
         plan.stubs, plan.added = [], []
         return
     plan.appended = appended
-
-
-def apply_import(plan: ImportPlan) -> list[Problem]:
-    """Create the stubs, then append to references.bib in one atomic replace. On failure, the
-    stubs this run created are removed and references.bib is as it was."""
-    if not plan.added:
-        return []
-    created: list[Path] = []
-    bib = display_path(plan.bib)
-    try:
-        current = plan.bib.read_bytes() if plan.bib.is_file() else b""
-        if digest(current) != digest(plan.bib_before):
-            return [
-                Problem.in_file(
-                    bib,
-                    IMPORT_NOT_WRITTEN,
-                    "references.bib changed while importing: nothing was added",
-                    "run the import again",
-                )
-            ]
-        for target, text in plan.stubs:
-            create_atomic(target, text.encode("utf-8"))
-            created.append(target)
-        write_atomic(plan.bib, plan.bib_before + plan.appended.encode("utf-8"))
-    except OSError as error:
-        _remove(created)
-        name = display_path(Path(error.filename)) if error.filename else bib
-        return [
-            Problem.in_file(
-                name,
-                IMPORT_NOT_WRITTEN,
-                f"could not write: {error.strerror or error}; nothing was added",
-                "check the file and folder permissions, then run the import again",
-            )
-        ]
-    except BaseException:
-        _remove(created)
-        raise
-    return []
-
-
-def _remove(created: list[Path]) -> None:
-    for path in created:
-        path.unlink(missing_ok=True)
