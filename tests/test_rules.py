@@ -121,6 +121,14 @@ SECOND_LINK = """\
 """
 
 
+MACRO_BOMB = (
+    '@string{m0 = "'
+    + "x" * 64
+    + '"}\n'
+    + "".join(f"@string{{m{i} = m{i - 1} # m{i - 1}}}\n" for i in range(1, 27))
+)
+
+
 def _billion_laughs() -> str:
     lines = [
         STUDY_LINE.rstrip("\n"),
@@ -552,6 +560,11 @@ ROWS: tuple[Row, ...] = (
         "bibliography-missing",
         (E("KB411", BIB, 1, 1),),
         files={BIB: None},
+    ),
+    Row(
+        "string-macros-that-double-27-times",  # gigabytes, from 700 bytes
+        (E("KB412", BIB, 34, 15, "m13 # m13"),),
+        edits=((BIB, "PMC6924808},\n}\n", "PMC6924808},\n}\n\n" + MACRO_BOMB),),
     ),
     # ---- KB5xx: grading
     Row(

@@ -129,8 +129,8 @@ def apply_import(plan: ImportPlan) -> list[Problem]:
 
 def _stage(plan: ImportPlan, staging: Path) -> None:
     """Write every stub into the staging folder and, last, the journal."""
-    evidence = plan.bib.parent
-    folders = sorted({target.parent for target, _ in plan.stubs} - {evidence})
+    evidence = plan.bib.parent.absolute()
+    folders = sorted({target.absolute().parent for target, _ in plan.stubs} - {evidence})
     created = [folder for folder in folders if not folder.is_dir()]  # made when moving in
     for target, text in plan.stubs:
         (staging / target.name).write_bytes(text.encode("utf-8"))
@@ -142,7 +142,7 @@ def _stage(plan: ImportPlan, staging: Path) -> None:
         "before": {"sha256": digest(plan.bib_before), "size": len(plan.bib_before)},
         "after": {"sha256": digest(after), "size": len(after)},
         "stubs": {
-            target.relative_to(evidence).as_posix(): digest(text.encode("utf-8"))
+            target.absolute().relative_to(evidence).as_posix(): digest(text.encode("utf-8"))
             for target, text in plan.stubs
         },
         "folders": [folder.relative_to(evidence).as_posix() for folder in created],
