@@ -329,7 +329,7 @@ def diff_command(base: str, evidence: Path, today: dt.date) -> None:
     type=click.FloatRange(min=0.01),
     default=30.0,
     show_default=True,
-    help="Seconds to wait for a registry to answer.",
+    help="Seconds one request may take in all (connecting and the whole answer).",
 )
 @click.option(
     "--retries",
