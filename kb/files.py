@@ -179,6 +179,9 @@ def _temporary_beside(target: Path, data: bytes) -> Path:
         with os.fdopen(handle, "wb") as stream:
             os.fchmod(stream.fileno(), mode)
             stream.write(data)
+    except OSError as error:  # a full disk: name the file meant, not the temporary one
+        Path(temporary).unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(target)) from None
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

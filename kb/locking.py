@@ -51,8 +51,9 @@ def write_lock(evidence: Path, command: str) -> Iterator[None]:
                 f"wait for it to finish, then run this again (lock: {display_path(path)})"
             ) from None
         since = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"kb {command} (pid {os.getpid()}) since {since}\n".encode(), 0)
+        with contextlib.suppress(OSError):  # on a full disk the lock still holds, unnamed
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, f"kb {command} (pid {os.getpid()}) since {since}\n".encode(), 0)
         yield
     finally:
         os.close(handle)  # releases the lock

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -278,3 +279,19 @@ def test_a_staging_folder_that_git_tracks_is_never_acted_on(kb_root: Path) -> No
     assert result.returncode == 1
     assert "error[KB807] is tracked by git: it was not left by an import" in result.stdout
     assert snapshot(kb_root) == before
+
+
+def test_imported_files_have_the_usual_modes(kb_root: Path) -> None:
+    """New stubs get the umask's mode (mkstemp's 0600 hid them from everyone else);
+    references.bib keeps the mode it had."""
+    bib = kb_root / "references.bib"
+    bib.chmod(0o640)
+    previous = os.umask(0o022)
+    try:
+        status, output = kb_here("import", NBIB, "--evidence", kb_root)
+    finally:
+        os.umask(previous)
+    assert status == 0, output
+    assert stat.S_IMODE(bib.stat().st_mode) == 0o640
+    stub = kb_root / "studies" / "muller-2024-widgetosis.yaml"
+    assert stat.S_IMODE(stub.stat().st_mode) == 0o644

@@ -133,7 +133,10 @@ def _stage(plan: ImportPlan, staging: Path) -> None:
     folders = sorted({target.absolute().parent for target, _ in plan.stubs} - {evidence})
     created = [folder for folder in folders if not folder.is_dir()]  # made when moving in
     for target, text in plan.stubs:
-        (staging / target.name).write_bytes(text.encode("utf-8"))
+        try:
+            (staging / target.name).write_bytes(text.encode("utf-8"))
+        except OSError as error:  # tell the stub it was for, not the staging folder
+            raise OSError(error.errno, error.strerror, str(target)) from None
     after = _new_bibliography(plan)
     journal = {
         "format": 1,
