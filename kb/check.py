@@ -10,6 +10,7 @@ from kb.cache import CheckCache, problem_data, problem_from
 from kb.corpus import KnowledgeBase, load_kb
 from kb.inputs import read_inputs
 from kb.problems import Context, Problem, sort_problems
+from kb.sitecode import check_site_code
 
 if TYPE_CHECKING:
     from kb.evidence import Evidence
@@ -30,8 +31,8 @@ def evidence_problems(evidence: Evidence, today: dt.date) -> list[Problem]:
 
 
 def check_evidence(evidence: Evidence, today: dt.date) -> list[Problem]:
-    """Every problem of the knowledge base."""
-    return evidence_problems(evidence, today)
+    """Every problem of the knowledge base, and of the site configuration beside it."""
+    return sort_problems([*evidence_problems(evidence, today), *check_site_code(evidence.kb.root)])
 
 
 def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
@@ -47,7 +48,8 @@ def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> l
     """Check the knowledge base at `root`. Every file is read once, and those bytes are both
     parsed and hashed. With a cache, a run whose inputs (every file's bytes, the listing of the
     folders, the date and kb's code) were all seen before returns the problems found then, and
-    a run after a small change parses only the changed files."""
+    a run after a small change parses only the changed files. The site configuration is checked
+    afresh on every run: it is one small file and a listing."""
     inputs = read_inputs(root)
     if cache is None or cache.refused:
         return check_kb(load_kb(root, None, inputs), today)
@@ -63,7 +65,7 @@ def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> l
             results.entries = dict(kept)
             results.put(run_key, [problem_data(p) for p in hit])
         cache.save()
-    return hit
+    return sort_problems([*hit, *check_site_code(inputs.root)])
 
 
 def _thaw_problems(data: object) -> list[Problem] | None:

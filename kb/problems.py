@@ -67,6 +67,7 @@ KEY_NOT_TEXT = _code("KB111", _E, "key is not a string")
 STRING_TOO_LONG = _code("KB112", _E, "string too long")
 STRAY_FILE = _code("KB113", _W, "file outside the record folders")
 TOO_MANY_VALUES = _code("KB114", _E, "too many values")
+SITE_CODE = _code("KB115", _W, "site configuration or sources can run code")
 
 # KB2xx: record schema
 WRONG_TYPE = _code("KB201", _E, "wrong type")

@@ -353,3 +353,14 @@ def test_a_new_stray_file_is_reported_from_a_warm_cache(kb_root: Path, tmp_path:
     cached = check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
     assert [p.code for p in cached] == ["KB113"]
     assert cached == check_path(kb_root, FIXTURE_DAY, None)
+
+
+def test_a_change_to_the_site_configuration_is_seen_from_a_warm_cache(
+    kb_root: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cache"
+    check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
+    (kb_root.parent / "mkdocs.yml").write_text("site_name: x\nhooks:\n  - evil.py\n")
+    cached = check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
+    assert [p.code for p in cached] == ["KB115"]
+    assert cached == check_path(kb_root, FIXTURE_DAY, None)

@@ -273,6 +273,11 @@ ROWS: tuple[Row, ...] = (
         (E("KB114", BROKEN, 3, 8 + 2 * (MAX_VALUES - 5), "x,x"),),
         files={BROKEN: STUDY_LINE + "id: broken\ntags: [" + "x," * MAX_VALUES + "x]\n"},
     ),
+    Row(
+        "site-configuration-gains-hooks",
+        (E("KB115", "../mkdocs.yml", 2, 1, "hooks:"),),
+        files={"../mkdocs.yml": "site_name: x\nhooks:\n  - hooks.py\n"},
+    ),
     # ---- KB2xx: record schema
     Row(
         "number-in-quotes",
