@@ -242,7 +242,9 @@ def _watched(base: type[http.client.HTTPConnection], deadline: Deadline) -> Any:
     return Watched
 
 
-class _WatchedHTTP(urllib.request.HTTPHandler):
+class _Watching(urllib.request.AbstractHTTPHandler):
+    """Opens connections whose sockets the deadline watches."""
+
     def __init__(self, deadline: Deadline) -> None:
         super().__init__()
         self.deadline = deadline
@@ -251,13 +253,12 @@ class _WatchedHTTP(urllib.request.HTTPHandler):
         return super().do_open(_watched(http_class, self.deadline), req, **kwargs)
 
 
-class _WatchedHTTPS(urllib.request.HTTPSHandler):
-    def __init__(self, deadline: Deadline) -> None:
-        super().__init__()
-        self.deadline = deadline
+class _WatchedHTTP(_Watching, urllib.request.HTTPHandler):
+    pass
 
-    def do_open(self, http_class: Any, req: urllib.request.Request, **kwargs: Any) -> Any:
-        return super().do_open(_watched(http_class, self.deadline), req, **kwargs)
+
+class _WatchedHTTPS(_Watching, urllib.request.HTTPSHandler):
+    pass
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
