@@ -676,6 +676,17 @@ ROWS: tuple[Row, ...] = (
         files={LOCK: '{"entries": {"doi:not-a-doi": {"registry": "crossref"}}, "format": 1}\n'},
     ),
     Row(
+        "lockfile-nested-beyond-reason",
+        (E("KB901", LOCK, 1, 1),),
+        files={LOCK: "[" * 100_000 + "]" * 100_000},
+    ),
+    Row(
+        "lockfile-a-link-out-of-the-knowledge-base",
+        (E("KB901", LOCK, 1, 1),),
+        files={"../outside.json": '{"entries": {}, "format": 1}\n'},
+        symlinks={LOCK: "../outside.json"},
+    ),
+    Row(
         "lockfile-from-a-newer-kb",
         (E("KB901", LOCK, 1, 1),),
         files={LOCK: '{"entries": {}, "format": 2}\n'},
