@@ -208,11 +208,12 @@ def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]] | None:
 
 
 def _positions(rows: list[Any]) -> dict[Loc, tuple[int, int]]:
-    out: dict[Loc, tuple[int, int]] = {}
-    for loc, line, col in rows:
-        if not all(isinstance(part, str | int) for part in loc) or not _are_ints(line, col):
-            raise ValueError("not a position")
-        out[tuple(loc)] = (line, col)
+    """Positions from their rows; TypeError or ValueError for rows of another shape (a location
+    part that is a list or a mapping cannot be a key; a position must be two integers). The
+    check is as cheap as it can be: a warm check after one change thaws every record."""
+    out: dict[Loc, tuple[int, int]] = {tuple(loc): (line, col) for loc, line, col in rows}
+    if not all(type(line) is int and type(col) is int for line, col in out.values()):
+        raise ValueError("not a position")
     return out
 
 

@@ -81,6 +81,23 @@ def read_bounded(
     return raw
 
 
+def read_regular(file: Path, limit: int) -> bytes | None:
+    """The bytes of `file` when it is a regular file, not a link, of at most `limit` bytes;
+    None for anything else, for `read_bounded` to say what. The quick way to read the many
+    files of a knowledge base whose folder is known to lie inside it: no path is resolved,
+    and a file swapped for a link or a pipe meanwhile is not followed, nor waited on."""
+    try:
+        handle = os.open(file, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(handle, "rb") as stream:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > limit:
+            return None
+        raw = _read_at_most(stream, limit + 1)
+    return raw if len(raw) <= limit else None
+
+
 def _read_at_most(stream: BinaryIO, size: int) -> bytes:
     """Up to `size` bytes, in chunks, so memory follows the file's real length rather than the
     limit (one `read(size)` sets aside the whole limit at once)."""

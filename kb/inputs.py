@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kb.cache import content_key
 from kb.cite import MAX_BIB_BYTES
-from kb.files import read_bounded
+from kb.files import read_bounded, read_regular
 from kb.load import MAX_FILE_BYTES
 from kb.model import FOLDERS, QUESTION_FILE
 from kb.problems import STRAY_FILE, Problem
@@ -98,6 +98,7 @@ def read_inputs(root: Path) -> Inputs:
     root = root.absolute()
     listing: list[Problem] = []
     inputs = Inputs(root, list(record_files(root, listing)), listing)
+    inside = _Folders(root)
     for file, kind in inputs.files():
         try:
             status = file.lstat()
@@ -106,12 +107,31 @@ def read_inputs(root: Path) -> Inputs:
             if isinstance(error, FileNotFoundError) and kind in _OPTIONAL:
                 inputs.content[file] = None
                 continue
+        limit = _LIMITS.get(kind, MAX_FILE_BYTES)
+        content: bytes | Problem | None = None
         if status is not None and stat.S_ISREG(status.st_mode):
             inputs.plain.add(file)
-        limit = _LIMITS.get(kind, MAX_FILE_BYTES)
-        hint = _HINTS.get(kind, "split it, or move long text out of the record")
-        inputs.content[file] = read_bounded(file, relative_path(file, root), limit, root, hint)
+            if inside(file.parent):
+                content = read_regular(file, limit)
+        if content is None:  # anything unusual: the guarded reader says what
+            hint = _HINTS.get(kind, "split it, or move long text out of the record")
+            content = read_bounded(file, relative_path(file, root), limit, root, hint)
+        inputs.content[file] = content
     return inputs
+
+
+class _Folders:
+    """Whether a folder lies inside the knowledge base once links are followed; each folder is
+    resolved once, not each of its thousands of files."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.known: dict[Path, bool] = {}
+
+    def __call__(self, folder: Path) -> bool:
+        if folder not in self.known:
+            self.known[folder] = folder.resolve().is_relative_to(self.root)
+        return self.known[folder]
 
 
 def record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, str]]:

@@ -275,18 +275,28 @@ def test_a_cache_folder_that_git_tracks_is_refused(tmp_path: Path) -> None:
 def counting_opens(root: Path) -> Iterator[Counter[str]]:
     """How often each file under `root` is opened for reading."""
     opened: Counter[str] = Counter()
-    real = io.open
+    real, real_os_open = io.open, os.open
 
-    def counted(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
-        if isinstance(file, str | os.PathLike) and "r" in mode:
+    def count(file: Any) -> None:
+        if isinstance(file, str | os.PathLike):
             path = Path(file).absolute()
             if path.is_relative_to(root):
                 opened[path.relative_to(root).as_posix()] += 1
+
+    def counted(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "r" in mode:
+            count(file)
         return real(file, mode, *args, **kwargs)
+
+    def counted_os_open(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if not flags & (os.O_WRONLY | os.O_RDWR):
+            count(file)
+        return real_os_open(file, flags, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(io, "open", counted)
         patch.setattr(builtins, "open", counted)
+        patch.setattr(os, "open", counted_os_open)
         yield opened
 
 

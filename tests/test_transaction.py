@@ -295,3 +295,19 @@ def test_imported_files_have_the_usual_modes(kb_root: Path) -> None:
     assert stat.S_IMODE(bib.stat().st_mode) == 0o640
     stub = kb_root / "studies" / "muller-2024-widgetosis.yaml"
     assert stat.S_IMODE(stub.stat().st_mode) == 0o644
+
+
+def test_a_stopped_import_is_not_undone_over_a_later_edit(kb_root: Path) -> None:
+    """Killed after writing references.bib; then someone edits references.bib by hand. The
+    next import cannot tell that edit from its own text: it changes nothing, says so, and
+    keeps the journal for a person to read."""
+    stop = "imports.transaction:_write_bibliography KILL"
+    assert kb("import", NBIB, "--evidence", kb_root, stop=stop).returncode == -signal.SIGKILL
+    bib = kb_root / "references.bib"
+    bib.write_text(bib.read_text() + "% a note added by hand\n")
+    before = snapshot(kb_root)
+    status, output = kb_here("import", CSL, "--evidence", kb_root)
+    assert status == 1
+    assert "error[KB807] holds an import that stopped half-way (started " in output
+    assert "cannot be undone: references.bib was edited since; nothing was added" in output
+    assert snapshot(kb_root) == before
