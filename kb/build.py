@@ -2,19 +2,22 @@
 
 The engine runs in a subprocess (`python -m mkdocs build --strict`), so kb's own code never
 depends on MkDocs and the same generated files build with Zensical. The site is built into a
-temporary folder beside the target and swapped in only when the build succeeds: a failed build
-leaves the previous site untouched.
+temporary folder beside the target and swapped in only when the build succeeds: a failed or
+stopped build leaves the previous site untouched, and the next one removes any temporary folder
+a crash left. A site folder that is a symbolic link or a mount point is refused, never replaced.
 """
 
 from __future__ import annotations
 
+import ctypes
 import datetime as dt
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,9 +26,11 @@ from kb.clock import resolve_today
 from kb.corpus import load_kb
 from kb.errors import KbError
 from kb.evidence import Evidence
-from kb.files import display_prefix
+from kb.files import display_path, display_prefix, tracked_by_git, usual_mode
 from kb.generate import GenerationReport, sync_generated
 from kb.history import claim_history
+from kb.interrupts import signals_raise
+from kb.locking import write_lock
 from kb.problems import Problem, Severity
 from kb.render.common import Site
 from kb.render.site import render_site
@@ -76,7 +81,13 @@ def evidence_date(evidence: Path, environ: Mapping[str, str] | None = None) -> d
 
 
 def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
-    """Check the evidence and write the generated pages; errors in the evidence stop here."""
+    """Check the evidence and write the generated pages, holding the write lock; errors in the
+    evidence stop here."""
+    with write_lock(options.evidence, "generate"), signals_raise():
+        return _generate(options, today)
+
+
+def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
     evidence = Evidence(load_kb(options.evidence))
     problems = check_evidence(evidence, today)
     errors = [p for p in problems if p.severity is Severity.ERROR]
@@ -99,17 +110,44 @@ def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
 
 
 def build(options: BuildOptions, today: dt.date) -> GenerationReport:
-    report = generate(options, today)
-    run_mkdocs(options)
-    return report
+    """Generate the pages and build the site, holding the write lock throughout. SIGTERM and
+    SIGHUP stop it as Ctrl-C does: the engine is killed and its temporary folder removed."""
+    with write_lock(options.evidence, "build"), signals_raise():
+        check_site_folder(options.site)
+        report = _generate(options, today)
+        run_mkdocs(options)
+        return report
+
+
+def check_site_folder(site: Path) -> None:
+    """Refuse a site folder that cannot be replaced whole: a symbolic link (replacing it would
+    drop the link, writing through it would write wherever it points) or a mount point (no
+    rename can move it)."""
+    if site.is_symlink():
+        raise BuildError(
+            f"{display_path(site)} is a symbolic link (to {os.readlink(site)}); kb replaces the "
+            "site folder whole and neither replaces a link nor writes through it: delete the "
+            "link, or name the folder itself with --site"
+        )
+    if site.is_dir() and os.path.ismount(site):
+        raise BuildError(
+            f"{display_path(site)} is a mount point, which kb cannot replace in one step: build "
+            f"into a folder inside it (--site {display_path(site / 'html')}), or mount the "
+            "folder above it"
+        )
 
 
 def run_mkdocs(options: BuildOptions) -> None:
+    """Build the site into a temporary folder beside it and swap it in on success."""
     target = options.site.absolute()
+    check_site_folder(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.build-", dir=target.parent))
     env = {**os.environ, "KB_OFFLINE": "true" if options.offline else "false"}
     try:
+        # an exception here (Ctrl-C, or SIGTERM as Terminated) makes subprocess.run kill the
+        # engine before it is raised; if kb itself is killed, the engine dies with it (Linux)
         result = subprocess.run(
             [
                 sys.executable,
@@ -128,13 +166,53 @@ def run_mkdocs(options: BuildOptions) -> None:
             env=env,
             check=False,
             cwd=options.config.absolute().parent,
+            preexec_fn=_dies_with_parent(),
         )
         if result.returncode != 0:
             output = (result.stderr or result.stdout).rstrip().splitlines() or ["no output"]
             raise BuildError(f"mkdocs build failed: {output[-1]}", details=output[:-1])
+        staging.chmod(usual_mode(directory=True))  # mkdtemp's 0700 would hide the whole site
         _swap_in(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def remove_stale(target: Path) -> None:
+    """Remove what builds stopped by a crash left beside the site. Only the holder of the write
+    lock calls this, so none of it belongs to a running build. An old site moved aside is put
+    back first when no site is in place (the crash came between the swap's two renames)."""
+    for old in sorted(target.parent.glob(f".{target.name}.old-*")):
+        if old.is_symlink() or tracked_by_git(old):
+            continue  # not left by a build on this machine
+        moved = old / target.name
+        if not target.exists() and not target.is_symlink() and moved.is_dir():
+            os.replace(moved, target)
+        shutil.rmtree(old, ignore_errors=True)
+    for stopped in target.parent.glob(f".{target.name}.build-*"):
+        if not stopped.is_symlink():
+            shutil.rmtree(stopped, ignore_errors=True)
+
+
+def _dies_with_parent() -> Callable[[], None] | None:
+    """For the engine's process: ask Linux to kill it when kb dies, even by SIGKILL, so that
+    no orphaned engine keeps writing into a folder the next build removes."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+    parent = os.getpid()
+
+    def preexec() -> None:
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # kb died before the request was made
+            os._exit(1)
+
+    return preexec
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def _swap_in(staging: Path, target: Path) -> None:

@@ -1,30 +1,34 @@
 """A content-hash cache for `kb check`, so that a re-check of an unchanged knowledge base is quick.
 
 What is cached is derived only from file contents and kb's own code: each record file's load
-result (keyed by the file's path and bytes), the parsed references.bib (keyed by its bytes), and
-the problems of a whole run (keyed by every input plus the check date). A cache that is missing,
-stale, corrupted or written by another kb version is ignored and rebuilt, never trusted: the
-results of a run are the same with and without it (tested). Writes are atomic (temporary file and
-rename), so two runs sharing the folder at once each see a whole file, old or new.
+result (keyed by the file's path and the bytes that were parsed), the parsed references.bib
+(keyed by its bytes), and the problems of a whole run (keyed by every input plus the check date).
+A cache that is missing, stale, corrupted or written by another kb version is ignored and rebuilt,
+never trusted: the results of a run are the same with and without it (tested). Writes are atomic
+(temporary file and rename), so two runs sharing the folder at once each see a whole file.
 
-The cache holds pickles. It lives in a git-ignored folder of the working copy and is read only
-by kb; do not point it at a folder that others can write to.
+The cache holds data only: JSON with a format number, each entry checked against the shape kb
+writes before it is used, never pickle, so no file put into the folder can run code. A folder
+that git tracks is refused (and not used at all): a cache committed to a repository would answer
+a fresh clone's check, in CI too, with whatever results its author chose.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
-import pickle
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import kb
-from kb.files import write_atomic
+from kb.files import display_path, tracked_by_git, write_atomic
+from kb.problems import Problem, code_named
 
 DEFAULT_FOLDER = Path(".kb-cache")
-_MAGIC = b"kb-cache\n"
+FORMAT = 1
+"""The layout of the cache's JSON files; a file of another format is ignored."""
 
 
 def _fingerprint() -> str:
@@ -47,17 +51,42 @@ def content_key(*parts: bytes | str) -> str:
     return digest.hexdigest()
 
 
+def problem_data(problem: Problem) -> list[Any]:
+    """A problem as JSON data."""
+    return [
+        problem.path,
+        problem.line,
+        problem.col,
+        str(problem.code),
+        problem.message,
+        problem.hint,
+    ]
+
+
+def problem_from(data: Any) -> Problem:
+    """The problem `problem_data` wrote; ValueError (or TypeError, KeyError for an unknown
+    code) when `data` is anything else."""
+    path, line, col, code, message, hint = data
+    texts_ok = isinstance(path, str) and isinstance(message, str) and isinstance(hint, str | None)
+    numbers_ok = all(isinstance(n, int) and not isinstance(n, bool) for n in (line, col))
+    if not (texts_ok and numbers_ok and isinstance(code, str)):
+        raise ValueError("not a problem")
+    return Problem(path, line, col, code_named(code), message, hint)
+
+
 @dataclass
 class _Store:
-    """One pickled dict on disk, loaded lazily, written back only if it changed."""
+    """One JSON object on disk, loaded lazily, written back only if it changed."""
 
     file: Path
+    version: str
+    enabled: bool = True
     entries: dict[str, Any] | None = None
     changed: bool = False
 
     def load(self) -> dict[str, Any]:
         if self.entries is None:
-            self.entries = _read(self.file)
+            self.entries = _read(self.file, self.version) if self.enabled else {}
         return self.entries
 
     def put(self, key: str, value: Any) -> None:
@@ -65,15 +94,17 @@ class _Store:
         self.changed = True
 
     def save(self, keep: set[str] | None = None) -> None:
-        if not self.changed or self.entries is None:
+        if not self.enabled or not self.changed or self.entries is None:
             return
         if keep is not None:  # drop entries of files that no longer exist
             self.entries = {k: v for k, v in self.entries.items() if k in keep}
-        _write(self.file, self.entries)
+        _write(self.file, {"format": FORMAT, "kb": self.version, "entries": self.entries})
         self.changed = False
-        for stale in self.file.parent.glob(f"{self.file.name.split('-')[0]}-*.pickle"):
-            if stale != self.file:  # written by another version of kb's code
-                stale.unlink(missing_ok=True)
+        name = self.file.name.split("-")[0]
+        stale = [*self.file.parent.glob(f"{name}-*.json"), *self.file.parent.glob("*.pickle")]
+        for file in stale:
+            if file != self.file:  # written by another version of kb (pickles: older ones)
+                file.unlink(missing_ok=True)
 
 
 @dataclass
@@ -81,14 +112,24 @@ class CheckCache:
     folder: Path = DEFAULT_FOLDER
     used: set[str] = field(default_factory=set)
     """Record keys this run looked up; the others belong to files that are gone."""
+    refused: str | None = None
+    """Why the folder is not used (it is tracked by git), for the command to tell; None when it
+    is used."""
     _stores: dict[str, _Store] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.version = _fingerprint()
+        if self.refused is None and tracked_by_git(self.folder):
+            self.refused = (
+                f"the cache folder {display_path(self.folder)} is tracked by git, so its "
+                "contents could come from anyone: it is not used; remove it from the "
+                "repository (git rm -r --cached) and keep it git-ignored"
+            )
 
     def store(self, name: str) -> _Store:
         if name not in self._stores:
-            self._stores[name] = _Store(self.folder / f"{name}-{self.version}.pickle")
+            file = self.folder / f"{name}-{self.version}.json"
+            self._stores[name] = _Store(file, self.version, enabled=self.refused is None)
         return self._stores[name]
 
     def save(self) -> None:
@@ -96,21 +137,20 @@ class CheckCache:
             store.save(self.used if name == "records" else None)
 
 
-def _read(file: Path) -> dict[str, Any]:
+def _read(file: Path, version: str) -> dict[str, Any]:
+    """The entries of a cache file, or none when it is missing, damaged or not kb's own shape;
+    each entry is checked again where it is used."""
     try:
-        data = file.read_bytes()
-    except OSError:
+        data = json.loads(file.read_bytes())
+    except (OSError, ValueError, RecursionError):  # a damaged cache is rebuilt
         return {}
-    if not data.startswith(_MAGIC):
+    if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("kb") != version:
         return {}
-    try:
-        entries = pickle.loads(data[len(_MAGIC) :])
-    except Exception:  # a damaged cache is rebuilt, whatever the damage
-        return {}
+    entries = data.get("entries")
     return entries if isinstance(entries, dict) else {}
 
 
-def _write(file: Path, entries: dict[str, Any]) -> None:
-    data = _MAGIC + pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL)
+def _write(file: Path, data: dict[str, Any]) -> None:
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
     with contextlib.suppress(OSError):  # a cache that cannot be written only slows the next run
-        write_atomic(file, data)
+        write_atomic(file, text)

@@ -6,17 +6,19 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kb.cache import CheckCache, content_key
-from kb.corpus import KnowledgeBase, file_key, input_files, load_kb
+from kb.cache import CheckCache, problem_data, problem_from
+from kb.corpus import KnowledgeBase, load_kb
+from kb.inputs import read_inputs
 from kb.problems import Context, Problem, sort_problems
+from kb.sitecode import check_site_code
 
 if TYPE_CHECKING:
     from kb.evidence import Evidence
 
 
-def check_evidence(evidence: Evidence, today: dt.date) -> list[Problem]:
-    """Every problem of the knowledge base: those found while loading it, then every rule
-    family's, sorted."""
+def evidence_problems(evidence: Evidence, today: dt.date) -> list[Problem]:
+    """The problems of the records and references.bib: those found while loading them, then
+    every rule family's, sorted."""
     # the rules (and with them networkx) are imported here, not at the top: a re-check
     # answered from the cache never needs them, and their import is a tenth of a second
     from kb.rules import RULES
@@ -26,6 +28,11 @@ def check_evidence(evidence: Evidence, today: dt.date) -> list[Problem]:
     for rule in RULES:
         problems.extend(rule(evidence, context))
     return sort_problems(problems)
+
+
+def check_evidence(evidence: Evidence, today: dt.date) -> list[Problem]:
+    """Every problem of the knowledge base, and of the site configuration beside it."""
+    return sort_problems([*evidence_problems(evidence, today), *check_site_code(evidence.kb.root)])
 
 
 def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
@@ -38,26 +45,33 @@ _RESULTS_KEPT = 8
 
 
 def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> list[Problem]:
-    """Check the knowledge base at `root`. With a cache, a run whose inputs (every file's bytes,
-    the date and kb's code) were all seen before returns the problems found then, and a run
-    after a small change re-reads only the changed files."""
-    if cache is None:
-        return check_kb(load_kb(root), today)
-    files, _ = input_files(root)
-    keys = [file_key(file, kind, root.absolute()) for file, kind in files]
-    run_key = (
-        None
-        if None in keys
-        else content_key(cache.version, today.isoformat(), *(key or "" for key in keys))
-    )
+    """Check the knowledge base at `root`. Every file is read once, and those bytes are both
+    parsed and hashed. With a cache, a run whose inputs (every file's bytes, the listing of the
+    folders, the date and kb's code) were all seen before returns the problems found then, and
+    a run after a small change parses only the changed files. The site configuration is checked
+    afresh on every run: it is one small file and a listing."""
+    inputs = read_inputs(root)
+    if cache is None or cache.refused:
+        return check_kb(load_kb(root, None, inputs), today)
+    run_key = inputs.run_key(cache.version, today.isoformat())
     results = cache.store("results")
-    hit = results.load().get(run_key) if run_key else None
-    if isinstance(hit, list):
-        return hit
-    problems = check_kb(load_kb(root, cache), today)
-    if run_key:
-        kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
-        results.entries = dict(kept)
-        results.put(run_key, problems)
-    cache.save()
-    return problems
+    hit = _thaw_problems(results.load().get(run_key)) if run_key else None
+    if hit is None:
+        from kb.evidence import Evidence  # only now: see evidence_problems
+
+        hit = evidence_problems(Evidence(load_kb(root, cache, inputs)), today)
+        if run_key:
+            kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
+            results.entries = dict(kept)
+            results.put(run_key, [problem_data(p) for p in hit])
+        cache.save()
+    return sort_problems([*hit, *check_site_code(inputs.root)])
+
+
+def _thaw_problems(data: object) -> list[Problem] | None:
+    if not isinstance(data, list):
+        return None
+    try:
+        return [problem_from(item) for item in data]
+    except (TypeError, ValueError, KeyError):
+        return None

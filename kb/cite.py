@@ -20,9 +20,16 @@ from pybtex.database import BibliographyData, Entry, InvalidNameString
 from pybtex.database.input.bibtex import Parser, UndefinedMacro
 from pybtex.richtext import Text
 from pybtex.scanner import PybtexError, PybtexSyntaxError
+from pybtex.utils import CaseInsensitiveDict
 
 from kb.files import decode_utf8, read_bounded
-from kb.problems import BIBLIOGRAPHY_MISSING, BIBTEX_SYNTAX, DUPLICATE_BIB_KEY, Problem
+from kb.problems import (
+    BIBLIOGRAPHY_MISSING,
+    BIBTEX_SYNTAX,
+    DUPLICATE_BIB_KEY,
+    MACROS_TOO_LARGE,
+    Problem,
+)
 
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     # BibTeX's standard types (btxdoc); "author|editor" means either will do.
@@ -46,6 +53,12 @@ MAX_BIB_BYTES = 33_554_432
 """Largest references.bib read (32 MiB: some 100,000 entries without abstracts, or 10,000 with);
 a bigger one is reported, never read. The benchmark's 10,000-entry file is 2.5 MB and parses in
 about 3 s, so this bounds the time too."""
+
+MACRO_BUDGET_BASE = 1_048_576
+MACRO_BUDGET_FACTOR = 8
+"""@string macros may expand to 1 MiB plus 8 times the file's length in all: far more than any
+real bibliography's journal abbreviations, far less than macros defined from each other, which
+double with each step (27 steps of 679 bytes would take gigabytes)."""
 
 # a key as pybtex reads it: anything up to a space, a comma or a closing brace
 _ENTRY_START = re.compile(r"@\s*([A-Za-z]+)\s*[{(]\s*([^\s,}]+)")
@@ -121,6 +134,17 @@ def load_bibliography(file: Path, display_path: str, root: Path | None = None) -
     """Read and parse references.bib; like a record, it is read only within `MAX_BIB_BYTES`,
     as a regular file inside `root`."""
     if not file.exists() and not file.is_symlink():
+        return bibliography_from(None, display_path)
+    raw = read_bounded(
+        file, display_path, MAX_BIB_BYTES, root, "keep only the entries the records cite"
+    )
+    return bibliography_from(raw, display_path)
+
+
+def bibliography_from(raw: bytes | Problem | None, display_path: str) -> Bibliography:
+    """references.bib from the bytes read (or the problem that stopped them being read; None
+    when there is no such file)."""
+    if raw is None:
         missing = Problem.in_file(
             display_path,
             BIBLIOGRAPHY_MISSING,
@@ -128,26 +152,58 @@ def load_bibliography(file: Path, display_path: str, root: Path | None = None) -
             "create it; every study's 'cite' key must be an entry there",
         )
         return Bibliography(display_path, {}, [missing])
-    raw = read_bounded(
-        file, display_path, MAX_BIB_BYTES, root, "keep only the entries the records cite"
-    )
     text = raw if isinstance(raw, Problem) else decode_utf8(raw, display_path)
     if isinstance(text, Problem):
         return Bibliography(display_path, {}, [text])
     return parse_bibliography(text, display_path)
 
 
+class _Macros(CaseInsensitiveDict):  # type: ignore[misc]
+    """pybtex's @string macros with a budget: each substitution spends its length, and one that
+    would overspend is refused (pybtex then reports it undefined and uses no text), so the
+    memory and time a file can take stay in proportion to its size."""
+
+    def __init__(self, budget: int, macros: CaseInsensitiveDict) -> None:
+        super().__init__(macros)
+        self.budget = budget
+        self.refused: set[str] = set()
+
+    def __getitem__(self, name: str) -> str:
+        value: str = super().__getitem__(name)
+        if len(value) > self.budget:
+            self.refused.add(name.casefold())
+            raise KeyError(name)
+        self.budget -= len(value)
+        return value
+
+
+class _Parser(Parser):  # type: ignore[misc]
+    macros: _Macros
+
+    def __init__(self, budget: int) -> None:
+        super().__init__()
+        self.macros = _Macros(budget, self.macros)
+
+
 def parse_bibliography(text: str, display_path: str) -> Bibliography:
     problems: list[Problem] = []
+    budget = MACRO_BUDGET_BASE + MACRO_BUDGET_FACTOR * len(text)
+    parser = _Parser(budget)
     with pybtex.errors.capture() as errors:
         try:
-            data = Parser().parse_string(text)
+            data = parser.parse_string(text)
         except PybtexError as error:  # errors the parser does not route to the handler
             errors.append(error)
             data = BibliographyData()
     lines = _LineIndex(text)
     starts = _entry_starts(text, lines)
-    problems.extend(_bib_error(found, text, lines, starts, display_path) for found in errors)
+    refused = parser.macros.refused
+    for found in errors:
+        if isinstance(found, UndefinedMacro) and _macro_name(found).casefold() in refused:
+            if not any(p.code == MACROS_TOO_LARGE for p in problems):  # the first tells it
+                problems.append(_macros_too_large(found, text, lines, display_path, budget))
+            continue
+        problems.append(_bib_error(found, text, lines, starts, display_path))
     entries: dict[str, BibEntry] = {}
     for key, entry in data.entries.items():
         if key.startswith("unnamed-") and key.casefold() not in starts:
@@ -239,6 +295,33 @@ def _early_end(
             return
 
 
+def _macro_name(error: UndefinedMacro) -> str:
+    return str(error).split(": ", 1)[-1]
+
+
+def _macro_place(error: UndefinedMacro, text: str, lines: _LineIndex) -> tuple[int, int]:
+    pos = min(max(error.error_context_info[2], 0), len(text))
+    name = _macro_name(error)
+    start = pos - len(name) if text[max(0, pos - len(name)) : pos] == name else pos
+    return lines.position(start)
+
+
+def _macros_too_large(
+    error: UndefinedMacro, text: str, lines: _LineIndex, path: str, budget: int
+) -> Problem:
+    line, col = _macro_place(error, text, lines)
+    return Problem(
+        path,
+        line,
+        col,
+        MACROS_TOO_LARGE,
+        f"@string macros expand to more than {budget:,} characters (1 MiB and 8 times the "
+        f"file's size): '{_macro_name(error)}' here, and every later macro that no longer "
+        "fits, is left empty",
+        "define each @string with its own text, not by repeating other macros",
+    )
+
+
 def _bib_error(
     error: Exception,
     text: str,
@@ -253,8 +336,7 @@ def _bib_error(
         pos = min(max(error.error_context_info[2], 0), len(text))
         detail = message.split(": ", 1)[-1]
         if isinstance(error, UndefinedMacro):
-            start = pos - len(detail) if text[max(0, pos - len(detail)) : pos] == detail else pos
-            line, col = lines.position(start)
+            line, col = _macro_place(error, text, lines)
             return Problem(
                 path,
                 line,

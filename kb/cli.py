@@ -21,6 +21,7 @@ from kb.check import check_path
 from kb.clock import ClockError, resolve_today
 from kb.errors import KbError
 from kb.files import display_path, display_prefix
+from kb.interrupts import Terminated
 from kb.problems import IMPORT_NOT_WRITTEN
 from kb.report import FORMATS, exit_code, format_text, render, summary_line
 from kb.schema import render_schemas, write_schemas
@@ -60,6 +61,8 @@ class _Group(click.Group):
             raise Failure(str(error), error.exit_code, error.details) from None
         except OSError as error:
             raise Failure(describe_os_error(error)) from None
+        except Terminated as stop:  # SIGTERM or SIGHUP: cleaned up, now exit as shells expect
+            raise Failure(str(stop), 128 + stop.signum) from None
 
 
 def _today(ctx: click.Context, param: click.Parameter, value: dt.datetime | None) -> dt.date:
@@ -132,7 +135,10 @@ def check(
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 problems, 2 usage error.
     """
-    problems = check_path(path, today, None if no_cache else CheckCache(cache_dir))
+    cache = None if no_cache else CheckCache(cache_dir)
+    if cache is not None and cache.refused:
+        click.echo(f"warning: {cache.refused}", err=True)
+    problems = check_path(path, today, cache)
     click.echo(render(problems, fmt, display_prefix(path)))
     sys.exit(exit_code(problems, strict))
 
@@ -254,12 +260,9 @@ def import_command(
 
     Exit status: 0 done (warnings allowed), 1 problems kept something out, 2 usage error.
     """
-    from kb.imports.plan import apply_import, plan_import
+    from kb.imports.transaction import import_references
 
-    plan = plan_import(evidence, list(files), allow_similar)
-    problems = list(plan.problems)
-    if not dry_run:
-        problems += apply_import(plan)
+    plan, problems = import_references(evidence, list(files), allow_similar, dry_run)
     written = not dry_run and not any(p.code == IMPORT_NOT_WRITTEN for p in problems)
     for added in plan.added if written or dry_run else []:
         verb = "would add" if dry_run else "added"
@@ -327,7 +330,7 @@ def diff_command(base: str, evidence: Path, today: dt.date) -> None:
     type=click.FloatRange(min=0.01),
     default=30.0,
     show_default=True,
-    help="Seconds to wait for a registry to answer.",
+    help="Seconds one request may take in all (connecting and the whole answer).",
 )
 @click.option(
     "--retries",

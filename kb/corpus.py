@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import stat
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
-from kb.cache import CheckCache, content_key
-from kb.cite import Bibliography, load_bibliography
-from kb.load import MAX_FILE_BYTES, SourceMap, load_yaml_file
+from kb.cache import CheckCache, problem_data, problem_from
+from kb.cite import BibEntry, Bibliography, bibliography_from
+from kb.files import read_bounded
+from kb.inputs import Inputs, read_inputs, relative_path
+from kb.load import MAX_FILE_BYTES, SourceMap, YamlDocument, parse_yaml
 from kb.model import (
-    FOLDERS,
     KINDS,
-    QUESTION_FILE,
     Claim,
     ClinicalQuestion,
     Concept,
@@ -25,12 +22,11 @@ from kb.model import (
     Study,
     Trial,
 )
-from kb.problems import FILE_TOO_LARGE, MODELINE, STRAY_FILE, UNREADABLE_FILE, Problem
-from kb.sources.lock import LOCK_NAME, Lockfile, read_lockfile
+from kb.problems import FILE_TOO_LARGE, MODELINE, UNREADABLE_FILE, Loc, Problem
+from kb.sources.lock import LOCK_NAME, Lockfile, parse_lockfile
 from kb.validate import validate_record
 
 SCHEMA_FOLDER = "schemas"
-BIB_NAME = "references.bib"
 
 R = TypeVar("R", bound=Record | None, covariant=True)
 K = TypeVar("K", Study, Claim, Trial, Concept, Discrepancy)
@@ -135,142 +131,162 @@ class KnowledgeBase:
         return {r.raw_id for r in self.records if r.kind == kind and r.raw_id}
 
 
-def relative_path(file: Path, root: Path) -> str:
-    """How problems and exports name a file of the knowledge base: relative to its folder, with
-    '/', whatever the working directory."""
-    try:
-        return file.relative_to(root).as_posix()
-    except ValueError:
-        return file.as_posix()
-
-
-def load_kb(root: Path, cache: CheckCache | None = None) -> KnowledgeBase:
-    """Load every record and references.bib; with a cache, unchanged files are not parsed."""
-    root = root.absolute()
-    problems: list[Problem] = []
+def load_kb(
+    root: Path, cache: CheckCache | None = None, inputs: Inputs | None = None
+) -> KnowledgeBase:
+    """Load every record and references.bib from the bytes in `inputs` (read now when not
+    given); with a cache, unchanged files are not parsed."""
+    inputs = inputs or read_inputs(root)
+    root = inputs.root
+    problems: list[Problem] = list(inputs.listing)
     records: list[LoadedRecord] = []
-    for file, kind in _record_files(root, problems):
-        loaded, found = _load_record_cached(file, kind, root, cache)
+    for file, kind in inputs.records:
+        loaded, found = _load_record_cached(inputs, file, kind, cache)
         problems.extend(found)
         if loaded is not None:
             records.append(loaded)
-    bibliography = _load_bibliography_cached(root / BIB_NAME, root, cache)
+    bibliography = _load_bibliography_cached(inputs, cache)
     problems.extend(bibliography.problems)
     question, question_file = None, None
-    if (root / QUESTION_FILE).exists() or (root / QUESTION_FILE).is_symlink():
-        question_file, found = _load_record_cached(root / QUESTION_FILE, "question", root, cache)
+    if inputs.content[inputs.question] is not None:
+        question_file, found = _load_record_cached(inputs, inputs.question, "question", cache)
         problems.extend(found)
         record = question_file.record if question_file else None
         question = record if isinstance(record, ClinicalQuestion) else None
-    lock_path = relative_path(root / LOCK_NAME, root)
-    lock, found = read_lockfile(root / LOCK_NAME, lock_path)
+    lock_path = relative_path(inputs.lock, root)
+    lock, found = parse_lockfile(inputs.content[inputs.lock], lock_path)
     problems.extend(found)
-    usable = (root / LOCK_NAME).is_file() and not found
+    usable = isinstance(inputs.content[inputs.lock], bytes) and not found
     return KnowledgeBase(
         root, records, bibliography, problems, question, lock, lock_path, usable, question_file
     )
 
 
-def input_files(root: Path) -> tuple[list[tuple[Path, str]], list[Problem]]:
-    """Every file a check reads, with its kind ('bib' for references.bib), in a fixed order,
-    and the problems of files that are not records."""
-    root = root.absolute()
-    problems: list[Problem] = []
-    files = list(_record_files(root, problems))
-    files += [
-        (root / name, kind)
-        for name, kind in ((BIB_NAME, "bib"), (QUESTION_FILE, "question"), (LOCK_NAME, "lock"))
-    ]
-    return files, problems
-
-
-def file_key(file: Path, kind: str, root: Path) -> str | None:
-    """The cache key of one input file: its kind, how it is shown and resolved, its bytes. Only
-    regular files are cached; a symbolic link, a device or a pipe always takes the guarded path
-    of the loader, which is never made to read what it must not."""
-    try:
-        status = file.lstat()
-    except OSError:
-        return "missing:" + relative_path(file, root)
-    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_FILE_BYTES * 16:
-        return None
-    try:
-        raw = file.read_bytes()
-    except OSError:
-        return None
-    return content_key(kind, relative_path(file, root), str(file.resolve()), raw)
-
-
 def _load_record_cached(
-    file: Path, kind: str, root: Path, cache: CheckCache | None
+    inputs: Inputs, file: Path, kind: str, cache: CheckCache | None
 ) -> tuple[LoadedRecord | None, list[Problem]]:
-    key = file_key(file, kind, root) if cache is not None else None
-    if cache is None or key is None:
-        return load_record(file, kind, root)
+    content = inputs.content[file]
+    key = inputs.key(file, kind) if cache is not None else None
+    if cache is None or key is None or content is None:
+        return parse_record(content or b"", file, kind, inputs.root)
     store = cache.store("records")
     cache.used.add(key)
-    hit = store.load().get(key)
+    hit = _thaw(store.load().get(key))
     if hit is not None:
-        return _thaw(hit)
-    result = load_record(file, kind, root)
+        return hit
+    result = parse_record(content, file, kind, inputs.root)
     store.put(key, _freeze(*result))
     return result
 
 
-# Cached load results are kept as plain data (dicts, lists, tuples), which unpickle several
-# times faster than pydantic models; the model is rebuilt by pydantic's compiled validator.
-_Frozen = tuple[
-    str | None,
-    str,
-    str | None,
-    dict[str, Any] | None,
-    dict[Any, Any],
-    dict[Any, Any],
-    list[Problem],
-]
-
-
-def _freeze(loaded: LoadedRecord | None, problems: list[Problem]) -> _Frozen | tuple[None, ...]:
+# Cached load results are plain JSON data; an entry that does not have exactly the shape written
+# here is a miss, and the file is parsed again.
+def _freeze(loaded: LoadedRecord | None, problems: list[Problem]) -> list[Any]:
+    found = [problem_data(p) for p in problems]
     if loaded is None:
-        return (None, "", None, None, {}, {}, problems)
-    dump = loaded.record.model_dump(mode="python") if loaded.record is not None else None
-    return (
+        return [None, "", None, None, None, [], [], found]
+    dump = loaded.record.model_dump(mode="json") if loaded.record is not None else None
+    return [
         loaded.kind,
         loaded.path,
         loaded.raw_id,
+        loaded.raw_cite,
         dump,
-        loaded.source.values,
-        loaded.source.keys,
-        problems,
-    )
+        [[list(loc), *position] for loc, position in loaded.source.values.items()],
+        [[list(loc), *position] for loc, position in loaded.source.keys.items()],
+        found,
+    ]
 
 
-def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]]:
-    kind, path, raw_id, dump, values, keys, problems = frozen
-    if kind is None:
-        return None, problems
-    model = ClinicalQuestion if kind == "question" else KINDS[kind]
-    record = model.model_validate(dump) if dump is not None else None
-    return LoadedRecord(kind, path, raw_id, record, SourceMap(values, keys)), problems
+def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]] | None:
+    try:
+        kind, path, raw_id, raw_cite, dump, values, keys, found = frozen
+        problems = [problem_from(item) for item in found]
+        if kind is None:
+            return None, problems
+        model = ClinicalQuestion if kind == "question" else KINDS[kind]
+        record = model.model_validate(dump) if dump is not None else None
+        if not isinstance(path, str) or not all(
+            isinstance(v, str | None) for v in (raw_id, raw_cite)
+        ):
+            return None
+        source = SourceMap(_positions(values), _positions(keys))
+    except (TypeError, ValueError, KeyError):  # pydantic's ValidationError is a ValueError
+        return None
+    return LoadedRecord(kind, path, raw_id, record, source, raw_cite), problems
 
 
-def _load_bibliography_cached(file: Path, root: Path, cache: CheckCache | None) -> Bibliography:
-    key = file_key(file, "bib", root) if cache is not None else None
+def _positions(rows: list[Any]) -> dict[Loc, tuple[int, int]]:
+    """Positions from their rows; TypeError or ValueError for rows of another shape (a location
+    part that is a list or a mapping cannot be a key; a position must be two integers). The
+    check is as cheap as it can be: a warm check after one change thaws every record."""
+    out: dict[Loc, tuple[int, int]] = {tuple(loc): (line, col) for loc, line, col in rows}
+    if not all(type(line) is int and type(col) is int for line, col in out.values()):
+        raise ValueError("not a position")
+    return out
+
+
+def _are_ints(*values: Any) -> bool:
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
+
+
+def _load_bibliography_cached(inputs: Inputs, cache: CheckCache | None) -> Bibliography:
+    file = inputs.bib
+    path = relative_path(file, inputs.root)
+    key = inputs.key(file, "bib") if cache is not None else None
     if cache is None or key is None:
-        return load_bibliography(file, relative_path(file, root), root)
+        return bibliography_from(inputs.content[file], path)
     store = cache.store("bibliography")
-    hit = store.load().get(key)
-    if isinstance(hit, Bibliography):
+    hit = _thaw_bibliography(store.load().get(key), path)
+    if hit is not None:
         return hit
-    bibliography = load_bibliography(file, relative_path(file, root), root)
+    bibliography = bibliography_from(inputs.content[file], path)
     store.entries = {}  # one bibliography per knowledge base: keep only the current one
-    store.put(key, bibliography)
+    store.put(key, _freeze_bibliography(bibliography))
     return bibliography
 
 
+def _freeze_bibliography(bibliography: Bibliography) -> list[Any]:
+    entries = [
+        [e.key, e.type, e.fields, e.authors, e.line, e.col, e.field_positions]
+        for e in bibliography.entries.values()
+    ]
+    return [entries, [problem_data(p) for p in bibliography.problems]]
+
+
+def _thaw_bibliography(frozen: Any, path: str) -> Bibliography | None:
+    try:
+        rows, found = frozen
+        entries = {}
+        for key, kind, fields, authors, line, col, positions in rows:
+            texts = [key, kind, *fields, *fields.values(), *authors]
+            if not all(isinstance(t, str) for t in texts) or not _are_ints(line, col):
+                return None
+            spots = {str(n): (p[0], p[1]) for n, p in positions.items() if _are_ints(*p)}
+            if len(spots) != len(positions):
+                return None
+            entries[key] = BibEntry(key, kind, fields, authors, line, col, spots)
+        return Bibliography(path, entries, [problem_from(item) for item in found])
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+
+
 def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None, list[Problem]]:
+    """Read and parse one record file."""
     path = relative_path(file, root)
-    doc = load_yaml_file(file, path, root)
+    return parse_record(read_bounded(file, path, MAX_FILE_BYTES, root), file, kind, root)
+
+
+def parse_record(
+    content: bytes | Problem, file: Path, kind: str, root: Path
+) -> tuple[LoadedRecord | None, list[Problem]]:
+    """One record from the bytes read from `file` (or the problem that stopped them being
+    read): its YAML, its modeline and its schema."""
+    path = relative_path(file, root)
+    if isinstance(content, Problem):
+        doc = YamlDocument(path, None, SourceMap(), [content])
+    else:
+        doc = parse_yaml(content, path)
     problems = list(doc.problems)
     expected = modeline(kind)
     # the first line of a file that could not be read was never seen
@@ -296,64 +312,3 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
     problems.extend(schema_problems)
     raw_cite = data.get("cite") if isinstance(data.get("cite"), str) else None
     return LoadedRecord(kind, path, raw_id, record, doc.source, raw_cite), problems
-
-
-def _record_files(root: Path, problems: list[Problem]) -> Iterator[tuple[Path, str]]:
-    """Every record file, in a fixed order, so results never depend on the file system."""
-    for folder, kind in sorted(FOLDERS.items()):
-        directory = root / folder
-        if not directory.is_dir():
-            continue
-        for dirpath, dirnames, filenames in os.walk(directory):
-            dirnames.sort()
-            for name in [n for n in dirnames if (Path(dirpath) / n).is_symlink()]:
-                # os.walk does not follow these; say so rather than skip their records silently
-                problems.append(
-                    Problem(
-                        relative_path(Path(dirpath) / name, root),
-                        1,
-                        1,
-                        STRAY_FILE,
-                        f"'{name}' is a symbolic link to a folder, which is not followed",
-                        "move the records into the folder itself",
-                    )
-                )
-            for name in sorted(filenames):
-                file = Path(dirpath) / name
-                if name.endswith(".yaml"):
-                    yield file, kind
-                elif name.endswith(".yml"):
-                    problems.append(
-                        Problem(
-                            relative_path(file, root),
-                            1,
-                            1,
-                            STRAY_FILE,
-                            "record files end in '.yaml'",
-                            f"rename to '{name[:-4]}.yaml'",
-                        )
-                    )
-                elif not name.startswith("."):
-                    problems.append(
-                        Problem(
-                            relative_path(file, root),
-                            1,
-                            1,
-                            STRAY_FILE,
-                            f"'{name}' is not a record and is ignored",
-                            "records are .yaml files",
-                        )
-                    )
-    for file in sorted(root.glob("*.yaml")):
-        if file.name == QUESTION_FILE:
-            continue
-        problems.append(
-            Problem(
-                relative_path(file, root),
-                1,
-                1,
-                STRAY_FILE,
-                "record outside the record folders is ignored",
-                f"move it into one of: {', '.join(sorted(FOLDERS))}",
-            )
-        )

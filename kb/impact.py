@@ -19,6 +19,7 @@ from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.evidence import Evidence
 from kb.pooling import Pooled
 from kb.problems import Problem
+from kb.report import shown_path
 from kb.summarize import claim_summary
 from kb.words import counted
 
@@ -234,7 +235,7 @@ def _outcome_lines(before: ClaimView | None, after: ClaimView | None) -> list[st
 def _problem_line(problem: Problem, prefix: str) -> str:
     hint = f" ({markup.gfm_text(problem.hint)})" if problem.hint else ""
     return (
-        f"- {markup.gfm_code(f'{prefix}{problem.path}:{problem.line}:{problem.col}')} "
+        f"- {markup.gfm_code(f'{shown_path(prefix, problem.path)}:{problem.line}:{problem.col}')} "
         f"{problem.severity.value}[{problem.code}] {markup.gfm_text(problem.message)}{hint}"
     )
 

@@ -12,6 +12,7 @@ import html
 import json
 import posixpath
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -19,6 +20,23 @@ from urllib.parse import quote, urlsplit
 _MARKDOWN_SIGNIFICANT = "\\`*_{}[]()#+!|~^=:$<>\"'&"
 _ENTITIES = {ord(c): f"&#{ord(c)};" for c in _MARKDOWN_SIGNIFICANT}
 _SAFE_TITLE = re.compile(r"[^\w\s.,;()/%+\-\u2013\u2014\u00b1\u2264\u2265]", re.UNICODE)
+
+
+_SPACES = frozenset("\t\n\v\f\r\x1c\x1d\x1e\x1f\x85\u2028\u2029")
+_INVISIBLE = frozenset(("Cc", "Cf", "Cs"))
+
+
+def without_controls(value: str) -> str:
+    """Text without control characters (NUL, ESC, BEL ...), format characters (bidirectional
+    overrides such as U+202E, zero-width ones) and lone surrogates, which could hide, reorder or
+    garble text wherever it is shown; line and paragraph breaks become spaces."""
+    if value.isprintable():
+        return value
+    return "".join(
+        " " if c in _SPACES else c
+        for c in value
+        if c in _SPACES or unicodedata.category(c) not in _INVISIBLE
+    )
 
 
 NOT_SEARCHED = " { data-search-exclude }"

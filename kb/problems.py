@@ -36,9 +36,6 @@ class Code(str):
         self.summary = summary
         return self
 
-    def __reduce__(self) -> tuple[object, tuple[str]]:
-        return code_named, (str(self),)
-
 
 CATALOGUE: dict[str, Code] = {}
 
@@ -70,6 +67,7 @@ KEY_NOT_TEXT = _code("KB111", _E, "key is not a string")
 STRING_TOO_LONG = _code("KB112", _E, "string too long")
 STRAY_FILE = _code("KB113", _W, "file outside the record folders")
 TOO_MANY_VALUES = _code("KB114", _E, "too many values")
+SITE_CODE = _code("KB115", _W, "site configuration or sources can run code")
 
 # KB2xx: record schema
 WRONG_TYPE = _code("KB201", _E, "wrong type")
@@ -112,6 +110,7 @@ BIBTEX_SYNTAX = _code("KB408", _E, "BibTeX syntax error")
 DUPLICATE_BIB_KEY = _code("KB409", _E, "duplicate bibliography key")
 DECLARED_UNVERIFIED = _code("KB410", _I, "required field declared unverified")
 BIBLIOGRAPHY_MISSING = _code("KB411", _E, "references.bib missing")
+MACROS_TOO_LARGE = _code("KB412", _E, "BibTeX string macros expand too far")
 
 # KB5xx: grading
 CURATED_DIFFERS = _code("KB501", _I, "curated certainty lower than the computed one")
@@ -144,6 +143,8 @@ IMPORT_KNOWN = _code("KB804", _W, "reference already in the knowledge base")
 IMPORT_SIMILAR = _code("KB805", _W, "reference looks like an existing study")
 IMPORT_BAD_IDENTIFIER = _code("KB806", _W, "malformed identifier left out")
 IMPORT_NOT_WRITTEN = _code("KB807", _E, "references.bib or a stub could not be written")
+IMPORT_CLEANED = _code("KB808", _W, "control characters removed from imported text")
+IMPORT_OVER_LIMIT = _code("KB809", _E, "reference over kb's limits")
 
 # KB9xx: identifiers checked against the registries (sources.lock.json)
 LOCK_UNREADABLE = _code("KB901", _E, "sources.lock.json cannot be read")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 import unicodedata
 from collections import Counter
 
@@ -27,12 +28,20 @@ _UNPRINTABLE = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
 _LINE_BREAKS = "\r\n"
 
 
+def shown_path(prefix: str, path: str) -> str:
+    """A problem's path (relative to the knowledge base) as seen from where the report is read:
+    `prefix` before it, and a '../' out of the knowledge base (the site configuration beside
+    it) taken back, so 'evidence/' and '../mkdocs.yml' give 'mkdocs.yml'."""
+    joined = prefix + path
+    return posixpath.normpath(joined) if path.startswith("../") else joined
+
+
 def format_text(problem: Problem, prefix: str = "") -> str:
     """'evidence/studies/x.yaml:3:7: error[KB301] message (hint)', with `prefix` before the
     path (problem paths are relative to the knowledge base)."""
     hint = f" ({problem.hint})" if problem.hint else ""
     return printable(
-        f"{prefix}{problem.path}:{problem.line}:{problem.col}: "
+        f"{shown_path(prefix, problem.path)}:{problem.line}:{problem.col}: "
         f"{problem.severity.value}[{problem.code}] {problem.message}{hint}"
     )
 
@@ -54,7 +63,9 @@ def _escape_property(text: str) -> str:
 def format_github(problem: Problem, prefix: str = "") -> str:
     level = {"error": "error", "warning": "warning", "info": "notice"}[problem.severity.value]
     hint = f" ({problem.hint})" if problem.hint else ""
-    path = printable(prefix + problem.path, keep=_LINE_BREAKS)  # escaped as GitHub reads them
+    path = printable(
+        shown_path(prefix, problem.path), keep=_LINE_BREAKS
+    )  # escaped as GitHub reads them
     message = printable(problem.message + hint, keep=_LINE_BREAKS)
     return (
         f"::{level} file={_escape_property(path)},line={problem.line},"
@@ -67,7 +78,7 @@ def render(problems: list[Problem], fmt: str, prefix: str = "") -> str:
     if fmt == "json":
         return json.dumps(
             {
-                "problems": [{**p.to_dict(), "path": prefix + p.path} for p in problems],
+                "problems": [{**p.to_dict(), "path": shown_path(prefix, p.path)} for p in problems],
                 "summary": dict(Counter(p.severity.value for p in problems)),
             },
             indent=2,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import posixpath
 import subprocess
 import tarfile
 import tempfile
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kb.errors import KbError
+from kb.sitecode import CONFIG_NAME, docs_dir
 
 
 class RevisionError(KbError):
@@ -47,17 +49,38 @@ def commit_of(folder: Path, revision: str) -> str:
 @contextlib.contextmanager
 def evidence_at(evidence: Path, revision: str) -> Iterator[Path]:
     """Yield a folder holding `evidence` as committed at `revision`; empty if it did not exist
-    then. The folder is removed afterwards."""
+    then. Beside it, as beside the evidence folder itself, the site configuration of that
+    revision (mkdocs.yml and its docs folder), so that their KB115 problems are compared too.
+    The folder is removed afterwards."""
     folder = evidence.resolve()
     top = Path(_git(folder, "rev-parse", "--show-toplevel").decode().strip())
     commit = commit_of(folder, revision)
     relative = folder.relative_to(top).as_posix()
     with tempfile.TemporaryDirectory(prefix="kb-diff-") as temporary:
-        target = Path(temporary) / "evidence"
-        target.mkdir()
-        tree = f"{commit}^{{tree}}" if relative == "." else f"{commit}:{relative}"
-        if _git(top, "ls-tree", "--name-only", commit, "--", relative).strip():
-            archive = _git(top, "archive", "--format=tar", tree)
-            with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-                tar.extractall(target, filter="data")
+        target = Path(temporary) / "project" / "evidence"
+        target.mkdir(parents=True)
+        _extract(top, commit, relative, target)
+        parent = posixpath.dirname(relative) if relative != "." else ""
+        config = posixpath.join(parent, CONFIG_NAME)
+        if parent != relative and _exists(top, commit, config):
+            data = _git(top, "show", f"{commit}:{config}")
+            (target.parent / CONFIG_NAME).write_bytes(data)
+            docs = docs_dir(data)
+            if docs is not None:
+                _extract(top, commit, posixpath.join(parent, docs), target.parent / docs)
         yield target
+
+
+def _exists(top: Path, commit: str, path: str) -> bool:
+    return bool(_git(top, "ls-tree", "--name-only", commit, "--", path).strip())
+
+
+def _extract(top: Path, commit: str, path: str, target: Path) -> None:
+    """The tree at `path` of `commit` into the folder `target`, when it exists."""
+    if not _exists(top, commit, path):
+        return
+    target.mkdir(parents=True, exist_ok=True)
+    tree = f"{commit}^{{tree}}" if path in (".", "") else f"{commit}:{path}"
+    archive = _git(top, "archive", "--format=tar", tree)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(target, filter="data")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kb.files import write_atomic
 from kb.model import KINDS, ClinicalQuestion
 
 SCHEMA_MODELS = {**KINDS, "question": ClinicalQuestion}
@@ -43,6 +44,6 @@ def write_schemas(folder: Path) -> list[Path]:
     for name, text in render_schemas().items():
         target = folder / name
         if not target.exists() or target.read_text(encoding="utf-8") != text:
-            target.write_text(text, encoding="utf-8", newline="\n")
+            write_atomic(target, text.encode("utf-8"))
             written.append(target)
     return written

@@ -18,6 +18,7 @@ from pathlib import Path
 from kb.corpus import modeline
 from kb.errors import KbError
 from kb.files import create_atomic, display_path
+from kb.locking import write_lock
 from kb.model import (
     FOLDER_OF_KIND,
     ID_PATTERN,
@@ -325,7 +326,13 @@ def used_ids(evidence: Path) -> set[str]:
 
 
 def create_record(evidence: Path, kind: str, record_id: str, text: str) -> Path:
-    """Write a new record file; never replaces a file, nor reuses an id of another record."""
+    """Write a new record file, holding the write lock; never replaces a file, nor reuses an id
+    of another record."""
+    with write_lock(evidence, "new"):
+        return _create_record(evidence, kind, record_id, text)
+
+
+def _create_record(evidence: Path, kind: str, record_id: str, text: str) -> Path:
     target = record_path(evidence, kind, record_id)
     if record_id in used_ids(evidence):
         raise RecordExists(

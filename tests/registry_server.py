@@ -1,6 +1,7 @@
 """A stand-in for the registries: an HTTP server on 127.0.0.1, started by the test, that serves
 canned bodies (the registries' documented JSON, in tests/fixtures/registries/) and records every
-request. No test reaches the internet.
+request. No test reaches the internet. It also plays a hostile registry: answers that drip one
+byte at a time, redirects elsewhere, bodies of any shape.
 
 Replies are routed by path, and for E-utilities by path and `db` (`/esummary.fcgi?db=pubmed`).
 A route holds a list of replies served in turn; the last one repeats. Unknown paths get a 404
@@ -32,6 +33,9 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     """Seconds to wait before answering (to make a client time out)."""
+    drip: float = 0.0
+    """Seconds between the bytes of the answer, status line and headers included: a server
+    that is never silent long enough for a socket timeout, yet never finishes."""
 
     def encoded(self) -> bytes:
         if isinstance(self.body, dict):
@@ -100,6 +104,9 @@ class RegistryServer:
                 if reply.delay and server._stop.wait(reply.delay):
                     return
                 body = reply.encoded()
+                if reply.drip:
+                    self._drip(reply, body)
+                    return
                 try:
                     self.send_response(reply.status)
                     headers = {"Content-Type": "application/json", **reply.headers}
@@ -110,6 +117,20 @@ class RegistryServer:
                     self.wfile.write(body)
                 except OSError:  # the client gave up (a timeout test)
                     pass
+
+            def _drip(self, reply: Reply, body: bytes) -> None:
+                headers = {"Content-Type": "application/json", **reply.headers}
+                head = f"HTTP/1.1 {reply.status} Dripping\r\n" + "".join(
+                    f"{name}: {value}\r\n" for name, value in headers.items()
+                )
+                raw = f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body
+                for index in range(len(raw)):
+                    if server._stop.wait(reply.drip):
+                        return
+                    try:
+                        self.wfile.write(raw[index : index + 1])
+                    except OSError:  # the client gave up, as it should
+                        return
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -1,18 +1,34 @@
-"""The check cache never changes results: cached, uncached, corrupted, deleted and shared by two
-runs at once, a check reports exactly the same problems."""
+"""The check cache never changes results: cached, uncached, corrupted, deleted, shared by two runs
+at once and read while files are being saved, a check reports exactly the same problems. It holds
+data only (JSON, never pickle), and a cache folder that git tracks is not used."""
 
 from __future__ import annotations
 
+import builtins
+import contextlib
 import datetime as dt
+import io
+import json
+import os
+import pickle
 import shutil
+import subprocess
 import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from conftest import TODAY as FIXTURE_DAY
+from conftest import minimal_kb, write_tree
 
 from kb import corpus
 from kb.cache import CheckCache
 from kb.check import check_path
+from kb.cli import main
 from kb.corpus import load_kb
 from kb.problems import Problem
 
@@ -71,7 +87,7 @@ def test_a_warm_run_reads_no_record(
     def refuse(*args: object) -> object:
         raise AssertionError("a record was parsed on a warm run")
 
-    monkeypatch.setattr(corpus, "load_record", refuse)
+    monkeypatch.setattr(corpus, "parse_record", refuse)
     assert _check(evidence, CheckCache(tmp_path / "cache")) == expected
 
 
@@ -82,13 +98,13 @@ def test_after_one_change_only_that_file_is_parsed(
     target = evidence / "claims" / "orphan.yaml"
     target.write_text(target.read_text().replace("orphan-typo", "orphan-other"))
     parsed: list[str] = []
-    original = corpus.load_record
+    original = corpus.parse_record
 
-    def counting(file: Path, kind: str, root: Path) -> object:
+    def counting(content: bytes, file: Path, kind: str, root: Path) -> object:
         parsed.append(file.name)
-        return original(file, kind, root)
+        return original(content, file, kind, root)
 
-    monkeypatch.setattr(corpus, "load_record", counting)
+    monkeypatch.setattr(corpus, "parse_record", counting)
     problems = _check(evidence, CheckCache(tmp_path / "cache"))
     assert parsed == ["orphan.yaml"]
     assert any("orphan-other" in p.message for p in problems)
@@ -96,12 +112,15 @@ def test_after_one_change_only_that_file_is_parsed(
     assert problems == _check(evidence, None)
 
 
-@pytest.mark.parametrize("damage", [b"", b"kb-cache\n", b"garbage" * 100, b"kb-cache\n\x80\x05K"])
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b"{", b"garbage" * 100, b"[]", b'{"format": 1}', b"[" * 100_000, b"1" * 5000],
+)
 def test_a_corrupted_cache_is_ignored(evidence: Path, tmp_path: Path, damage: bytes) -> None:
     expected = _check(evidence, None)
     folder = tmp_path / "cache"
     _check(evidence, CheckCache(folder))
-    for file in folder.glob("*.pickle"):
+    for file in folder.glob("*.json"):
         file.write_bytes(damage)
     assert _check(evidence, CheckCache(folder)) == expected
     assert _check(evidence, CheckCache(folder)) == expected
@@ -112,7 +131,7 @@ def test_a_deleted_cache_is_rebuilt(evidence: Path, tmp_path: Path) -> None:
     expected = _check(evidence, CheckCache(folder))
     shutil.rmtree(folder)
     assert _check(evidence, CheckCache(folder)) == expected
-    assert sorted(p.name.split("-")[0] for p in folder.glob("*.pickle")) == [
+    assert sorted(p.name.split("-")[0] for p in folder.glob("*.json")) == [
         "bibliography",
         "records",
         "results",
@@ -152,3 +171,207 @@ def test_a_changed_lockfile_is_not_answered_from_the_cache(evidence: Path, tmp_p
     after = _check(evidence, CheckCache(folder))
     assert any(p.code == "KB901" for p in after)
     assert after == _check(evidence, None)
+
+
+# ---- data only: a planted file can at worst be ignored
+
+
+class _Payload:
+    """Unpickling this creates the file `marker`: what a planted pickle could do is anything."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[Callable[..., Any], tuple[Any, ...]]:
+        return (Path.touch, (self.marker,))
+
+
+def test_a_planted_pickle_is_never_loaded(evidence: Path, tmp_path: Path) -> None:
+    """A committed `.kb-cache/results-<hash>.pickle` ran its code on `kb check` in a fresh
+    clone. Every name kb ever used for its files is planted; none may run."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    marker = tmp_path / "code-ran"
+    cache = CheckCache(folder)
+    payload = b"kb-cache\n" + pickle.dumps({"x": _Payload(marker)})
+    for name in ("results", "records", "bibliography"):
+        (folder / f"{name}-{cache.version}.pickle").write_bytes(payload)
+        (folder / f"{name}-{cache.version}.json").write_bytes(payload)
+    assert _check(evidence, cache) == _check(evidence, None)
+    assert not marker.exists()
+    assert not list(folder.glob("*.pickle")), "the old pickles are removed"
+
+
+def test_the_cache_files_are_json_with_a_format(evidence: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    _check(evidence, CheckCache(folder))
+    files = sorted(folder.iterdir())
+    assert files
+    for file in files:
+        data = json.loads(file.read_bytes())
+        assert data["format"] == 1 and isinstance(data["entries"], dict), file.name
+
+
+def _tamper(folder: Path, change: Callable[[str, Any], Any]) -> None:
+    for file in folder.glob("*.json"):
+        data = json.loads(file.read_bytes())
+        name = file.name.split("-")[0]
+        data["entries"] = {key: change(name, value) for key, value in data["entries"].items()}
+        file.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda name, value: None,
+        lambda name, value: "x",
+        lambda name, value: [["p", "1", 1, "KB101", "m", None]],  # a line that is no number
+        lambda name, value: [["p", 1, 1, "KB999", "m", None]],  # a code kb does not know
+        lambda name, value: [value[0], [["k", 1]]] if name == "bibliography" else [1] * 8,
+        lambda name, value: [*value[:4], {"id": 3}, *value[5:]] if name == "records" else value,
+    ],
+    ids=["null", "text", "line-not-a-number", "unknown-code", "wrong-rows", "bad-record"],
+)
+def test_entries_of_the_wrong_shape_are_ignored(
+    evidence: Path, tmp_path: Path, change: Callable[[str, Any], Any]
+) -> None:
+    expected = _check(evidence, None)
+    folder = tmp_path / "cache"
+    _check(evidence, CheckCache(folder))
+    _tamper(folder, change)
+    assert _check(evidence, CheckCache(folder)) == expected
+    records = CheckCache(folder)
+    load_kb(evidence, records)  # the per-file entries alone, without the run's results
+    assert load_kb(evidence, CheckCache(folder)).problems == load_kb(evidence).problems
+
+
+def git(root: Path, *args: str) -> None:
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org", "HOME": str(root)}
+    env.update(GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.org", PATH=os.environ["PATH"])
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=env)
+
+
+def test_a_cache_folder_that_git_tracks_is_refused(tmp_path: Path) -> None:
+    """A cache committed to the repository could make a fresh clone's check say anything."""
+    repository = tmp_path / "repository"
+    write_tree(repository / "evidence", minimal_kb())
+    (repository / "evidence" / "studies" / "broken.yaml").write_text("id: [\n")
+    (repository / ".kb-cache").mkdir()
+    (repository / ".kb-cache" / "results-0.json").write_text("{}")
+    git(repository, "init", "-q")
+    git(repository, "add", ".")
+    git(repository, "commit", "-q", "-m", "a cache committed by mistake, or on purpose")
+    with contextlib.chdir(repository):
+        result = CliRunner().invoke(main, ["check", "--today", "2024-06-01"])
+        uncached = CliRunner().invoke(main, ["check", "--today", "2024-06-01", "--no-cache"])
+    assert "warning: the cache folder .kb-cache is tracked by git" in result.stderr
+    assert (result.exit_code, result.stdout) == (uncached.exit_code, uncached.stdout)
+    assert sorted(p.name for p in (repository / ".kb-cache").iterdir()) == ["results-0.json"]
+
+
+# ---- each file read once, so results match the bytes they came from
+
+
+@contextlib.contextmanager
+def counting_opens(root: Path) -> Iterator[Counter[str]]:
+    """How often each file under `root` is opened for reading."""
+    opened: Counter[str] = Counter()
+    real, real_os_open = io.open, os.open
+
+    def count(file: Any) -> None:
+        if isinstance(file, str | os.PathLike):
+            path = Path(file).absolute()
+            if path.is_relative_to(root):
+                opened[path.relative_to(root).as_posix()] += 1
+
+    def counted(file: Any, mode: str = "r", *args: Any, **kwargs: Any) -> Any:
+        if "r" in mode:
+            count(file)
+        return real(file, mode, *args, **kwargs)
+
+    def counted_os_open(file: Any, flags: int, *args: Any, **kwargs: Any) -> int:
+        if not flags & (os.O_WRONLY | os.O_RDWR):
+            count(file)
+        return real_os_open(file, flags, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(io, "open", counted)
+        patch.setattr(builtins, "open", counted)
+        patch.setattr(os, "open", counted_os_open)
+        yield opened
+
+
+def test_each_file_is_read_once_per_check(kb_root: Path, tmp_path: Path) -> None:
+    """The key of a file's result is made from the very bytes that were parsed: a file read
+    twice could be saved in between, and one version's result stored under the other's key."""
+    root = kb_root.absolute()
+    for _ in range(2):  # cold, then warm
+        with counting_opens(root) as opened:
+            check_path(root, FIXTURE_DAY, CheckCache(tmp_path / "cache"))
+        assert opened and max(opened.values()) == 1, opened
+        assert set(opened) == {path for path in minimal_kb()}
+    with counting_opens(root) as opened:
+        check_path(root, FIXTURE_DAY, None)
+    assert max(opened.values()) == 1, opened
+
+
+def _flip(file: Path, versions: list[bytes], stop: threading.Event) -> None:
+    """Save `file` as each version in turn, atomically (an editor's save), until stopped."""
+    turn = 0
+    while not stop.is_set():
+        temporary = file.with_name(f".{file.name}.saving")
+        temporary.write_bytes(versions[turn % len(versions)])
+        os.replace(temporary, file)
+        turn += 1
+        time.sleep(0.0005)
+
+
+def test_results_match_no_cache_while_files_are_saved(kb_root: Path, tmp_path: Path) -> None:
+    """An editor saves a record again and again, between a version with an error and one
+    without, while checks run with the cache. Each result is what --no-cache says of one of
+    the versions, and once the saving stops, the cached result is that of the file as it is."""
+    root = kb_root.absolute()
+    file = root / "studies" / "smith-2020.yaml"
+    good = file.read_bytes()
+    bad = good.replace(b"p: 0.003", b"p: 3.5")  # KB703
+    expected = {}
+    for version in (good, bad):
+        file.write_bytes(version)
+        expected[version] = check_path(root, FIXTURE_DAY, None)
+    assert expected[good] != expected[bad]
+    folder = tmp_path / "cache"
+    stop = threading.Event()
+    editor = threading.Thread(target=_flip, args=(file, [good, bad], stop))
+    editor.start()
+    try:
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            found = check_path(root, FIXTURE_DAY, CheckCache(folder))
+            assert found in (expected[good], expected[bad])
+    finally:
+        stop.set()
+        editor.join()
+    for version in (good, bad):
+        file.write_bytes(version)
+        for _ in range(2):
+            assert check_path(root, FIXTURE_DAY, CheckCache(folder)) == expected[version]
+
+
+def test_a_new_stray_file_is_reported_from_a_warm_cache(kb_root: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "cache"
+    check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
+    (kb_root / "studies" / "notes.txt").write_text("reading list")
+    cached = check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
+    assert [p.code for p in cached] == ["KB113"]
+    assert cached == check_path(kb_root, FIXTURE_DAY, None)
+
+
+def test_a_change_to_the_site_configuration_is_seen_from_a_warm_cache(
+    kb_root: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cache"
+    check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
+    (kb_root.parent / "mkdocs.yml").write_text("site_name: x\nhooks:\n  - evil.py\n")
+    cached = check_path(kb_root, FIXTURE_DAY, CheckCache(folder))
+    assert [p.code for p in cached] == ["KB115"]
+    assert cached == check_path(kb_root, FIXTURE_DAY, None)

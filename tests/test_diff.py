@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import locks
+import markdown
 import pytest
 from click.testing import CliRunner, Result
 from conftest import minimal_kb, write_tree
@@ -126,6 +127,32 @@ def test_unknown_revision_exits_2(repository: Path, revision: str) -> None:
 def test_outside_a_repository_exits_2(kb_root: Path) -> None:
     result = kb_diff(kb_root.parent, "main", "--evidence", str(kb_root))
     assert result.exit_code == 2
+
+
+HOSTILE = "x`](https://evil.example/)[![i](https://evil.example/p.png)"
+
+
+def test_keys_and_ids_cannot_put_a_live_link_into_the_summary(repository: Path) -> None:
+    """A BibTeX key, a record id and a claim id that each try to close their code span and
+    open a link or an image: the job summary shows them as text."""
+    evidence = repository / "evidence"
+    bib = evidence / "references.bib"
+    bib.write_text(bib.read_text() + f"\n@misc{{{HOSTILE},\n  title = {{x}},\n}}\n")
+    (evidence / "studies" / "evil.yaml").write_text(f"id: '{HOSTILE}'\ndesign: rct\n")
+    claim = (evidence / "claims" / "drug-x-improves-survival.yaml").read_text()
+    (evidence / "claims" / "evil-claim.yaml").write_text(
+        claim.replace("id: drug-x-improves-survival", "id: evil-claim").replace(
+            "statement: Drug X", "statement: x`](https://evil.example/) `Drug X"
+        )
+    )
+    result = kb_diff(repository, "main")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"- added ``{HOSTILE}``" in out
+    assert f"| added | study | ``{HOSTILE}`` |" in out
+    page = markdown.markdown(out, extensions=["tables"])
+    assert "<a " not in page and "<img" not in page, page
+    assert html.unescape(page).count(HOSTILE) >= 2
 
 
 def test_record_text_cannot_inject_markdown() -> None:

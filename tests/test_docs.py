@@ -41,6 +41,11 @@ def test_page_documents_no_code_that_does_not_exist() -> None:
 LIMITS = [
     ("file size", f"{load.MAX_FILE_BYTES:,} bytes", "KB106"),
     ("size of references.bib", f"{cite.MAX_BIB_BYTES:,} bytes", "KB106"),
+    (
+        "expansion of @string macros in references.bib",
+        f"{cite.MACRO_BUDGET_BASE // 1_048_576} MiB plus {cite.MACRO_BUDGET_FACTOR} times",
+        "KB412",
+    ),
     ("nesting of mappings and lists", f"{load.MAX_DEPTH} levels", "KB107"),
     ("length of one string value", f"{load.MAX_STRING_CHARS:,} characters", "KB112"),
     ("values in one record (keys, values and list items)", f"{load.MAX_VALUES:,}", "KB114"),

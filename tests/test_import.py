@@ -342,7 +342,7 @@ def test_a_bibliography_that_does_not_read_to_its_end(kb_root: Path) -> None:
 
 
 def test_a_bibliography_changed_meanwhile_is_left_alone(kb_root: Path) -> None:
-    from kb.imports.plan import apply_import
+    from kb.imports.transaction import apply_import
 
     plan = plan_import(kb_root, [NBIB])
     bib = kb_root / "references.bib"

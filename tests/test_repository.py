@@ -81,11 +81,42 @@ def test_a_broken_workflow_is_caught(tmp_path: Path) -> None:
     )
 
 
-def test_actions_are_on_their_current_major_versions() -> None:
+def test_actions_are_pinned_by_commit_on_their_current_major_versions() -> None:
+    """A tag can be moved to other code; a commit cannot. The comment names the release, so
+    Dependabot and a reviewer can tell what the commit is."""
+    pins: dict[str, str] = {}
     for path in WORKFLOWS:
-        for used in re.findall(r"uses:\s*(\S+)", path.read_text()):
-            action, _, version = used.partition("@")
-            assert ACTIONS.get(action) == version, f"{path.name}: {used}"
+        for action, commit, version in re.findall(
+            r"uses:\s*([^@\s]+)@(\S+)(?:\s+#\s*(v\d+\.\d+\.\d+))?", path.read_text()
+        ):
+            assert re.fullmatch(r"[0-9a-f]{40}", commit), f"{path.name}: {action}@{commit}"
+            assert version, f"{path.name}: {action}@{commit} lacks its '# vX.Y.Z' comment"
+            assert version.split(".")[0] == ACTIONS.get(action), f"{path.name}: {action} {version}"
+            assert pins.setdefault(action, commit) == commit, f"{action} pinned to two commits"
+    assert set(pins) == {
+        "actions/checkout",
+        "actions/setup-python",
+        "actions/upload-pages-artifact",
+        "actions/deploy-pages",
+    }
+
+
+def test_tools_installed_in_workflows_are_pinned() -> None:
+    for path in WORKFLOWS:
+        for line in re.findall(r"pip install[^\n]*", path.read_text()):
+            names = [w for w in line.split()[2:] if not w.startswith("-") and w != "."]
+            assert all("==" in name for name in names), f"{path.name}: {line}"
+    assert "zensical==" in (ROOT / ".github" / "workflows" / "evidence.yml").read_text()
+
+
+def test_code_owners_review_what_runs_in_ci_and_on_the_site() -> None:
+    owned = {}
+    for line in (ROOT / ".github" / "CODEOWNERS").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            pattern, *owners = line.split()
+            owned[pattern] = owners
+    for path in ("/mkdocs.yml", "/site_src/", "/.github/", "/kb/"):
+        assert owned.get(path), f"{path} has no code owner"
 
 
 def test_pull_requests_get_annotations_diff_and_site_artifact() -> None:

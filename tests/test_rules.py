@@ -133,6 +133,12 @@ CURATED = """\
       rating: {rating}
       rationale: One cohort only.
 """
+MACRO_BOMB = (
+    '@string{m0 = "'
+    + "x" * 64
+    + '"}\n'
+    + "".join(f"@string{{m{i} = m{i - 1} # m{i - 1}}}\n" for i in range(1, 27))
+)
 
 
 def _billion_laughs() -> str:
@@ -278,6 +284,11 @@ ROWS: tuple[Row, ...] = (
         # the root, 'id', 'broken', 'tags' and the list are the first five values
         (E("KB114", BROKEN, 3, 8 + 2 * (MAX_VALUES - 5), "x,x"),),
         files={BROKEN: STUDY_LINE + "id: broken\ntags: [" + "x," * MAX_VALUES + "x]\n"},
+    ),
+    Row(
+        "site-configuration-gains-hooks",
+        (E("KB115", "../mkdocs.yml", 2, 1, "hooks:"),),
+        files={"../mkdocs.yml": "site_name: x\nhooks:\n  - hooks.py\n"},
     ),
     # ---- KB2xx: record schema
     Row(
@@ -667,6 +678,11 @@ ROWS: tuple[Row, ...] = (
         (E("KB411", BIB, 1, 1),),
         files={BIB: None},
     ),
+    Row(
+        "string-macros-that-double-27-times",  # gigabytes, from 700 bytes
+        (E("KB412", BIB, 34, 15, "m13 # m13"),),
+        edits=((BIB, "PMC6924808},\n}\n", "PMC6924808},\n}\n\n" + MACRO_BOMB),),
+    ),
     # ---- KB5xx: grading
     Row(
         "curated-certainty-differs",
@@ -824,6 +840,17 @@ ROWS: tuple[Row, ...] = (
         "lockfile-entry-key-malformed",
         (E("KB901", LOCK, 1, 1),),
         files={LOCK: '{"entries": {"doi:not-a-doi": {"registry": "crossref"}}, "format": 1}\n'},
+    ),
+    Row(
+        "lockfile-nested-beyond-reason",
+        (E("KB901", LOCK, 1, 1),),
+        files={LOCK: "[" * 100_000 + "]" * 100_000},
+    ),
+    Row(
+        "lockfile-a-link-out-of-the-knowledge-base",
+        (E("KB901", LOCK, 1, 1),),
+        files={"../outside.json": '{"entries": {}, "format": 1}\n'},
+        symlinks={LOCK: "../outside.json"},
     ),
     Row(
         "lockfile-from-a-newer-kb",

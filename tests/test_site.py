@@ -322,26 +322,6 @@ def test_a_swap_that_fails_after_moving_the_old_site_puts_it_back(
     assert _leftovers(tmp_path) == []
 
 
-def test_a_site_that_is_a_link_is_replaced_not_followed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    (elsewhere / "keep.txt").write_text("not the site's")
-    (tmp_path / "site").symlink_to(elsewhere, target_is_directory=True)
-
-    def built(command: list[str], **_: object) -> subprocess.CompletedProcess[str]:
-        staging = Path(command[command.index("--site-dir") + 1])
-        (staging / "index.html").write_text("new")
-        return subprocess.CompletedProcess(command, 0, "", "")
-
-    monkeypatch.setattr(kb_build.subprocess, "run", built)
-    kb_build.run_mkdocs(BuildOptions(site=tmp_path / "site", config=tmp_path / "mkdocs.yml"))
-    assert (tmp_path / "site" / "index.html").read_text() == "new"
-    assert not (tmp_path / "site").is_symlink()
-    assert (elsewhere / "keep.txt").read_text() == "not the site's"
-
-
 @pytest.mark.parametrize(
     ("abbreviation", "term", "defined"),
     [

@@ -20,7 +20,7 @@ from kb.imports.reference import (
     family_core,
     identifiers_from_note,
 )
-from kb.problems import IMPORT_SYNTAX, Problem
+from kb.problems import IMPORT_OVER_LIMIT, IMPORT_SYNTAX, MACROS_TOO_LARGE, Problem
 
 _ALIASES = {"journaltitle": "journal", "location": "address", "issue": "number"}
 _TYPES = {
@@ -45,7 +45,12 @@ _SKIPPED = "the entry around it is skipped; correct the export, or paste the ent
 def read_bibtex(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
     bibliography = parse_bibliography(text, path)
     problems = [
-        dataclasses.replace(p, code=IMPORT_SYNTAX, hint=_SKIPPED) for p in bibliography.problems
+        dataclasses.replace(
+            p,
+            code=IMPORT_OVER_LIMIT if p.code == MACROS_TOO_LARGE else IMPORT_SYNTAX,
+            hint=_SKIPPED,
+        )
+        for p in bibliography.problems
     ]
     entries = sorted(bibliography.entries.values(), key=lambda e: (e.line, e.col))
     bad_lines = sorted(p.line for p in problems)

@@ -49,6 +49,9 @@ def read_csl(text: str, path: str) -> tuple[list[Reference], list[Problem]]:
                 _HINT,
             )
         ]
+    except (RecursionError, ValueError) as error:  # the limits of Python's own reader
+        why = "nested too deeply" if isinstance(error, RecursionError) else "a number too long"
+        return [], [Problem.in_file(path, IMPORT_SYNTAX, f"JSON kb cannot read: {why}", _HINT)]
     references, problems = [], []
     for offset, item in items:
         line = text.count("\n", 0, offset) + 1

@@ -3,19 +3,19 @@
 Planning writes nothing: it reads every file (reporting every problem, never stopping at the
 first), normalises each reference, sets aside likely duplicates of existing studies and of each
 other, names the rest, renders their BibTeX entries and study stubs, and checks that the longer
-references.bib reads back with every new entry intact. Applying the plan only creates new files
-and appends to references.bib; each write is atomic, and a failure removes what the run created.
+references.bib reads back with every new entry intact. kb.imports.transaction applies the plan,
+all of it or nothing.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kb.cite import latex_to_text
-from kb.corpus import BIB_NAME, KnowledgeBase, load_kb
-from kb.files import create_atomic, digest, display_path, write_atomic
+from kb.cite import MAX_BIB_BYTES, latex_to_text, parse_bibliography
+from kb.corpus import KnowledgeBase, load_kb
+from kb.files import display_path, read_bounded
 from kb.identifiers import identifier_owners, normalise_identifier
 from kb.imports.bibtex import entries_read_back, read_bibtex, render_entry
 from kb.imports.csl import read_csl
@@ -23,10 +23,13 @@ from kb.imports.keys import citation_key, study_id
 from kb.imports.medline import read_medline
 from kb.imports.reference import Reference, normalise
 from kb.imports.ris import read_ris
+from kb.inputs import BIB_NAME, read_inputs
 from kb.problems import (
+    FILE_TOO_LARGE,
     IMPORT_KNOWN,
     IMPORT_NO_TITLE,
     IMPORT_NOT_WRITTEN,
+    IMPORT_OVER_LIMIT,
     IMPORT_SIMILAR,
     IMPORT_UNREADABLE,
     Problem,
@@ -101,18 +104,13 @@ def detect_format(text: str, suffix: str) -> str | None:
 
 
 def _read(file: Path) -> tuple[str | None, list[Problem]]:
+    """The text of an export, read within the limit of references.bib itself."""
     path = display_path(file)
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        return None, [
-            Problem.in_file(
-                path,
-                IMPORT_UNREADABLE,
-                f"cannot read the file: {error.strerror}",
-                "check the path",
-            )
-        ]
+    data = read_bounded(file, path, MAX_BIB_BYTES, hint="split the export into smaller files")
+    if isinstance(data, Problem):
+        code = IMPORT_OVER_LIMIT if data.code == FILE_TOO_LARGE else IMPORT_UNREADABLE
+        message = data.message.replace("cannot read file:", "cannot read the file:")
+        return None, [replace(data, code=code, message=message, hint=data.hint or "check the path")]
     try:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError as error:
@@ -146,21 +144,22 @@ def _seen(kb: KnowledgeBase, bib_text: str, evidence: Path) -> _Seen:
 
 
 def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) -> ImportPlan:
-    kb = load_kb(evidence)
-    bib = evidence / BIB_NAME
-    before = bib.read_bytes() if bib.is_file() else b""
-    plan = ImportPlan(bib, before)
+    inputs = read_inputs(evidence)
+    kb = load_kb(evidence, None, inputs)
+    content = inputs.content[inputs.bib]  # the very bytes the knowledge base was read from
+    plan = ImportPlan(inputs.bib, content if isinstance(content, bytes) else b"")
     try:
-        bib_text = before.decode("utf-8")
-    except UnicodeDecodeError:
+        if isinstance(content, Problem):
+            raise ValueError(content.message)
+        bib_text = plan.bib_before.decode("utf-8")
+    except ValueError as error:  # UnicodeDecodeError is a ValueError
+        detail = "it is not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error)
         plan.problems.append(
-            Problem(
-                display_path(bib),
-                1,
-                1,
+            Problem.in_file(
+                display_path(inputs.bib),
                 IMPORT_NOT_WRITTEN,
-                "references.bib is not UTF-8: nothing can be appended to it",
-                "run 'kb check' and fix the KB101 problem first",
+                f"references.bib cannot be read ({detail}): nothing can be appended to it",
+                "run 'kb check' and fix the KB101 or KB106 problem first",
             )
         )
         return plan
@@ -191,7 +190,7 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
             entry = _plan_one(plan, reference, seen, evidence, allow_similar)
             entries += [entry] if entry else []
     if entries:
-        _append(plan, bib_text, entries)
+        _append(plan, bib_text, entries, kb.bibliography.problems)
     plan.problems = sort_problems(plan.problems)
     return plan
 
@@ -200,6 +199,8 @@ def _plan_one(
     plan: ImportPlan, reference: Reference, seen: _Seen, evidence: Path, allow_similar: bool
 ) -> str | None:
     plan.problems += normalise(reference)
+    if reference.refused:
+        return None
     where = f"{reference.path}:{reference.line}"
     title = reference.title
     if not title.strip():
@@ -276,74 +277,48 @@ def _duplicate(reference: Reference, seen: _Seen, allow_similar: bool) -> Proble
     return None
 
 
-def _append(plan: ImportPlan, bib_text: str, entries: list[str]) -> None:
-    """Set the text to append, once the whole new file reads back with each entry as written."""
+def _append(plan: ImportPlan, bib_text: str, entries: list[str], known: list[Problem]) -> None:
+    """Set the text to append, once the whole new file is checked: within kb's size limit, each
+    new entry read back as written, and no problem the file does not have now (such as a key
+    used twice). `known` are the problems of references.bib as it is."""
     separator = (
         ""
         if not bib_text or bib_text.endswith("\n\n")
         else ("\n" if bib_text.endswith("\n") else "\n\n")
     )
     appended = separator + "\n".join(entries)
+    size = len((bib_text + appended).encode("utf-8"))
     keys = [added.key for added in plan.added]
+    whole = parse_bibliography(bib_text + appended, BIB_NAME)
+    together = {key: entry.fields for key in keys if (entry := whole.get(key)) and entry.key == key}
     alone = entries_read_back("\n".join(entries), keys)
-    together = entries_read_back(bib_text + appended, keys)
     lost = [key for key in keys if key not in together or together[key] != alone.get(key)]
-    if lost:
-        plan.problems.append(
-            Problem(
-                display_path(plan.bib),
-                1,
-                1,
-                IMPORT_NOT_WRITTEN,
-                f"references.bib does not read to its end, so entry '{lost[0]}' would be lost: "
-                "nothing was added",
-                "run 'kb check' and fix the KB408 problems it reports first",
-            )
+    new = sorted(
+        {(p.code, p.message) for p in whole.problems} - {(p.code, p.message) for p in known}
+    )
+    refusal = None
+    if size > MAX_BIB_BYTES:
+        refusal = (
+            IMPORT_OVER_LIMIT,
+            f"references.bib would be {size:,} bytes, over kb's limit of {MAX_BIB_BYTES:,}: "
+            "nothing was added",
+            "import fewer references at once, or leave abstracts and long notes out",
         )
+    elif lost:
+        refusal = (
+            IMPORT_NOT_WRITTEN,
+            f"references.bib does not read to its end, so entry '{lost[0]}' would be lost: "
+            "nothing was added",
+            "run 'kb check' and fix the KB408 problems it reports first",
+        )
+    elif new:
+        refusal = (
+            IMPORT_NOT_WRITTEN,
+            f"references.bib would read with a new problem ({new[0][1]}): nothing was added",
+            "run 'kb check' and fix the problems it reports first",
+        )
+    if refusal is not None:
+        plan.problems.append(Problem.in_file(display_path(plan.bib), *refusal))
         plan.stubs, plan.added = [], []
         return
     plan.appended = appended
-
-
-def apply_import(plan: ImportPlan) -> list[Problem]:
-    """Create the stubs, then append to references.bib in one atomic replace. On failure, the
-    stubs this run created are removed and references.bib is as it was."""
-    if not plan.added:
-        return []
-    created: list[Path] = []
-    bib = display_path(plan.bib)
-    try:
-        current = plan.bib.read_bytes() if plan.bib.is_file() else b""
-        if digest(current) != digest(plan.bib_before):
-            return [
-                Problem.in_file(
-                    bib,
-                    IMPORT_NOT_WRITTEN,
-                    "references.bib changed while importing: nothing was added",
-                    "run the import again",
-                )
-            ]
-        for target, text in plan.stubs:
-            create_atomic(target, text.encode("utf-8"))
-            created.append(target)
-        write_atomic(plan.bib, plan.bib_before + plan.appended.encode("utf-8"))
-    except OSError as error:
-        _remove(created)
-        name = display_path(Path(error.filename)) if error.filename else bib
-        return [
-            Problem.in_file(
-                name,
-                IMPORT_NOT_WRITTEN,
-                f"could not write: {error.strerror or error}; nothing was added",
-                "check the file and folder permissions, then run the import again",
-            )
-        ]
-    except BaseException:
-        _remove(created)
-        raise
-    return []
-
-
-def _remove(created: list[Path]) -> None:
-    for path in created:
-        path.unlink(missing_ok=True)

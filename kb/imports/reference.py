@@ -10,11 +10,20 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlsplit
 
 import latexcodec  # noqa: F401  (registers the 'ulatex' codec)
 
+from kb.load import MAX_STRING_CHARS
+from kb.markup import without_controls
 from kb.model import DOI_PATTERN, PMCID_PATTERN, PMID_PATTERN
-from kb.problems import IMPORT_BAD_IDENTIFIER, Problem
+from kb.problems import (
+    IMPORT_BAD_IDENTIFIER,
+    IMPORT_CLEANED,
+    IMPORT_OVER_LIMIT,
+    IMPORT_SYNTAX,
+    Problem,
+)
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 VERBATIM_FIELDS = ("doi", "pmid", "pmcid", "url")
@@ -41,6 +50,11 @@ FIELD_ORDER = (
     "url",
 )
 """The fields an imported entry keeps, in the order they are written."""
+MAX_FIELD_CHARS = MAX_STRING_CHARS
+"""The longest value of one field kb writes into references.bib, as long as the longest string a
+record may hold; a reference with a longer one is left out (KB809)."""
+MAX_NAMES_CHARS = 10 * MAX_STRING_CHARS
+"""The longest list of authors or editors (a consortium may list a thousand names)."""
 
 _IDENTIFIERS = {"doi": DOI_PATTERN, "pmid": PMID_PATTERN, "pmcid": PMCID_PATTERN}
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
@@ -67,16 +81,20 @@ class Reference:
     export_types: tuple[str, ...] = ()
     """Publication types the export names (PubMed's PT), a hint for the study's design."""
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    refused: bool = False
+    """Set by `normalise` when the reference cannot be written safely and is left out."""
 
     def position(self, name: str) -> tuple[int, int]:
         return self.positions.get(name, (self.line, self.col))
 
 
 def latex(text: str) -> str:
-    """Unicode text as a BibTeX value: '&', '%', '_', '#' escaped, letters kept as they are.
-    Braces are dropped: BibTeX counts a brace even after a backslash, and pybtex reads no
-    escaped form of one back as text; '$' and '^' stay, as pybtex reads them back unchanged."""
+    """Unicode text as a BibTeX value: '&', '%', '_', '#' escaped, a backslash written as
+    \\textbackslash (so no text becomes a LaTeX command), letters kept as they are. Braces are
+    dropped: BibTeX counts a brace even after a backslash, and pybtex reads no escaped form of
+    one back as text; '$' and '^' stay, as pybtex reads them back unchanged."""
     text = " ".join(text.replace("{", "").replace("}", "").split())
+    text = text.replace("\\", "\\textbackslash{}")
     return str(codecs.encode(text, "ulatex+utf8"))
 
 
@@ -156,9 +174,12 @@ def clean_identifier(name: str, value: str) -> str:
 
 
 def normalise(reference: Reference) -> list[Problem]:
-    """Clean identifiers, pages and month in place; a malformed identifier is left out and
-    reported (KB806), so that one bad value does not lose the whole reference."""
-    problems = []
+    """Clean every value in place so that it can be written into references.bib, and report
+    what was changed: control and bidirectional characters removed (KB808); a malformed
+    identifier or a URL that is not http(s) left out (KB806), so that one bad value does not
+    lose the whole reference; a value that could end its BibTeX entry (KB802) or is over kb's
+    limits (KB809) leaves the reference out (`refused`)."""
+    problems = _without_controls(reference)
     fields = reference.fields
     for name, pattern in _IDENTIFIERS.items():
         if name not in fields:
@@ -168,17 +189,16 @@ def normalise(reference: Reference) -> list[Problem]:
             fields[name] = value
             continue
         del fields[name]
-        line, col = reference.position(name)
-        problems.append(
-            Problem(
-                reference.path,
-                line,
-                col,
-                IMPORT_BAD_IDENTIFIER,
-                f"malformed {name.upper()} '{value}' left out",
-                "add it to the study by hand once you have read it at its source",
+        problems.append(_left_out(reference, name, f"malformed {name.upper()} '{value}' left out"))
+    if "url" in fields:
+        url = bibtex_url(fields["url"])
+        if url is None:
+            shown = fields.pop("url")[:200]
+            problems.append(
+                _left_out(reference, "url", f"URL '{shown}' left out: only http(s) links are kept")
             )
-        )
+        else:
+            fields["url"] = url
     if "pages" in fields:
         fields["pages"] = page_range(fields["pages"])
     if "month" in fields:
@@ -192,4 +212,109 @@ def normalise(reference: Reference) -> list[Problem]:
             del fields[name]
     if "doi" in fields:
         fields.pop("url", None)  # the DOI is the lasting address
+    problems += _unwritable(reference)
     return problems
+
+
+def bibtex_url(value: str) -> str | None:
+    """An http(s) URL with a host and no user name, percent-encoded so that it holds no brace,
+    '@', backslash, quote or space; None for anything else."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # an unbalanced '[' in the host
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not host or "@" in parts.netloc:
+        return None
+    return quote(value, safe=":/?#[]!$&'()*+,;=%~-._")
+
+
+_ENTRY_START = re.compile(r"(?<!\{)@(?!\})")
+
+
+def _without_controls(reference: Reference) -> list[Problem]:
+    cleaned = []
+    for name, value in reference.fields.items():
+        reference.fields[name] = without_controls(value)
+        if reference.fields[name] != value:
+            cleaned.append(name)
+    reference.title = without_controls(reference.title)
+    if reference.first_family is not None:
+        reference.first_family = without_controls(reference.first_family)
+    if not cleaned:
+        return []
+    return [
+        Problem(
+            reference.path,
+            reference.line,
+            reference.col,
+            IMPORT_CLEANED,
+            f"control or bidirectional characters removed from {_names(cleaned)}",
+            "they can hide or reorder text; compare the entry with the source",
+        )
+    ]
+
+
+def _unwritable(reference: Reference) -> list[Problem]:
+    """Problems of values that cannot go into references.bib as they are; '@' in text is
+    braced ('{@}', read back as '@') so that nothing in a value looks like an entry's start."""
+    problems = []
+    for name, value in reference.fields.items():
+        limit = MAX_NAMES_CHARS if name in ("author", "editor") else MAX_FIELD_CHARS
+        line, col = reference.position(name)
+        if len(value) > limit:
+            problems.append(
+                Problem(
+                    reference.path,
+                    line,
+                    col,
+                    IMPORT_OVER_LIMIT,
+                    f"field '{name}' of {len(value):,} characters is over kb's limit of "
+                    f"{limit:,}: the reference is left out",
+                    "shorten the field in the reference manager, or add the entry by hand",
+                )
+            )
+        elif name not in VERBATIM_FIELDS and not balanced(value):
+            problems.append(
+                Problem(
+                    reference.path,
+                    line,
+                    col,
+                    IMPORT_SYNTAX,
+                    f"field '{name}' has unbalanced braces, which would end the entry early: "
+                    "the reference is left out",
+                    "correct the braces in the reference manager and export again",
+                )
+            )
+        elif name not in VERBATIM_FIELDS:
+            reference.fields[name] = _ENTRY_START.sub("{@}", value)
+    reference.refused = any(p.code in {IMPORT_OVER_LIMIT, IMPORT_SYNTAX} for p in problems)
+    return problems
+
+
+def balanced(value: str) -> bool:
+    """Braces balanced as BibTeX counts them (a backslash escapes none)."""
+    depth = 0
+    for brace in re.findall("[{}]", value):
+        depth += 1 if brace == "{" else -1
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _left_out(reference: Reference, name: str, message: str) -> Problem:
+    line, col = reference.position(name)
+    return Problem(
+        reference.path,
+        line,
+        col,
+        IMPORT_BAD_IDENTIFIER,
+        message,
+        "add it to the study by hand once you have read it at its source",
+    )
+
+
+def _names(fields: list[str]) -> str:
+    quoted = [f"'{name}'" for name in fields]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]

@@ -12,7 +12,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 # [0-9], not \d: the regular expressions that check records match any Unicode digit with \d, so
 # an NCT number in Arabic-Indic digits would pass for a real one
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
-DOI_PATTERN = r"^10\.[0-9]{4,9}/\S+$"
+DOI_PATTERN = r"^10\.[0-9]{4,9}/[^\s{}@\\]+$"  # no brace, @ or \: they could end a BibTeX value
 PMID_PATTERN = r"^[1-9][0-9]{0,8}$"
 PMCID_PATTERN = r"^PMC[0-9]{1,9}$"
 NCT_PATTERN = r"^NCT[0-9]{8}$"

@@ -14,7 +14,8 @@ import re
 import urllib.parse
 from typing import Any
 
-from kb.sources.http import FetchError, HttpClient
+from kb.markup import without_controls
+from kb.sources.http import MALFORMED, FetchError, HttpClient, malformed
 from kb.sources.lock import Csl, DateParts, LockEntry, Name, Update
 
 BASE_URL = "https://api.crossref.org"
@@ -49,7 +50,10 @@ class Crossref:
                 f"malformed response: status '{body.get('status')}', "
                 f"message type '{body.get('message-type')}'"
             )
-        return work_entry(body["message"])
+        try:
+            return work_entry(body["message"])
+        except MALFORMED as error:
+            raise malformed(error) from None
 
 
 def work_entry(work: dict[str, Any]) -> LockEntry:
@@ -82,22 +86,32 @@ def work_csl(work: dict[str, Any]) -> Csl:
 
 
 def clean(value: str) -> str:
-    """Title text as a reader sees it: JATS/HTML tags and entities removed, spaces collapsed."""
-    return " ".join(html.unescape(_TAGS.sub("", value)).split())
+    """Title text as a reader sees it: JATS/HTML tags and entities removed, control and
+    bidirectional characters removed, spaces collapsed."""
+    return " ".join(without_controls(html.unescape(_TAGS.sub("", value))).split())
 
 
 def date_parts(value: Any) -> DateParts | None:
-    """A Crossref date, {"date-parts": [[2019, 12, 8]]}; [[null]] and junk give None."""
+    """A Crossref date, {"date-parts": [[2019, 12, 8]]}; [[null]] and junk give None, a month or
+    day out of range is left out, and a year out of range (-5) is a malformed answer
+    (ValueError)."""
     if not isinstance(value, dict):
         return None
     rows = value.get("date-parts")
     first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], list) else []
     parts: list[int] = []
-    for part in first[:3]:
+    for part, (low, high) in zip(first[:3], _DATE_RANGES, strict=False):
         if not isinstance(part, int) or isinstance(part, bool):
+            break
+        if not low <= part <= high:
+            if not parts:
+                raise ValueError(f"a year of {part}")
             break
         parts.append(part)
     return DateParts(date_parts=[parts]) if parts else None
+
+
+_DATE_RANGES = ((1, 9999), (1, 12), (1, 31))
 
 
 def iso_date(value: Any) -> str | None:

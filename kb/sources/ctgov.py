@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from kb.sources.crossref import clean
-from kb.sources.http import FetchError, HttpClient
+from kb.sources.http import MALFORMED, FetchError, HttpClient, malformed
 from kb.sources.lock import DAY, Csl, DateParts, LockEntry, TrialDate, TrialRegistration
 
 BASE_URL = "https://clinicaltrials.gov/api/v2"
@@ -34,7 +34,10 @@ class ClinicalTrials:
             raise FetchError(
                 f"malformed response: no 'protocolSection.identificationModule' for {nct}"
             )
-        return study_entry(body, nct)
+        try:
+            return study_entry(body, nct)
+        except MALFORMED as error:
+            raise malformed(error) from None
 
 
 def study_entry(study: dict[str, Any], nct: str) -> LockEntry:

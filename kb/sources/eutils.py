@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from kb.sources.crossref import clean
-from kb.sources.http import FetchError, HttpClient, NotFound, RegistryError
+from kb.sources.http import MALFORMED, FetchError, HttpClient, NotFound, RegistryError, malformed
 from kb.sources.lock import Csl, DateParts, LockEntry, Name, Update
 
 BASE_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
@@ -72,8 +72,8 @@ class Eutils:
                     continue
                 try:
                     out[identifier] = make(record)
-                except (TypeError, ValueError, AttributeError) as error:
-                    out[identifier] = FetchError(f"malformed response: {error}")
+                except MALFORMED as error:
+                    out[identifier] = malformed(error)
         return out
 
 

@@ -32,6 +32,8 @@ from kb.problems import LOCK_UNREADABLE, Problem
 
 LOCK_NAME = "sources.lock.json"
 FORMAT = 1
+MAX_LOCK_BYTES = 67_108_864
+"""Largest lockfile read (64 MiB; about 20 MB for 10,000 studies with every identifier)."""
 KINDS = ("doi", "pmid", "pmcid", "nct")
 """The identifiers the registries resolve, in the order the lockfile and reports list them."""
 PATTERNS = {kind: IDENTIFIER_PATTERNS[kind] for kind in KINDS}
@@ -227,32 +229,55 @@ def write_lockfile(path: Path, lock: Lockfile) -> bool:
 
 
 def read_lockfile(path: Path, display_path: str) -> tuple[Lockfile, list[Problem]]:
-    """The lockfile, or an empty one with a KB901 problem when it cannot be used. A missing
-    file is no problem: the knowledge base has not resolved its identifiers yet."""
+    """The lockfile at `path`; see `parse_lockfile`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data: bytes | None = path.read_bytes()
     except FileNotFoundError:
-        return Lockfile(), []
-    except (OSError, UnicodeDecodeError) as error:
+        data = None
+    except OSError as error:
         return Lockfile(), [_unreadable(display_path, 1, 1, f"cannot be read: {error}")]
+    return parse_lockfile(data, display_path)
+
+
+def parse_lockfile(
+    data: bytes | Problem | None, display_path: str
+) -> tuple[Lockfile, list[Problem]]:
+    """The lockfile from its bytes, or an empty one with a KB901 problem when it cannot be used
+    (`data` may be the problem that stopped it being read). No file (None) is no problem: the
+    knowledge base has not resolved its identifiers yet."""
+    if data is None:
+        return Lockfile(), []
+    if isinstance(data, Problem):
+        detail = data.message.removeprefix("cannot read file: ")
+        return Lockfile(), [
+            _unreadable(display_path, data.line, data.col, f"cannot be read: {detail}")
+        ]
     try:
-        data: Any = json.loads(text)
+        parsed: Any = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        return Lockfile(), [_unreadable(display_path, 1, 1, f"cannot be read: {error}")]
     except json.JSONDecodeError as error:
         return Lockfile(), [
             _unreadable(display_path, error.lineno, error.colno, f"is not JSON: {error.msg}")
         ]
-    if isinstance(data, dict) and isinstance(data.get("format"), int) and data["format"] > FORMAT:
+    except (ValueError, RecursionError) as error:  # a 5,000-digit number, or nesting too deep
+        return Lockfile(), [_unreadable(display_path, 1, 1, f"is not JSON kb can read: {error}")]
+    if (
+        isinstance(parsed, dict)
+        and isinstance(parsed.get("format"), int)
+        and parsed["format"] > FORMAT
+    ):
         return Lockfile(), [
             _unreadable(
                 display_path,
                 1,
                 1,
-                f"has format {data['format']}; this kb reads format {FORMAT}",
+                f"has format {parsed['format']}; this kb reads format {FORMAT}",
                 "update kb",
             )
         ]
     try:
-        return Lockfile.model_validate(data), []
+        return Lockfile.model_validate(parsed), []
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "the top level"

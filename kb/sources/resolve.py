@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kb.corpus import load_kb
+from kb.locking import write_lock
 from kb.sources.crossref import BASE_URL as CROSSREF_URL
 from kb.sources.crossref import Crossref
 from kb.sources.ctgov import BASE_URL as CLINICALTRIALS_URL
@@ -166,8 +167,9 @@ def resolve_kb(
 ) -> tuple[ResolveReport, Path, bool]:
     """Resolve the identifiers of the knowledge base at `root` into its lockfile: the report,
     the lockfile's path and whether it was written (False: unchanged)."""
-    kb = load_kb(root)
-    identifiers = [(use.name, use.value) for use in identifier_uses(kb)]
-    lock, report = resolve(identifiers, registries, kb.lock, today, only)
-    path = kb.root / LOCK_NAME
-    return report, path, write_lockfile(path, lock)
+    with write_lock(root, "resolve"):
+        kb = load_kb(root)
+        identifiers = [(use.name, use.value) for use in identifier_uses(kb)]
+        lock, report = resolve(identifiers, registries, kb.lock, today, only)
+        path = kb.root / LOCK_NAME
+        return report, path, write_lockfile(path, lock)
