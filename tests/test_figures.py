@@ -34,9 +34,17 @@ def check_svg(svg: str) -> ET.Element:
     assert all(line.strip() for line in svg.split("\n")), "a blank line ends an HTML block"
     root = ET.fromstring(svg)
     assert root.tag == f"{NS}svg"
-    assert root.get("role") == "img"
+    # an image's content is not interactive (axe: nested-interactive): a figure of links is a group
+    assert root.get("role") == ("group" if root.find(f".//{NS}a") is not None else "img")
     assert root.get("width") == "100%"
     assert re.fullmatch(r"0 0 \d+\.\d \d+\.\d", root.get("viewBox", ""))
+    # on a phone it stops shrinking where its smallest text is still 11 px (kb.css)
+    width = float(root.get("viewBox", "").split()[2])
+    phone = re.search(r"--kb-min-width:(\d+\.\d)px", root.get("style", ""))
+    assert phone is not None
+    smallest = min(float(e.get("font-size", "12")) for e in root.iter() if e.get("font-size"))
+    assert float(phone.group(1)) >= width
+    assert float(phone.group(1)) / width * smallest >= 11 - 0.05
     assert root.get("font-family") == "system-ui, sans-serif"
     title_id, desc_id = root.get("aria-labelledby", "").split()
     assert re.fullmatch(r"[a-z0-9-]+", title_id) and re.fullmatch(r"[a-z0-9-]+", desc_id)

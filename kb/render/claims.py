@@ -50,6 +50,7 @@ def render_claim(site: Site, claim: Claim) -> str:
             figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
             "Claim neighbourhood: the studies, trials and claims linked to this claim; "
             "the same links are listed in the tables above.",
+            text_version="evidence",
         ),
     ]
     if claim.note:

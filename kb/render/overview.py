@@ -3,13 +3,15 @@ downloads, and the abbreviation list used for tooltips."""
 
 from __future__ import annotations
 
+import re
+
 from kb import figures, markup
 from kb.render.common import Site, certainty_badge, record_link, study_label
 from kb.render.figure import figure
 from kb.summarize import patients, trial_name, trial_status_phrase
 from kb.trials import is_overdue, results_due
 from kb.vancouver import format_reference
-from kb.words import DESIGN_NAMES, design_name
+from kb.words import CERTAINTY_SYMBOLS, DESIGN_NAMES, design_name
 
 WEAK_DESIGNS = frozenset(
     {
@@ -68,8 +70,11 @@ def render_home(site: Site) -> str:
     body += [
         "## What the evidence says",
         claims_table(site, "index.md"),
-        "Certainty uses the GRADE ratings: ⊕⊕⊕⊕ high, ⊕⊕⊕◯ moderate, ⊕⊕◯◯ low, ⊕◯◯◯ very "
-        "low. " + markup.page_link("How it is rated", "methods.md", "index.md") + ".",
+        "Certainty uses the GRADE ratings: "
+        + ", ".join(certainty_badge(rating) for rating in CERTAINTY_SYMBOLS)
+        + ". "
+        + markup.page_link("How it is rated", "methods.md", "index.md")
+        + ".",
     ]
     body += ["## What is still unknown", _unknowns(site)]
     body += [
@@ -122,8 +127,17 @@ def render_studies_index(site: Site) -> str:
             )
         )
     return _page(
-        "Studies", ["# Studies", markup.table(["Study", "Design", "Level", "n", "Claims"], rows)]
+        "Studies",
+        [
+            "# Studies",
+            markup.table(["Study", "Design", "Level", "n", "Claims"], rows),
+            f"Their references in one list: the {_bibliography_link(page)}.",
+        ],
     )
+
+
+def _bibliography_link(page: str) -> str:
+    return markup.page_link("bibliography", "bibliography.md", page)
 
 
 def render_trials_index(site: Site) -> str:
@@ -190,8 +204,16 @@ def render_evidence_map(site: Site) -> str:
     untested = [c for c in claim_ids if not site.evidence.trials_testing(c)]
     body = [
         "# Evidence map",
-        "How many studies of each design are linked to each claim (any relation).",
-        figure(svg, "Evidence map: claims by study design; the table below gives the same counts."),
+        "How many studies of each design are linked to each claim (any relation). Every link "
+        "between studies, claims and trials is drawn in the "
+        + markup.page_link("evidence graph", "graph.md", page)
+        + ".",
+        figure(
+            svg,
+            "Evidence map: claims by study design; the table below gives the same counts.",
+            text_version="counts-by-design",
+        ),
+        "## Counts by design" + markup.NOT_SEARCHED,
         markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
         "## Gaps",
         "### Claims resting only on case reports, case series or opinion",
@@ -225,6 +247,7 @@ def render_graph_page(site: Site) -> str:
             "The claim-evidence graph: studies (left) linked to the claims (middle) "
             "they support, refute or qualify, and the trials (right) that test them. "
             "The list below gives the same links as text.",
+            text_version="the-same-graph-as-text",
         )
     else:
         shown = (
@@ -265,10 +288,23 @@ def render_bibliography(site: Site) -> str:
         study = study_file.record
         reference = format_reference(study.cite, site.kb.bibliography) or study.cite
         entries.append(
-            f"- {markup.text(reference)} "
+            f"- {_reference_with_doi_link(reference)} "
             f"({record_link(site, 'study', study_id, page, 'study page')})"
         )
     return _page("Bibliography", ["# Bibliography", "\n".join(entries)])
+
+
+def _reference_with_doi_link(reference: str) -> str:
+    """The escaped reference, its closing 'doi:10.x/y' a link to doi.org."""
+    found = _DOI_AT_END.search(reference)
+    if found is None:
+        return markup.text(reference)
+    doi = found.group(1)
+    before = markup.text(reference[: found.start()])
+    return f"{before} {markup.link(f'doi:{doi}', f'https://doi.org/{doi}')}".lstrip()
+
+
+_DOI_AT_END = re.compile(r"(?:^|\s)doi:(10\.\S+)$")
 
 
 def render_downloads(site: Site) -> str:
@@ -283,7 +319,9 @@ def render_downloads(site: Site) -> str:
             "# Downloads",
             "The whole knowledge base, generated from the same records as these pages.",
             markup.table(["File", "Contents"], rows),
-            "Each study page also offers its own BibTeX and RIS record.",
+            "Each study page also offers its own BibTeX and RIS record, and the "
+            + _bibliography_link(page)
+            + " lists every reference.",
         ],
     )
 

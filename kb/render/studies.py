@@ -41,6 +41,7 @@ def render_study(site: Site, study: Study) -> str:
             {
                 "title": markup.plain_title(study_label(site, study.id), 90),
                 "tags": study_tags(study),
+                "search": {"boost": 2},
             }
         ),
         f"# {markup.text(study_label(site, study.id))}",
@@ -53,6 +54,7 @@ def render_study(site: Site, study: Study) -> str:
         figure(
             figures.forest_plot(study),
             "Forest plot of the ratio estimates in the findings table above, on a log scale.",
+            text_version="findings",
         ),
         *_risk_of_bias(study),
         *_claims(site, study, page),

@@ -24,6 +24,9 @@ def render_trial(site: Site, trial: Trial) -> str:
             {
                 "title": markup.plain_title(title, 90),
                 "tags": ["trial", markup.plain_title(trial.phase)],
+                # the trial's own page comes first for its registry number, before the studies
+                # and claims that name it
+                "search": {"boost": 3},
             }
         ),
         f"# {markup.text(trial_name(trial))}",
@@ -151,7 +154,13 @@ def _json_ld(trial: Trial) -> dict[str, object]:
 def render_concept(site: Site, concept: Concept) -> str:
     page = record_page("concept", concept.id)
     parts = [
-        markup.front_matter({"title": markup.plain_title(concept.term, 90), "tags": ["glossary"]}),
+        markup.front_matter(
+            {
+                "title": markup.plain_title(concept.term, 90),
+                "tags": ["glossary"],
+                "search": {"boost": 2},
+            }
+        ),
         f"# {markup.text(concept.term)}"
         + (f" ({markup.text(concept.abbreviation)})" if concept.abbreviation else ""),
         markup.text(concept.definition),
@@ -169,7 +178,7 @@ def render_concept(site: Site, concept: Concept) -> str:
             entry += f" ({markup.text(source.locator)})"
         sources.append(entry)
     if sources:
-        parts += ["## Sources", "\n".join(sources)]
+        parts += ["## Sources" + markup.NOT_SEARCHED, "\n".join(sources)]
     related = [
         record_link(site, "concept", c, page) for c in concept.see_also if c in site.kb.concepts
     ]
