@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, search_for, serve
 from site_project import copy_project, options
 
 from kb.build import build
@@ -61,24 +61,6 @@ def browser_page(project: Path) -> Iterator[tuple[Any, list[str], list[str]]]:
             yield page, errors, foreign
         finally:
             browser.close()
-
-
-def search_for(page: Any, words: str, results: str = ".md-search-result__item a") -> Any:
-    """Search and return the result links matching `results`. Material ignores what is typed
-    before its search worker has loaded the index, and shows no sign of loading, so the query
-    is typed again until results appear (15 s at most)."""
-    search = page.locator("input.md-search__input")
-    search.click()
-    found = page.locator(results)
-    for _ in range(10):
-        search.fill("")
-        search.press_sequentially(words)
-        try:
-            found.first.wait_for(timeout=1_500)
-            return found
-        except playwright_api.TimeoutError:
-            continue
-    raise AssertionError(f"no search result for {words!r} matching {results!r}")
 
 
 def test_a_reader_finds_a_claim_by_search_and_follows_it_to_a_study(

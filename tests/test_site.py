@@ -356,6 +356,28 @@ def _pages(site: Path) -> dict[str, str]:
     }
 
 
+def test_every_page_says_how_to_cite_it_the_evidence_date_and_that_it_is_not_advice(
+    built: Path,
+) -> None:
+    pages = _pages(built / "site")
+    assert len(pages) >= 50
+    date = dt.datetime.fromtimestamp(int(EPOCH), dt.UTC).date().isoformat()
+    for path, page in pages.items():
+        trust = page.split('<div class="kb-trust">', 1)[1].split("</div>", 1)[0]
+        assert "<strong>Not medical advice.</strong>" in trust, path
+        assert f'Evidence as of <time datetime="{date}">{date}</time>.' in trust, path
+        assert "About this site</a>" in trust, path
+        if path == "404.html":  # a page that is not there has nothing to cite
+            assert "Cite this page" not in trust
+            continue
+        cite = " ".join(trust.split("Cite this page as:", 1)[1].split())
+        assert cite.startswith("Evidence on surgery for pancreatic cancer"), path
+        assert cite.split(" </p>")[0].endswith(f"/{path}"), (path, cite)
+    about = pages["about/"]
+    for heading in ("Who maintains it", "How the evidence is chosen", "Conflicts of interest"):
+        assert f">{heading}<" in about, heading
+
+
 def test_certainty_symbols_are_hidden_from_screen_readers_beside_their_word(
     built: Path,
 ) -> None:
