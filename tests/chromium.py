@@ -52,6 +52,20 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
+def launch() -> Iterator[Any]:
+    """A headless Chromium for as long as the generator is open (a module's fixture)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 def search_for(page: Any, words: str, results: str = ".md-search-result__item a") -> Any:
     """Search and return the result links matching `results`. Material ignores what is typed
     before its search worker has loaded the index, and shows no sign of loading, so the query

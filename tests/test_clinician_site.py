@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, search_for, serve
+from chromium import launch, require_chromium, search_for, serve
 from site_project import ROOT, copy_project, options
 
 from kb.build import build
 
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pypdf = pytest.importorskip("pypdf")
 
 TODAY = dt.date(2026, 11, 28)
@@ -101,14 +101,7 @@ def served(site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(site: Path) -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from launch()
 
 
 def page_urls(site: Path) -> list[str]:
