@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+NODE_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
 
-.PHONY: install site serve offline test check lint schema clean browser bench
+.PHONY: install site serve offline test check lint schema clean browser node bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,7 +30,7 @@ serve: $(STAMP)
 check: $(STAMP)
 	$(BIN)/kb check evidence
 
-test: $(STAMP) lint browser
+test: $(STAMP) lint browser node
 	$(BIN)/python -m pytest
 
 # The browser tests drive Debian's Chromium (Playwright's own browser download is not used).
@@ -38,6 +39,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  else echo "chromium is missing: install Debian's chromium, or the browser tests skip"; fi; }
+
+# axe-core, which the accessibility tests inject into every page, at the version package-lock.json
+# pins (npm ci installs exactly the lockfile).
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; \
+	  else echo "npm is missing: install Node.js and npm, or the accessibility tests skip"; fi; }
+	@command -v npm >/dev/null 2>&1 || exit 0; \
+	npm ci --no-audit --no-fund --loglevel=error && touch $@
 
 lint: $(STAMP)
 	$(BIN)/ruff check kb tests benchmarks
@@ -52,4 +65,4 @@ schema: $(STAMP)
 	$(BIN)/kb schema
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,5 +1,5 @@
-"""Headless Chromium for the browser tests: Debian's /usr/bin/chromium (or KB_CHROMIUM), and a
-built site served on 127.0.0.1."""
+"""Headless Chromium for the browser tests: Debian's /usr/bin/chromium (or KB_CHROMIUM), a
+built site served on 127.0.0.1, and Material's search box driven as a reader types."""
 
 from __future__ import annotations
 
@@ -50,3 +50,37 @@ def serve(folder: Path) -> Iterator[str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def launch() -> Iterator[Any]:
+    """A headless Chromium for as long as the generator is open (a module's fixture)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def search_for(page: Any, words: str, results: str = ".md-search-result__item a") -> Any:
+    """Search and return the result links matching `results`. Material ignores what is typed
+    before its search worker has loaded the index, and shows no sign of loading, so the query
+    is typed again until results appear (15 s at most)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+    search = page.locator("input.md-search__input")
+    search.click()
+    found = page.locator(results)
+    for _ in range(10):
+        search.fill("")
+        search.press_sequentially(words)
+        try:
+            found.first.wait_for(timeout=1_500)
+            return found
+        except PlaywrightTimeoutError:
+            continue
+    raise AssertionError(f"no search result for {words!r} matching {results!r}")

@@ -3,6 +3,7 @@ linear in size for a large graph."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import re
@@ -15,8 +16,11 @@ import pytest
 
 from kb.corpus import KnowledgeBase, load_kb
 from kb.evidence import Evidence
-from kb.figures import claim_neighbourhood, evidence_map, forest_plot, knowledge_graph
-from kb.model import Claim, Finding, Group, Interval, Link, Outcome, Relation, Study, Trial
+from kb.figures import claim_neighbourhood, evidence_map, knowledge_graph
+from kb.figures.forests import ForestRow, forest_plot
+from kb.model import Claim, Link, Outcome, Relation, Study, Trial
+from kb.render.common import Site
+from kb.render.forests import study_forests
 
 EVIDENCE = Path(__file__).resolve().parent.parent / "evidence"
 NS = "{http://www.w3.org/2000/svg}"
@@ -39,9 +43,16 @@ def check_svg(svg: str) -> ET.Element:
     assert all(line.strip() for line in svg.split("\n")), "a blank line ends an HTML block"
     root = ET.fromstring(svg)
     assert root.tag == f"{NS}svg"
-    assert root.get("role") == "img"
+    # an image's content is not interactive (axe: nested-interactive): a figure of links is a group
+    assert root.get("role") == ("group" if root.find(f".//{NS}a") is not None else "img")
     assert root.get("width") == "100%"
     assert re.fullmatch(r"0 0 \d+\.\d \d+\.\d", root.get("viewBox", ""))
+    # on a phone it stops shrinking where its smallest text is still 11 px (kb.css)
+    width = float(root.get("viewBox", "").split()[2])
+    phone = re.search(r"--kb-min-width:(\d+\.\d)px", root.get("style", ""))
+    assert phone is not None
+    smallest = min(float(e.get("font-size", "12")) for e in root.iter(f"{NS}text"))
+    assert float(phone.group(1)) / width * smallest == pytest.approx(11, abs=0.05)
     assert root.get("font-family") == "system-ui, sans-serif"
     title_id, desc_id = root.get("aria-labelledby", "").split()
     assert re.fullmatch(r"[a-z0-9-]+", title_id) and re.fullmatch(r"[a-z0-9-]+", desc_id)
@@ -90,30 +101,6 @@ def shuffled(graph: nx.MultiDiGraph, seed: int) -> nx.MultiDiGraph:
     return copy
 
 
-def ratio_study(*findings: Finding, study_id: str = "ratio-study") -> Study:
-    return Study(
-        id=study_id,
-        cite="x",
-        design="rct",
-        question="treatment-benefit",
-        findings=list(findings),
-    )
-
-
-def hr(outcome: str, value: float | None, lower: float, upper: float, **extra: object) -> Finding:
-    return Finding.model_validate(
-        {
-            "id": re.sub(r"[^a-z0-9]+", "-", outcome.lower()).strip("-") or "finding",
-            "outcome": outcome,
-            "measure": "hr",
-            "value": value,
-            "ci": {"lower": lower, "upper": upper},
-            "locator": "Table 2",
-            **extra,
-        }
-    )
-
-
 # --- forest plot -------------------------------------------------------------------------------
 
 
@@ -148,21 +135,26 @@ def reference_x(root: ET.Element) -> float:
     return float(line.get("x1", ""))
 
 
+def plot(*rows: ForestRow) -> str | None:
+    return forest_plot("k", "Hazard ratios", "Hazard ratio", rows, ("Favours a", "Favours b"))
+
+
 def test_forest_plot_of_the_shipped_tachezy_study(kb: KnowledgeBase) -> None:
-    study = kb.studies["tachezy-synchronous-resection"].record
-    svg = forest_plot(study)
-    assert svg is not None
-    root = check_svg(svg)
-    assert "HR 2.044 (1.342\u20133.114)" in texts(root)
+    site = Site(Evidence(kb), dt.date(2026, 12, 1), dt.date(2026, 12, 1))
+    plots = study_forests(site, kb.studies["tachezy-synchronous-resection"].record)
+    assert len(plots) == 1
+    root = check_svg(re.search(r"<svg.*</svg>", plots[0], re.S).group(0))  # type: ignore[union-attr]
+    assert "2.04 (1.34 to 3.11)" in texts(root)
     assert len(estimates(root)) == 1, "the median-OS findings are not ratios and are not drawn"
     ticks = axis(root)
     assert reference_x(root) == pytest.approx(ticks[1.0], abs=0.05)
     assert estimates(root)[0] == pytest.approx(log_position(2.044, ticks), abs=0.1)
-    assert forest_plot(study) == svg
+    sides = [t for t in texts(root) if "Favours" in t]
+    assert any("no resection" in t for t in sides), "the ratio is no resection vs resection"
 
 
 def test_the_estimate_sits_at_its_log_scale_position() -> None:
-    root = check_svg(forest_plot(ratio_study(hr("no difference", 1.0, 0.5, 2.0))) or "")
+    root = check_svg(plot(ForestRow("no difference", 1.0, 0.5, 2.0)) or "")
     (centre,) = estimates(root)
     assert centre == pytest.approx(reference_x(root), abs=0.1)
     (ci,) = [line for line in root.iter(f"{NS}line") if line.get("stroke-width") == "1.5"]
@@ -170,50 +162,27 @@ def test_the_estimate_sits_at_its_log_scale_position() -> None:
     assert centre - lower == pytest.approx(upper - centre, abs=0.1), "log scale: 0.5 and 2 mirror"
 
 
-def test_groups_of_a_ratio_get_their_own_rows() -> None:
-    groups = [
-        Group(name="women", value=0.8, ci=Interval(lower=0.6, upper=1.1)),
-        Group(name="men", value=0.6, ci=Interval(lower=0.4, upper=0.9)),
-        Group(name="no interval", value=0.7),
-    ]
-    root = check_svg(forest_plot(ratio_study(hr("death", 0.7, 0.5, 0.9, groups=groups))) or "")
-    assert len(estimates(root)) == 3
-    assert {"HR 0.8 (0.6\u20131.1)", "HR 0.6 (0.4\u20130.9)"} <= set(texts(root))
-    assert "no interval" not in texts(root)
-
-
 def test_no_forest_plot_without_a_ratio_with_an_interval(kb: KnowledgeBase) -> None:
-    median = Finding.model_validate(
-        {"id": "median", "outcome": "os", "measure": "median-os", "value": 14.0, "unit": "months",
-         "ci": {"lower": 12.0, "upper": 16.0}, "locator": "Figure 1"}
-    )  # fmt: skip
-    no_ci = Finding(id="no-ci", outcome="os", measure="hr", value=0.7, locator="abstract")
-    assert forest_plot(ratio_study(median, no_ci)) is None
-    assert forest_plot(kb.studies["crippa-liver-mets-chemo"].record) is None, "HRs without a CI"
-    assert forest_plot(ratio_study(hr("typo", 0.0, 0.0, 2.0))) is None, "0 has no log"
+    site = Site(Evidence(kb), dt.date(2026, 12, 1), dt.date(2026, 12, 1))
+    assert study_forests(site, kb.studies["crippa-liver-mets-chemo"].record) == []
+    assert plot(ForestRow("typo", 0.0, 0.0, 2.0)) is None, "0 has no log"
 
 
-def test_forest_plot_does_not_depend_on_the_order_of_findings() -> None:
-    findings = [hr(f"outcome {i}", 0.5 + i / 10, 0.3 + i / 10, 0.9 + i / 5) for i in range(6)]
-    findings.append(hr("outcome 0", 0.4, 0.2, 3.0))
-    first = forest_plot(ratio_study(*findings))
-    for seed in range(5):
-        random.Random(seed).shuffle(findings)
-        assert forest_plot(ratio_study(*findings)) == first
+def test_forest_plot_does_not_depend_on_the_order_of_rows_given_the_same_order() -> None:
+    rows = [ForestRow(f"outcome {i}", 0.5 + i / 10, 0.3 + i / 10, 0.9 + i / 5) for i in range(6)]
+    assert plot(*rows) == plot(*rows)
 
 
 def test_forest_plot_axis_for_extreme_and_other_level_ratios() -> None:
-    wide = hr("wide", 300.0, 0.002, 90000.0, ci={"lower": 0.002, "upper": 90000.0, "level": 0.9})
-    root = check_svg(forest_plot(ratio_study(wide, hr("narrow", 1.0, 1.0, 1.0))) or "")
+    wide = ForestRow("wide", 300.0, 0.002, 90000.0, level=0.9)
+    root = check_svg(plot(wide, ForestRow("narrow", 1.0, 1.0, 1.0)) or "")
     ticks = axis(root)
-    assert min(ticks) < 0.002 and max(ticks) > 90000 and 1.0 in ticks and len(ticks) <= 12
-    assert "HR 300 (90% CI 0.002\u201390000)" in texts(root)
+    assert min(ticks) <= 0.002 and max(ticks) >= 90000 and 1.0 in ticks and len(ticks) <= 12
+    assert "300 (90% CI 0.002 to 90000)" in texts(root)
 
 
 def test_forest_plot_text_is_inert() -> None:
-    group = Group(name=HOSTILE, value=1.2, ci=Interval(lower=1.0, upper=1.5))
-    study = ratio_study(hr(HOSTILE + "\n\nsecond paragraph\x00", 1.2, 1.0, 1.5, groups=[group]))
-    svg = forest_plot(study) or ""
+    svg = plot(ForestRow(HOSTILE + "\n\nsecond paragraph\x00", 1.2, 1.0, 1.5)) or ""
     root = check_svg(svg)
     assert "<script" not in svg and 'onload="' not in svg
     assert any(text.startswith("<script>alert(1)</script>") for text in texts(root))
@@ -303,7 +272,9 @@ def test_neighbourhood_refuses_unknown_claims_and_script_urls() -> None:
 def test_figure_ids_are_unique_per_figure(kb: KnowledgeBase, graph: nx.MultiDiGraph) -> None:
     svgs = [claim_neighbourhood(graph, claim_id, url) for claim_id in sorted(kb.claims)]
     svgs += [
-        forest_plot(ratio_study(hr("x", 1.0, 0.5, 2.0), study_id=f"s-{i}")) or "" for i in (1, 2)
+        forest_plot(f"s-{i}", "T", "Hazard ratio", [ForestRow("x", 1.0, 0.5, 2.0)], ("a", "b"))
+        or ""
+        for i in (1, 2)
     ]
     svgs += [knowledge_graph(graph, url), evidence_map([("a", "A")], ["rct"], {}, url)]
     ids = [element.get("id") for svg in svgs for element in ET.fromstring(svg).iter()]

@@ -365,7 +365,9 @@ class _Page(html.parser.HTMLParser):
         self.svg_depth += tag == "svg"
         if self.svg_depth:
             self.in_figures.add(element)
-        elif tag != "abbr":  # abbreviations are meant to wrap words that match them
+        # abbreviations are meant to wrap words that match them, and a page that names a
+        # glossary concept carries its other names for search (kb.render.keywords)
+        elif tag != "abbr" and ("class", "kb-search-terms") not in attrs:
             self.elements.append(element)
         if tag != "abbr":
             self.text.append(" ")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from chromium import launch, require_chromium, serve
 from conftest import write_tree
 from hostile import TEXT_SLOTS, URL_SLOTS, fill
 from site_project import copy_project, options
@@ -123,14 +123,7 @@ def served(hostile_site: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    yield from launch()
 
 
 def open_page(browser: Any, url: str, dialogs: list[str]) -> Any:

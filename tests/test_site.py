@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import json
 import os
 import re
 import shutil
@@ -18,7 +20,9 @@ from kb import build as kb_build
 from kb.build import BuildError, BuildOptions, build, generate
 from kb.corpus import load_kb
 from kb.evidence import Evidence
+from kb.markup import NOT_SEARCHED
 from kb.render.common import Site
+from kb.render.keywords import SearchTerms
 from kb.render.site import render_site
 from kb.verification import identifier_uses
 
@@ -26,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = Path(__file__).parent / "fixtures" / "site-kb"
 GOLDEN = Path(__file__).parent / "golden" / "site"
 TODAY = dt.date(2026, 11, 28)
-EPOCH = "1795737600"  # 2026-11-28T00:00:00Z
+EPOCH = "1795737600"  # 2026-11-27T00:00:00Z
 
 
 def fixture_files() -> dict[str, bytes]:
@@ -70,7 +74,10 @@ def test_an_identifier_naming_a_larger_work_says_so_wherever_it_is_printed(
     verification = pages["verification.md"].decode()
     assert f"10&#46;1000/jt.2020.1</a> ({named}) |" in verification
     assert verification.count(named) == 1, "the PMID of the same study names nothing larger"
-    assert f"doi&#58;10.1000/jt.2020.1 ({named}) ([study page]" in pages["bibliography.md"].decode()
+    assert (
+        f"doi&#58;10.1000/jt.2020.1</a> ({named}) ([study page]"
+        in pages["bibliography.md"].decode()
+    )
 
 
 def test_hostile_record_text_stays_inert_in_markdown() -> None:
@@ -343,3 +350,100 @@ def test_abbreviations_that_would_garble_pages_are_not_defined(
     site = render_site(Site(Evidence(kb), TODAY, TODAY))
     lines = site["includes/abbreviations.md"].decode().split("\n")
     assert [line for line in lines if line] == ([defined] if defined else [])
+
+
+def _pages(site: Path) -> dict[str, str]:
+    """Every built page by the path a reader opens ('' for the home page)."""
+    return {
+        p.relative_to(site).as_posix().removesuffix("index.html"): p.read_text(encoding="utf-8")
+        for p in sorted(site.rglob("*.html"))
+    }
+
+
+def test_every_page_says_how_to_cite_it_the_evidence_date_and_that_it_is_not_advice(
+    built: Path,
+) -> None:
+    pages = _pages(built / "site")
+    assert len(pages) >= 50
+    date = dt.datetime.fromtimestamp(int(EPOCH), dt.UTC).date().isoformat()
+    for path, page in pages.items():
+        trust = page.split('<div class="kb-trust">', 1)[1].split("</div>", 1)[0]
+        assert "<strong>Not medical advice.</strong>" in trust, path
+        assert f'Evidence as of <time datetime="{date}">{date}</time>.' in trust, path
+        assert "About this site</a>" in trust, path
+        if path == "404.html":  # a page that is not there has nothing to cite
+            assert "Cite this page" not in trust
+            continue
+        cite = " ".join(trust.split("Cite this page as:", 1)[1].split())
+        assert cite.startswith("Evidence on surgery for pancreatic cancer"), path
+        assert cite.split(" </p>")[0].endswith(f"/{path}"), (path, cite)
+    about = pages["about/"]
+    for heading in ("Who maintains it", "How the evidence is chosen", "Conflicts of interest"):
+        assert f">{heading}<" in about, heading
+
+
+def test_certainty_symbols_are_hidden_from_screen_readers_beside_their_word(
+    built: Path,
+) -> None:
+    pages = _pages(built / "site")
+    badge = re.compile(r'<span class="kb-certainty" aria-hidden="true">[⊕◯]{4}</span> \w')
+    assert any(badge.search(page) for page in pages.values())
+    for path, page in pages.items():
+        body = re.sub(r"<script\b.*?</script>", "", badge.sub("", page), flags=re.S)
+        assert "⊕" not in body and "◯" not in body, path
+
+
+def test_the_bibliography_links_each_doi_and_the_glossary_explains_the_abbreviations(
+    built: Path,
+) -> None:
+    pages = _pages(built / "site")
+    bibliography = html.unescape(pages["bibliography/"])
+    dois = re.findall(r"doi:(10\.[^\s<]+)", bibliography)
+    assert len(dois) >= 5
+    for doi in dois:
+        assert f'<a href="https://doi.org/{doi}" rel="noopener">doi:{doi}</a>' in bibliography
+    glossary = pages["concepts/"]
+    for short in ("OS", "HR", "GRADE", "OCEBM"):
+        assert re.search(rf"<td>(<abbr [^>]*>)?{short}(</abbr>)?</td>", glossary), short
+
+
+def test_search_ranks_records_above_the_maintainer_pages(built: Path) -> None:
+    index = json.loads((built / "site" / "search" / "search_index.json").read_text())
+    boosts: dict[str, set[float]] = {}
+    for entry in index["docs"]:
+        page = entry["location"].split("#", 1)[0]
+        boosts.setdefault(page, set()).add(entry.get("boost", 1))
+    assert boosts["trials/cspac-1/"] == {3}
+    assert boosts["studies/tachezy-synchronous-resection/"] == {2}
+    for page in ("verification/", "contributing/", "problem-codes/", "performance/", "tags/"):
+        assert boosts[page] == {0.2}, page
+
+
+@pytest.fixture
+def terms(tmp_path: Path) -> SearchTerms:
+    return SearchTerms(load_kb(write_tree(tmp_path, minimal_kb())))
+
+
+def test_a_page_naming_a_concept_is_indexed_under_its_other_names(terms: SearchTerms) -> None:
+    page = "---\ntitle: x\n---\n\n# A study\n\nThe Hazard  Ratio was 2.\n\n## More\n\nText."
+    assert terms.add_to(page) == page.replace(
+        "\n## More",
+        '\n<p hidden class="kb-search-terms">Other names: relative hazard, HR</p>\n\n## More',
+    )
+    only_short = terms.add_to("# A study\n\nHR 2.0")
+    assert only_short.endswith("Other names: hazard ratio, relative hazard</p>\n")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "# A study\n\nNo concept here; an hr in lower case is no abbreviation.",
+        f"# A study\n\nNothing.\n\n## Findings{NOT_SEARCHED}\n\nThe hazard ratio was 2.",
+        "No heading, although the hazard ratio is named.",
+        "# A study\n\nhazard ratio, relative hazard and HR: every name is already there.",
+    ],
+)
+def test_pages_that_name_no_concept_where_search_reads_are_left_alone(
+    terms: SearchTerms, page: str
+) -> None:
+    assert terms.add_to(page) == page

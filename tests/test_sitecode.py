@@ -52,8 +52,12 @@ HOSTILE = [
     ),
     ("", "x: !!python/name:evil.run\n", "tag '!!python/name:evil.run'"),
     ("", "INHERIT: base.yml\n", "inherits from another configuration file"),
-    ("  name: material\n", "  name: material\n  custom_dir: overrides\n", "theme.custom_dir"),
-    ("", "extra_javascript:\n  - https://cdn.example/x.js\n", "extra_javascript 'https://cdn"),
+    ("  custom_dir: site_src/overrides\n", "  custom_dir: overrides\n", "theme.custom_dir"),
+    (
+        "  - assets/javascripts/kb.js\n",
+        "  - assets/javascripts/kb.js\n  - https://cdn.example/x.js\n",
+        "extra_javascript 'https://cdn",
+    ),
     ("docs_dir: site_src\n", "docs_dir: /\n", "docs_dir '/' is not a folder of its own"),
     ("", "plugins:\n  - search\n  - macros\n", "'plugins' appears twice (first at line"),
 ]
@@ -104,6 +108,9 @@ def test_what_kbs_site_uses_is_allowed(project: Path) -> None:
         ("assets/javascripts/track.js", "fetch('https://x')\n"),
         ("overrides/main.html", "{{ config }}\n"),
         ("assets/javascripts/iframe-worker-shim.js", "alert(1)\n"),  # allowed name, new code
+        ("assets/javascripts/kb.js", "fetch('https://x')\n"),
+        ("overrides/partials/footer.html", "{{ config }}\n"),
+        ("overrides/partials/evidence-date.html", "<script>alert(1)</script>"),
     ],
 )
 def test_code_in_the_docs_folder_is_reported(project: Path, name: str, text: str) -> None:
@@ -112,6 +119,13 @@ def test_code_in_the_docs_folder_is_reported(project: Path, name: str, text: str
     (problem,) = found(project)
     assert problem[:3] == (f"../site_src/{name}", 1, 1)
     assert "in the docs folder is code" in problem[3]
+
+
+def test_kbs_own_templates_and_the_date_it_writes_are_allowed(project: Path) -> None:
+    shutil.copytree(ROOT / "site_src" / "overrides", project / "site_src" / "overrides")
+    partial = project / "site_src" / "overrides" / "partials" / "evidence-date.html"
+    partial.write_text('<time datetime="2026-12-01">2026-12-01</time>')
+    assert found(project) == []
 
 
 def test_a_configuration_kb_cannot_read_is_reported(project: Path) -> None:

@@ -13,15 +13,15 @@ import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kb.figures.forest import _log_ticks
 from kb.figures.svg import _PLOTTABLE, _Box, _document, _el, _f, _fid, _line, _text
 
 WIDTH = 400.0
-LEFT, RIGHT = 16.0, 384.0
+LEFT, RIGHT = 20.0, 380.0
 ROW = 42.0
 TOP = 38.0
 SIZE = 13.0
 WRAP = 26
+_DASHES = {"stroke_dasharray": "4 3"}
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,21 @@ class ForestRow:
     pooled: bool = False
     prediction: tuple[float, float] | None = None
     """A pooled estimate's prediction interval, drawn as a thin line through the diamond."""
+    shown: str = ""
+    """The numbers as the source prints them, when the row is a finding; else kb writes
+    them to three significant digits."""
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """Ticks of a log axis running from a tick below `low` (and 1) to a tick above `high`."""
+    low, high = min(low, 1.0), max(high, 1.0)
+    first, last = math.floor(math.log10(low)), math.ceil(math.log10(high))
+    step = max(1, math.ceil((last - first) / 8))
+    mantissas = (1, 2, 5) if last - first <= 2 else (1,)
+    exponents = range(first // step * step - step, last + 2 * step, step)
+    ticks = sorted(m * 10.0**e if e >= 0 else m / 10.0**-e for e in exponents for m in mantissas)
+    start, end = max(t for t in ticks if t < low), min(t for t in ticks if t > high)
+    return [t for t in ticks if start <= t <= end]
 
 
 def _x(value: float, ticks: Sequence[float]) -> float:
@@ -42,11 +57,14 @@ def _x(value: float, ticks: Sequence[float]) -> float:
 
 
 def _number(value: float) -> str:
-    return f"{value:.3g}" if value < 10 else f"{value:.3g}".rstrip(".")
+    """Three significant digits, never an exponent: 0.489, 2.04, 90000."""
+    return f"{value:.0f}" if value >= 100 else f"{value:.3g}" if value >= 0.001 else f"{value:.2g}"
 
 
 def ratio_words(row: ForestRow) -> str:
     """'0.49 (0.32 to 0.75)', with the level when it is not 95%."""
+    if row.shown:
+        return row.shown
     level = "" if math.isclose(row.level, 0.95) else f"{row.level * 100:g}% CI "
     return f"{_number(row.value)} ({level}{_number(row.lower)} to {_number(row.upper)})"
 
@@ -112,12 +130,18 @@ def forest_plot(
     if not shown:
         return None
     values = [v for row in shown for v in (row.lower, row.upper, *(row.prediction or ()))]
-    ticks = _log_ticks(min(values), max(values))
+    ticks = log_ticks(min(values), max(values))
     axis = TOP + ROW * len(shown) + 6
     one = _x(1.0, ticks)
     body = [
         _text((LEFT, 20), f"{measure} (95% CI), log scale", SIZE, font_weight="600"),
-        _line((one, TOP), (one, axis), stroke_opacity="0.6", stroke_dasharray="4 3"),
+        _line(
+            (one, TOP),
+            (one, axis),
+            class_="reference",
+            stroke_opacity="0.6",
+            stroke_dasharray="4 3",
+        ),
         _line((LEFT, axis), (RIGHT, axis)),
     ]
     for index, row in enumerate(shown):

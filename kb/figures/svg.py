@@ -43,6 +43,9 @@ _PLOTTABLE = (1e-6, 1e6)  # ratios outside it are taken for typing errors and no
 _DESIGN_ORDER = {design: index for index, design in enumerate(get_args(Design))}
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_FONT_SIZE = re.compile(r'font-size="([0-9.]+)"')
+MIN_TEXT_PX = 11
+"""The smallest text a figure shows on a phone, in CSS pixels."""
 
 
 def _clean(value: object) -> str:
@@ -103,15 +106,26 @@ def _href(url: Url, kind: str, record_id: str) -> str:
 
 
 def _document(fid: str, size: Point, title: str, desc: str, body: Iterable[str]) -> str:
+    body = list(body)
+    # an SVG that holds links is a group: an image's content is not interactive (axe:
+    # nested-interactive); both keep the title and description as their text alternative
+    role = "group" if any("<a " in part for part in body) else "img"
     head = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" '
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="{role}" '
         f'aria-labelledby="{fid}-title {fid}-desc" viewBox="0 0 {_pt(size)}" width="100%" '
-        f'style="max-width:{_f(size[0])}px" font-family="{FONT}" font-size="12" '
-        f'fill="currentColor" class="kb-figure">'
+        f'style="max-width:{_f(size[0])}px;--kb-min-width:{_f(_phone_width(size[0], body))}px" '
+        f'font-family="{FONT}" font-size="12" fill="currentColor" class="kb-figure">'
     )
     lines = [head, _el("title", _esc(title), id=f"{fid}-title")]
     lines += [_el("desc", _esc(desc), id=f"{fid}-desc"), *body, "</svg>"]
     return "\n".join(line for line in lines if line.strip())
+
+
+def _phone_width(width: float, body: Sequence[str]) -> float:
+    """The width below which the figure stops shrinking on a phone (kb.css): where its smallest
+    text is MIN_TEXT_PX on screen (every text kb draws gives its size; 12 is the default)."""
+    sizes = [float(size) for part in body for size in _FONT_SIZE.findall(part)]
+    return width * MIN_TEXT_PX / min(sizes or [12.0])
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ def render_claim(site: Site, claim: Claim) -> str:
         _dates(site, claim),
         markup.text(claim_summary(site.evidence, claim.id, site.today)),
         "## Summary of findings",
+        '<div class="kb-sof" markdown>',
         summary_of_findings(site, claim.id, notes),
+        "</div>",
         *[outcome_forest(site, claim, rated) for rated in certainty.outcomes],
         "## Evidence profile" + markup.NOT_SEARCHED,
         "How the certainty of each outcome was reached: where its best design starts, and what "
@@ -52,23 +54,34 @@ def render_claim(site: Site, claim: Claim) -> str:
         + markup.page_link("How certainty is rated", "methods.md", page)
         + ".",
         evidence_profile(site, claim.id, notes),
-        *(["Notes to the tables:", notes.render()] if notes.texts else []),
-        *_scope(claim),
+        *(
+            ['<div class="kb-notes" markdown>', "Notes to the tables:", notes.render(), "</div>"]
+            if notes.texts
+            else []
+        ),
+        *_screen_only(_scope(claim)),
         "## Evidence" + markup.NOT_SEARCHED,
+        '<div class="kb-evidence-table" markdown>',
         _evidence_table(site, claim, page),
-        *_quotes(site, claim, page),
-        *_trials(site, claim, page),
-        *_dependencies(site, claim, page),
-        *_changes(site, claim, page),
-        "## Where it sits in the evidence graph" + markup.NOT_SEARCHED,
-        figure(
-            figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
-            "Claim neighbourhood: the studies, trials and claims linked to this claim; "
-            "the same links are listed in the tables above.",
+        "</div>",
+        *_screen_only(_quotes(site, claim, page)),
+        *_screen_only(_trials(site, claim, page)),
+        *(["## Notes" + markup.NOT_SEARCHED, markup.paragraphs(claim.note)] if claim.note else []),
+        PRINTED_NOTE,
+        *_screen_only(
+            [
+                *_dependencies(site, claim, page),
+                *_changes(site, claim, page),
+                "## Where it sits in the evidence graph" + markup.NOT_SEARCHED,
+                figure(
+                    figures.claim_neighbourhood(site.graph, claim.id, site.url_from(page)),
+                    "Claim neighbourhood: the studies, trials and claims linked to this claim; "
+                    "the same links are listed in the tables above.",
+                    text_version="evidence",
+                ),
+            ]
         ),
     ]
-    if claim.note:
-        parts += ["## Notes" + markup.NOT_SEARCHED, markup.paragraphs(claim.note)]
     parts.append(
         markup.json_ld(
             {
@@ -100,6 +113,23 @@ def _verdict(site: Site, claim: Claim) -> str:
     body.append(markup.page_link("How certainty is rated", "methods.md", page) + ".")
     lines += ["    " + line for line in "\n\n".join(body).split("\n")]
     return "\n".join(line.rstrip() for line in lines)
+
+
+PRINTED_NOTE = (
+    "<p class=\"kb-print-only\">On paper this page leaves out the claim's scope, each study's "
+    "key result (the summary of findings gives them) and own words, what each outcome's "
+    "certainty means in words (the summary under the title says it), the table of trials (the "
+    "summary names them), the claims that rest on this one, what changed over time and the "
+    "evidence graph; the page online has them.</p>"
+)
+
+
+def _screen_only(blocks: list[str]) -> list[str]:
+    """Sections a printed claim leaves out, so that it fits two A4 pages (kb.css)."""
+    shown = [block for block in blocks if block]
+    if not shown:
+        return []
+    return ['<div class="kb-screen-only" markdown>', *shown, "</div>"]
 
 
 def _dates(site: Site, claim: Claim) -> str:

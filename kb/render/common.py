@@ -120,6 +120,9 @@ def link_details(link: Link) -> str:
 
 
 def certainty_badge(rating: str | None) -> str:
+    """'⊕⊕◯◯ Low': the symbols are hidden from screen readers, which would read them out one by
+    one; the word beside them says the same."""
     if rating is None:
         return "Not rated"
-    return f"{CERTAINTY_SYMBOLS[rating]} {certainty_label(rating)}"
+    symbols = f'<span class="kb-certainty" aria-hidden="true">{CERTAINTY_SYMBOLS[rating]}</span>'
+    return f"{symbols} {certainty_label(rating)}"

@@ -101,7 +101,7 @@ def outcome_forest(site: Site, claim: Claim, rated: OutcomeCertainty) -> str:
         f"with its 95% confidence interval; {sides[0].lower()} to the left of 1, "
         f"{sides[1].lower()} to the right."
     )
-    return figure(svg, caption)
+    return figure(svg, caption, text_version="summary-of-findings")
 
 
 def study_forests(site: Site, study: Study) -> list[str]:
@@ -134,7 +134,7 @@ def study_forests(site: Site, study: Study) -> list[str]:
             f"confidence interval; {sides[0].lower()} to the left of 1, {sides[1].lower()} to "
             "the right."
         )
-        figures.append(figure(svg, caption))
+        figures.append(figure(svg, caption, text_version="findings"))
     return [f for f in figures if f]
 
 

@@ -3,6 +3,8 @@ downloads, and the abbreviation list used for tooltips."""
 
 from __future__ import annotations
 
+import re
+
 from kb import figures, markup
 from kb.render.common import Site, certainty_badge, record_link, study_label
 from kb.render.figure import figure
@@ -79,8 +81,17 @@ def render_studies_index(site: Site) -> str:
             )
         )
     return _page(
-        "Studies", ["# Studies", markup.table(["Study", "Design", "Level", "n", "Claims"], rows)]
+        "Studies",
+        [
+            "# Studies",
+            markup.table(["Study", "Design", "Level", "n", "Claims"], rows),
+            f"Their references in one list: the {_bibliography_link(page)}.",
+        ],
     )
+
+
+def _bibliography_link(page: str) -> str:
+    return markup.page_link("bibliography", "bibliography.md", page)
 
 
 def render_trials_index(site: Site) -> str:
@@ -147,8 +158,16 @@ def render_evidence_map(site: Site) -> str:
     untested = [c for c in claim_ids if not site.evidence.trials_testing(c)]
     body = [
         "# Evidence map",
-        "How many studies of each design are linked to each claim (any relation).",
-        figure(svg, "Evidence map: claims by study design; the table below gives the same counts."),
+        "How many studies of each design are linked to each claim (any relation). Every link "
+        "between studies, claims and trials is drawn in the "
+        + markup.page_link("evidence graph", "graph.md", page)
+        + ".",
+        figure(
+            svg,
+            "Evidence map: claims by study design; the table below gives the same counts.",
+            text_version="counts-by-design",
+        ),
+        "## Counts by design" + markup.NOT_SEARCHED,
         markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
         "## Gaps",
         "### Claims resting only on case reports, case series or opinion",
@@ -182,6 +201,7 @@ def render_graph_page(site: Site) -> str:
             "The claim-evidence graph: studies (left) linked to the claims (middle) "
             "they support, refute or qualify, and the trials (right) that test them. "
             "The list below gives the same links as text.",
+            text_version="the-same-graph-as-text",
         )
     else:
         shown = (
@@ -224,10 +244,23 @@ def render_bibliography(site: Site) -> str:
         doi = study.identifiers.doi
         larger_work = doi.larger_work if doi and doi.value in reference else None
         entries.append(
-            f"- {markup.text(reference)}{names_larger_work(larger_work)} "
+            f"- {_reference_with_doi_link(reference)}{names_larger_work(larger_work)} "
             f"({record_link(site, 'study', study_id, page, 'study page')})"
         )
     return _page("Bibliography", ["# Bibliography", "\n".join(entries)])
+
+
+def _reference_with_doi_link(reference: str) -> str:
+    """The escaped reference, its closing 'doi:10.x/y' a link to doi.org."""
+    found = _DOI_AT_END.search(reference)
+    if found is None:
+        return markup.text(reference)
+    doi = found.group(1)
+    before = markup.text(reference[: found.start()])
+    return f"{before} {markup.link(f'doi:{doi}', f'https://doi.org/{doi}')}".lstrip()
+
+
+_DOI_AT_END = re.compile(r"(?:^|\s)doi:(10\.\S+)$")
 
 
 def render_downloads(site: Site) -> str:
@@ -242,7 +275,9 @@ def render_downloads(site: Site) -> str:
             "# Downloads",
             "The whole knowledge base, generated from the same records as these pages.",
             markup.table(["File", "Contents"], rows),
-            "Each study page also offers its own BibTeX and RIS record.",
+            "Each study page also offers its own BibTeX and RIS record, and the "
+            + _bibliography_link(page)
+            + " lists every reference.",
         ],
     )
 

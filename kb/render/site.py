@@ -7,11 +7,15 @@ from kb.render import overview
 from kb.render.claims import claim_feed, feed_path, render_claim
 from kb.render.common import Site, record_page
 from kb.render.home import render_home
+from kb.render.keywords import SearchTerms
 from kb.render.studies import DOWNLOADS, render_study
 from kb.render.trials import render_concept, render_trial
 from kb.render.verification import render_verification_page
 
 ABBREVIATIONS = "includes/abbreviations.md"
+EVIDENCE_DATE = "overrides/partials/evidence-date.html"
+"""The evidence date, for the theme's footer and print header on every page (hand-written and
+generated alike); no final newline, so no space follows it in a sentence."""
 
 
 def render_site(site: Site) -> dict[str, bytes]:
@@ -28,6 +32,7 @@ def render_site(site: Site) -> dict[str, bytes]:
         "downloads.md": overview.render_downloads(site),
         "verification.md": render_verification_page(site),
         ABBREVIATIONS: overview.render_abbreviations(site),
+        EVIDENCE_DATE: f'<time datetime="{site.evidence_date}">{site.evidence_date}</time>',
     }
     feeds: dict[str, bytes] = {}
     for claim_id, claim_file in kb.claims.items():
@@ -46,6 +51,11 @@ def render_site(site: Site) -> dict[str, bytes]:
     for concept_id, concept_file in kb.concepts.items():
         concept = concept_file.record
         pages[record_page("concept", concept_id)] = render_concept(site, concept)
+    terms = SearchTerms(kb)
+    pages = {
+        path: terms.add_to(text) if path.endswith(".md") and path != ABBREVIATIONS else text
+        for path, text in pages.items()
+    }
     pages[f"{DOWNLOADS}/evidence.json"] = exports.evidence_json(site.evidence, site.today)
     pages[f"{DOWNLOADS}/references.csl.json"] = references.csl_json(kb)
     pages[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 
-from kb import bias, figures, markup
+from kb import bias, markup
 from kb.model import Study
 from kb.render.common import (
     Site,
@@ -15,7 +15,7 @@ from kb.render.common import (
     source_words,
     study_label,
 )
-from kb.render.figure import figure
+from kb.render.forests import study_forests
 from kb.render.verification import identifier_list, study_banners
 from kb.vancouver import format_reference
 from kb.words import design_name, finding_text
@@ -41,6 +41,7 @@ def render_study(site: Site, study: Study) -> str:
             {
                 "title": markup.plain_title(study_label(site, study.id), 90),
                 "tags": study_tags(study),
+                "search": {"boost": 2},
             }
         ),
         f"# {markup.text(study_label(site, study.id))}",
@@ -51,10 +52,7 @@ def render_study(site: Site, study: Study) -> str:
         *_design(site, study),
         *_pico(study),
         *_findings(study),
-        figure(
-            figures.forest_plot(study),
-            "Forest plot of the ratio estimates in the findings table above, on a log scale.",
-        ),
+        *study_forests(site, study),
         *_risk_of_bias(study),
         *_disagreements(site, study, page),
         *_claims(site, study, page),

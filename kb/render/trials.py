@@ -27,6 +27,9 @@ def render_trial(site: Site, trial: Trial) -> str:
                 # a phase the sources do not give is no subject to browse by
                 "tags": ["trial"]
                 + ([markup.plain_title(trial.phase)] if trial.phase != "not-recorded" else []),
+                # the trial's own page comes first for its registry number, before the studies
+                # and claims that name it
+                "search": {"boost": 3},
             }
         ),
         f"# {markup.text(trial_name(trial))}",
@@ -154,7 +157,13 @@ def _json_ld(trial: Trial) -> dict[str, object]:
 def render_concept(site: Site, concept: Concept) -> str:
     page = record_page("concept", concept.id)
     parts = [
-        markup.front_matter({"title": markup.plain_title(concept.term, 90), "tags": ["glossary"]}),
+        markup.front_matter(
+            {
+                "title": markup.plain_title(concept.term, 90),
+                "tags": ["glossary"],
+                "search": {"boost": 2},
+            }
+        ),
         f"# {markup.text(concept.term)}"
         + (f" ({markup.text(concept.abbreviation)})" if concept.abbreviation else ""),
         markup.text(concept.definition),
@@ -171,7 +180,7 @@ def render_concept(site: Site, concept: Concept) -> str:
             entry += f" ({markup.text(source.locator)})"
         sources.append(entry)
     if sources:
-        parts += ["## Sources", "\n".join(sources)]
+        parts += ["## Sources" + markup.NOT_SEARCHED, "\n".join(sources)]
     related = [
         record_link(site, "concept", c, page) for c in concept.see_also if c in site.kb.concepts
     ]

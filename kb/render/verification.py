@@ -309,7 +309,9 @@ def render_verification_page(site: Site) -> str:
         else "",
     ]
     return (
-        markup.front_matter({"title": "Verification"})
+        # a page for maintainers: it names every identifier, but a search for one should find
+        # the record's own page first
+        markup.front_matter({"title": "Verification", "search": {"boost": 0.2}})
         + "\n"
         + "\n\n".join(part for part in body if part)
         + "\n"
