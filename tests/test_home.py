@@ -43,9 +43,20 @@ def test_topics_follow_the_question_order(tmp_path: Path) -> None:
     assert swapped.index("## treatment") < swapped.index("## prognosis")
 
 
-def test_topics_not_listed_follow_alphabetically(tmp_path: Path) -> None:
+def test_topics_not_listed_follow_their_first_claim_whatever_their_wording(
+    tmp_path: Path,
+) -> None:
     page = home(tmp_path, "title: T\nquestion: Q?\n")
-    assert page.index("## prognosis") < page.index("## treatment")
+    assert page.index("## treatment") < page.index("## prognosis"), "drug-x-… sorts before liver-…"
+    claim = minimal_kb()["claims/drug-x-improves-survival.yaml"]
+    assert isinstance(claim, str) and "topic: treatment" in claim
+    renamed = claim.replace("topic: treatment", "topic: zz treatment")
+    page = home(
+        tmp_path / "b",
+        "title: T\nquestion: Q?\n",
+        **{"claims/drug-x-improves-survival.yaml": renamed},
+    )
+    assert page.index("## zz treatment") < page.index("## prognosis")
 
 
 def test_each_claim_has_its_certainty_its_statement_and_its_effect(tmp_path: Path) -> None:

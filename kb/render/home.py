@@ -39,13 +39,15 @@ BOTTOM_LINE_CLAIMS = 3
 
 
 def topics(site: Site) -> list[tuple[str, list[Claim]]]:
-    """(topic, its claims in order of clinical importance), in the question's order."""
+    """(topic, its claims in order of clinical importance), in the question's order; topics the
+    question does not list follow in the order of their first claim's id (KB320 warns of them),
+    so that how a topic is worded never moves it."""
     grouped: dict[str, list[Claim]] = {}
     for _, loaded in sorted(site.kb.claims.items()):
         grouped.setdefault(loaded.record.topic, []).append(loaded.record)
     listed = site.kb.question.topics if site.kb.question else []
     order = [t for t in listed if t in grouped]
-    order += sorted((t for t in grouped if t not in order), key=str.casefold)
+    order += [t for t in grouped if t not in order]
 
     def importance(claim: Claim) -> tuple[int, int, str]:
         rated = site.certainty(claim.id).final is not None
