@@ -115,7 +115,17 @@ def main() -> None:
     show_default=True,
     help="text: one problem per line; json: a report; github: workflow annotations.",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--strict", is_flag=True, help="Fail on warnings too, except those that depend on the date."
+)
+@click.option(
+    "--strict-dates", is_flag=True, help="With --strict, fail on an overdue trial (KB601) too."
+)
+@click.option(
+    "--changed-from",
+    metavar="BASE",
+    help="Tell a conflict between two records on the one changed since BASE (a git revision).",
+)
 @today_option("Judge 'overdue' and 'in the future' as of this date")
 @click.option(
     "--cache-dir",
@@ -126,15 +136,26 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Read and check every file afresh.")
 def check(
-    path: Path, fmt: str, strict: bool, today: dt.date, cache_dir: Path, no_cache: bool
+    path: Path,
+    fmt: str,
+    strict: bool,
+    strict_dates: bool,
+    changed_from: str | None,
+    today: dt.date,
+    cache_dir: Path,
+    no_cache: bool,
 ) -> None:
     """Check the knowledge base at PATH (default: evidence) and report every problem.
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 problems, 2 usage error.
     """
-    problems = check_path(path, today, None if no_cache else CheckCache(cache_dir))
+    from kb.revision import changed_files
+
+    changed = changed_files(path, changed_from) if changed_from else frozenset()
+    cache = None if no_cache else CheckCache(cache_dir)
+    problems = check_path(path, today, cache, changed)
     click.echo(render(problems, fmt, display_prefix(path)))
-    sys.exit(exit_code(problems, strict))
+    sys.exit(exit_code(problems, strict or strict_dates, strict_dates))
 
 
 @main.command()
@@ -293,11 +314,11 @@ def diff_command(base: str, evidence: Path, today: dt.date) -> None:
     """
     from kb.corpus import load_kb
     from kb.impact import compare, render_impact
-    from kb.revision import commit_of, evidence_at
+    from kb.revision import changed_files, commit_of, evidence_at
 
     commit = commit_of(evidence, base)
     with evidence_at(evidence, base) as folder:
-        impact = compare(load_kb(folder), load_kb(evidence), today)
+        impact = compare(load_kb(folder), load_kb(evidence), today, changed_files(evidence, base))
     click.echo(render_impact(impact, base, commit, display_prefix(evidence)), nl=False)
 
 

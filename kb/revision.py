@@ -61,3 +61,14 @@ def evidence_at(evidence: Path, revision: str) -> Iterator[Path]:
             with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
                 tar.extractall(target, filter="data")
         yield target
+
+
+def changed_files(evidence: Path, revision: str) -> frozenset[str]:
+    """Files of `evidence` (relative to it, with '/') that differ from `revision`: changed,
+    added or renamed since, committed or not, and new files git does not ignore."""
+    folder = evidence.resolve()
+    commit = commit_of(folder, revision)
+    changed = _git(folder, "diff", "--name-only", "--relative", "-z", commit, "--", ".")
+    untracked = _git(folder, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    names = (changed + untracked).decode("utf-8", "surrogateescape").split("\0")
+    return frozenset(name for name in names if name)

@@ -615,10 +615,8 @@ ROWS: tuple[Row, ...] = (
         "citation-key-on-two-studies",
         (
             E("KB402", BIB, 12, 10, "jones2021"),
+            # one cause, told once: not again for each identifier of the entry, nor as KB407
             E("KB405", SMITH, 3, 7, "smith2020"),
-            E("KB405", SMITH, 6, 12, "10.1000"),
-            E("KB405", SMITH, 11, 12, '"31818843"'),
-            E("KB407", SMITH, 3, 7, "smith2020"),
         ),
         edits=((JONES, "cite: jones2021", "cite: smith2020"),),
     ),
@@ -631,6 +629,36 @@ ROWS: tuple[Row, ...] = (
         "same-study-entered-twice",
         (E("KB407", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),),
         edits=((BIB, "PMC6924808},\n}\n", "PMC6924808},\n}\n" + BIB_SMITH_TWIN),),
+        files={"studies/smith-2020b.yaml": SMITH_TWIN},
+    ),
+    Row(
+        "same-study-dated-by-its-online-year",
+        (E("KB407", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),),
+        edits=(
+            (
+                BIB,
+                "PMC6924808},\n}\n",
+                "PMC6924808},\n}\n" + BIB_SMITH_TWIN.replace("{2020}", "{2019}"),
+            ),
+        ),
+        files={"studies/smith-2020b.yaml": SMITH_TWIN},
+    ),
+    Row(
+        "same-title-author-unknown",
+        (
+            E("KB412", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),
+            E("KB410", BIB, 20, 10, "smith2020b"),
+        ),
+        edits=(
+            (
+                BIB,
+                "PMC6924808},\n}\n",
+                "PMC6924808},\n}\n"
+                + BIB_SMITH_TWIN.replace("  author  = {Smith, John},\n", "").replace(
+                    "  year    = {2020},\n", "  note    = {UNVERIFIED: author, year},\n"
+                ),
+            ),
+        ),
         files={"studies/smith-2020b.yaml": SMITH_TWIN},
     ),
     Row(
@@ -777,6 +805,23 @@ ROWS: tuple[Row, ...] = (
         "numbers-without-the-sources-words",
         (E("KB709", SMITH, 50, 14, "Results"),),
         edits=((SMITH, '    quote: "41.5% responded (95% CI 35.2 to 47.9)"\n', ""),),
+    ),
+    Row(
+        "numbers-on-a-paraphrase-alone",
+        (E("KB710", SMITH, 52, 17, '"41.5%'),),
+        edits=((SMITH, '    quote: "41.5% responded', '    paraphrase: "41.5% responded'),),
+    ),
+    Row(
+        "numbers-on-a-paraphrase-with-its-reason",
+        (),
+        edits=(
+            (
+                SMITH,
+                '    quote: "41.5% responded (95% CI 35.2 to 47.9)"\n',
+                '    paraphrase: "41.5% responded (95% CI 35.2 to 47.9)"\n'
+                "    note: the full text could not be had; figures from the abstract's table\n",
+            ),
+        ),
     ),
     Row(
         "analysed-more-than-enrolled",

@@ -268,8 +268,8 @@ def _duplicate(reference: Reference, seen: _Seen, allow_similar: bool) -> Proble
             reference.line,
             reference.col,
             IMPORT_SIMILAR,
-            f"'{short}' looks like {found[0]}: same first author and year, titles "
-            f"{found[1]:.0f}% alike",
+            f"'{short}' looks like {found.owner}: same first author and year, titles "
+            f"{found.score:.0f}% alike",
             "nothing was added for it; if they are different publications, run "
             "again with --allow-similar",
         )

@@ -29,7 +29,7 @@ RESERVED_IDS = {"index": "its page would replace the list of all {kind}"}
 def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
     kb = evidence.kb
     yield from _reserved_ids(kb)
-    yield from _duplicate_ids(kb)
+    yield from _duplicate_ids(kb, context)
     yield from _file_names(kb)
     yield from _references(kb)
 
@@ -48,9 +48,9 @@ def _reserved_ids(kb: KnowledgeBase) -> Iterator[Problem]:
             )
 
 
-def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
+def _duplicate_ids(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
     first: dict[str, LoadedRecord] = {}
-    for loaded in kb.records:
+    for loaded in context.oldest_first(kb.records):
         if not loaded.raw_id:
             continue
         earlier = first.setdefault(loaded.raw_id, loaded)
