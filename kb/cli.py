@@ -21,12 +21,10 @@ from kb.check import check_path
 from kb.clock import ClockError, resolve_today
 from kb.errors import KbError
 from kb.files import display_path, display_prefix
-from kb.problems import IMPORT_NOT_WRITTEN
-from kb.report import FORMATS, exit_code, format_text, render, summary_line
+from kb.report import FORMATS, exit_code, render
 from kb.schema import render_schemas, write_schemas
 from kb.sources.resolve import GROUPS, Endpoints
 from kb.templates import OPTIONS, create_record, render_record
-from kb.words import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = Endpoints()
@@ -245,6 +243,7 @@ def build_command(
 @click.option("--topic", help="Heading the claim is listed under (claim).")
 @click.option("--title", help="Official title (trial).")
 @click.option("--nct", help="ClinicalTrials.gov id, e.g. NCT01234567 (trial).")
+@click.option("--eudract", help="EudraCT number, e.g. 2019-002734-37 (trial).")
 @click.option("--term", help="The term (concept).")
 @click.option("--definition", help="The definition (concept).")
 def new_command(kind: str, record_id: str, evidence: Path, **values: str | None) -> None:
@@ -266,37 +265,28 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
     is_flag=True,
     help="Import references whose title only looks like an existing study's.",
 )
+@click.option(
+    "--update", is_flag=True, help="Add to existing entries the fields they lack; print each."
+)
+@click.option("--force", is_flag=True, help="With --update, replace values that differ too.")
+@click.option("--keep-keys", is_flag=True, help="Keep the exporter's citation keys.")
 @click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
-def import_command(
-    files: tuple[Path, ...], evidence: Path, allow_similar: bool, dry_run: bool
-) -> None:
+def import_command(files: tuple[Path, ...], evidence: Path, dry_run: bool, **options: bool) -> None:
     """Add the references in FILES (BibTeX, RIS, PubMed MEDLINE .nbib, CSL-JSON) to
-    references.bib, with a study stub for each; likely duplicates are reported, not added.
+    references.bib, with a stub for each: a trial's for a registry entry (an NCT or EudraCT
+    number), else a study's. Copies of what the knowledge base holds are reported, not added.
 
     Exit status: 0 done (warnings allowed), 1 problems kept something out, 2 usage error.
     """
-    from kb.imports.plan import apply_import, plan_import
+    from kb.imports.plan import ImportOptions, apply_import, plan_import
+    from kb.imports.report import import_report
 
-    plan = plan_import(evidence, list(files), allow_similar)
-    problems = list(plan.problems)
-    if not dry_run:
-        problems += apply_import(plan)
-    written = not dry_run and not any(p.code == IMPORT_NOT_WRITTEN for p in problems)
-    for added in plan.added if written or dry_run else []:
-        verb = "would add" if dry_run else "added"
-        click.echo(
-            f"{verb} {added.key} to {display_path(plan.bib)} and "
-            f"{display_path(added.stub)} (from {added.source})"
-        )
-    for problem in problems:
-        click.echo(format_text(problem))
-    count = len(plan.added) if written or dry_run else 0
-    click.echo(
-        f"{counted(count, 'reference')} {'to add' if dry_run else 'added'}; "
-        f"{summary_line(problems)}"
-    )
-    if count and not dry_run:
-        click.echo("next: fill in each new study, then run 'kb check'")
+    if options["force"] and not options["update"]:
+        raise click.UsageError("--force only goes with --update")
+    plan = plan_import(evidence, list(files), ImportOptions(**options))
+    problems = plan.problems + ([] if dry_run else apply_import(plan))
+    for line in import_report(plan, problems, dry_run):
+        click.echo(line)
     sys.exit(exit_code(problems, strict=False))
 
 

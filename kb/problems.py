@@ -146,6 +146,8 @@ IMPORT_KNOWN = _code("KB804", _W, "reference already in the knowledge base")
 IMPORT_SIMILAR = _code("KB805", _W, "reference looks like an existing study")
 IMPORT_BAD_IDENTIFIER = _code("KB806", _W, "malformed identifier left out")
 IMPORT_NOT_WRITTEN = _code("KB807", _E, "references.bib or a stub could not be written")
+IMPORT_SAME_TITLE = _code("KB808", _W, "reference has the title of an existing one")
+IMPORT_KEPT = _code("KB809", _W, "export differs from a curated value, which is kept")
 
 # KB9xx: identifiers checked against the registries (sources.lock.json)
 LOCK_UNREADABLE = _code("KB901", _E, "sources.lock.json cannot be read")

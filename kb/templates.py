@@ -19,6 +19,7 @@ from kb.corpus import modeline
 from kb.errors import KbError
 from kb.files import create_atomic, display_path
 from kb.model import (
+    EUDRACT_PATTERN,
     FOLDER_OF_KIND,
     ID_PATTERN,
     NCT_PATTERN,
@@ -39,7 +40,7 @@ PHASES: tuple[str, ...] = typing.get_args(Trial.model_fields["phase"].annotation
 OPTIONS: dict[str, tuple[str, ...]] = {
     "study": ("cite", "design", "question"),
     "claim": ("statement", "subject", "question", "topic"),
-    "trial": ("title", "cite", "nct"),
+    "trial": ("title", "cite", "nct", "eudract"),
     "concept": ("term", "definition"),
     "discrepancy": (),
 }
@@ -179,7 +180,7 @@ def _identifier_lines(identifiers: Mapping[str, str]) -> list[str]:
             '#  pmid: {value: "12345678", status: unverified}',
         ]
     lines = ["# 'verified' only once read on the page named in 'source'", "identifiers:"]
-    for name in ("doi", "pmid", "pmcid"):
+    for name in ("doi", "pmid", "pmcid", "nct", "eudract"):
         if name in identifiers:
             lines += [
                 f"  {name}:",
@@ -217,12 +218,10 @@ def _claim_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
 
 
 def _trial_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
-    nct = values.get("nct")
-    identifiers = (
-        ["identifiers:", "  nct:", f"    value: {nct}", "    status: unverified"]
-        if nct
-        else ["identifiers: {}", "#  nct: {value: NCT01234567, status: unverified}"]
-    )
+    given = [name for name in ("nct", "eudract") if values.get(name)]
+    identifiers = ["identifiers:"] if given else _NO_TRIAL_IDENTIFIERS
+    for name in given:
+        identifiers += [f"  {name}:", f"    value: {values[name]}", "    status: unverified"]
     return [
         f"id: {record_id}",
         "# the official title in the registry",
@@ -239,6 +238,14 @@ def _trial_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
         "tests: []",
         "publications: []",
     ]
+
+
+_NO_TRIAL_IDENTIFIERS = [
+    "# its registry numbers: uncomment the lines below and keep those it has",
+    "identifiers:",
+    "  # nct: {value: NCT01234567, status: unverified}",
+    "  # eudract: {value: 2019-002734-37, status: unverified}",
+]
 
 
 def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
@@ -308,6 +315,8 @@ def _check_values(kind: str, record_id: str, values: Mapping[str, str]) -> None:
             raise TemplateError(f"--{name} '{value}' is not one of: {', '.join(allowed)}")
     if values.get("nct") and not re.fullmatch(NCT_PATTERN, values["nct"]):
         raise TemplateError(f"--nct '{values['nct']}' is not 'NCT' then 8 digits")
+    if values.get("eudract") and not re.fullmatch(EUDRACT_PATTERN, values["eudract"]):
+        raise TemplateError(f"--eudract '{values['eudract']}' is not YYYY-NNNNNN-NN")
 
 
 def record_path(evidence: Path, kind: str, record_id: str) -> Path:
