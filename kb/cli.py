@@ -257,6 +257,25 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
     click.echo(f"wrote {display_path(target)}: fill it in, then run 'kb check'")
 
 
+@main.command(name="rename")
+@click.argument("kind", type=click.Choice(sorted(OPTIONS)))
+@click.argument("old")
+@click.argument("new")
+@_EVIDENCE
+def rename_command(kind: str, old: str, new: str, evidence: Path) -> None:
+    """Rename the KIND record OLD to NEW: its file, its id and every reference to it, in one
+    step that either completes or leaves every file as it was.
+
+    Exit status: 0 renamed, 1 refused (NEW is taken), 2 usage error (no such record).
+    """
+    from kb.rename import apply_rename, plan_rename
+
+    plan = plan_rename(evidence, kind, old, new)
+    apply_rename(plan, evidence)
+    for line in plan.report():
+        click.echo(line)
+
+
 @main.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_EVIDENCE
