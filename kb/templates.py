@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kb.corpus import modeline
 from kb.errors import KbError
+from kb.examples import INTRO, study_examples
 from kb.files import create_atomic, display_path
 from kb.model import (
     EUDRACT_PATTERN,
@@ -110,74 +111,23 @@ def _study_lines(record_id: str, values: Mapping[str, str], stub: StudyStub | No
     lines += [*_choices("design", DESIGNS), f"design:{_value(values, 'design')}"]
     lines += _choices("question (OCEBM 2011)", QUESTIONS)
     lines.append(f"question:{_value(values, 'question')}")
-    lines += [
-        "pico:",
-        "  population:",
-        "  intervention:",
-        "  comparator:",
-        "  outcome:",
-        "# sample_size: {enrolled: 120, analysed: 112}",
-        "# database: SEER  # the registry or database the patients come from",
-        *_RISK_OF_BIAS,
-        *_FINDINGS,
-        *_LINKS,
-        "# what the study did and found, in plain words",
-        "summary:",
-    ]
+    lines += ["pico:", "  population:", "  intervention:", "  comparator:", "  outcome:", ""]
+    design = values.get("design") or (stub.design_hint if stub else None)
+    lines += study_examples(design, values.get("question"))
+    lines += ["# what the study did and found, in plain words", "summary:"]
     return lines
-
-
-_RISK_OF_BIAS = [
-    "# risk of bias: RoB 2 (randomised), ROBINS-I (other studies of an intervention), QUIPS",
-    "# (prognostic factors) or QUADAS-2 (diagnostic accuracy); judge every domain of the tool",
-    "# (kb check names them), or write 'tool: not-assessed' with a rationale",
-    "# risk_of_bias:",
-    "#   tool: robins-i",
-    "#   domains:",
-    "#     - domain: confounding",
-    "#       judgement: serious",
-    "#       reason: what in the source leads to the judgement",
-    "#       locator: Methods",
-]
-_FINDINGS = [
-    "# each finding: an id, the number as printed, where it is, and the source's words",
-    "# ('paraphrase' instead of 'quote' when the words are not the source's);",
-    "# uncomment the lines below as they are, then fill them in",
-    "# findings:",
-    "#   - id: os-hr",
-    "#     outcome: overall survival",
-    *_choices("measure", MEASURES, indent="    "),
-    "#     measure: hr",
-    "#     value: 0.72",
-    "#     ci: {lower: 0.58, upper: 0.89}",
-    "#     p: 0.003",
-    "#     comparison: {group: resection, reference: chemotherapy alone}",
-    "#     better: lower  # lower hazard of death is better",
-    "#     groups:",
-    "#       - {name: resection, n: 60}",
-    "#       - {name: chemotherapy alone, n: 60}",
-    "#     locator: Table 2",
-    '#     quote: "HR 0.72 (95% CI 0.58-0.89; P = .003)"',
-]
-_LINKS = [
-    "# each link: the claim this study bears on, how, and the findings it rests on, each",
-    "# mapped to an outcome of the claim ('rests_on: text' for an argument or a theory)",
-    "# links:",
-    "#   - claim: claim-id",
-    f"#     relation: {' | '.join(RELATIONS)}",
-    "#     findings:",
-    "#       - {finding: os-hr, outcome: overall-survival}",
-    '#     quote: "..."',
-    "#     locator: Results, page 4",
-]
 
 
 def _identifier_lines(identifiers: Mapping[str, str]) -> list[str]:
     if not identifiers:
         return [
-            "identifiers: {}",
-            "#  doi: {value: 10.xxxx/yyyy, status: unverified}",
-            '#  pmid: {value: "12345678", status: unverified}',
+            "",
+            "# its identifiers, each 'unverified' until read on the page named in 'source';",
+            f"# {INTRO}",
+            "# identifiers:",
+            "#   doi: {value: 10.5555/example.2024.001, status: unverified}",
+            '#   pmid: {value: "900000001", status: unverified}',
+            "",
         ]
     lines = ["# 'verified' only once read on the page named in 'source'", "identifiers:"]
     for name in ("doi", "pmid", "pmcid", "nct", "eudract"):
@@ -256,10 +206,11 @@ def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
         "# a definition a clinician can read in one breath",
         f"definition:{_value(values, 'definition')}",
         "synonyms: []",
-        "# where the definition comes from",
-        "sources: []",
-        "#  - study: study-id",
-        '#    quote: "..."',
+        "",
+        f"# where the definition comes from; {INTRO}",
+        "# sources:",
+        "#   - study: study-id",
+        '#     quote: "the words of the source"',
     ]
 
 

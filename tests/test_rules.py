@@ -286,6 +286,11 @@ ROWS: tuple[Row, ...] = (
         edits=((SMITH, "enrolled: 520", 'enrolled: "520"'),),
     ),
     Row(
+        "number-with-words-around-it",
+        (E("KB201", SMITH, 21, 13, "520 patients"),),
+        edits=((SMITH, "enrolled: 520", "enrolled: 520 patients"),),
+    ),
+    Row(
         "text-where-a-list-belongs",
         (E("KB201", JONES, 10, 7, "oncology"),),
         edits=((JONES, "question: prognosis\n", "question: prognosis\ntags: oncology\n"),),
@@ -1055,6 +1060,22 @@ def test_did_you_mean(row_id: str, code: str, hint: str, tmp_path: Path) -> None
     row = next(row for row in ROWS if row.id == row_id)
     _, problems = run_row(row, tmp_path)
     assert [p.hint for p in problems if p.code == code] == [hint]
+
+
+@pytest.mark.parametrize(
+    ("row_id", "hint"),
+    [
+        ("number-in-quotes", "write the number without quotes"),
+        ("number-with-words-around-it", "write the number alone; the words and figures"),
+    ],
+)
+def test_a_number_field_says_what_to_do_with_what_it_holds(
+    row_id: str, hint: str, tmp_path: Path
+) -> None:
+    row = next(row for row in ROWS if row.id == row_id)
+    _, problems = run_row(row, tmp_path)
+    (problem,) = [p for p in problems if p.code == "KB201"]
+    assert (problem.hint or "").startswith(hint)
 
 
 def test_billion_laughs_finishes_fast(tmp_path: Path) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from kb.model.docs import Doc, document_fields
 
 # [0-9], not \d: the regular expressions that check records match any Unicode digit with \d, so
 # an NCT number in Arabic-Indic digits would pass for a real one
@@ -119,7 +121,13 @@ TrialStatus = Literal[
 class Frozen(BaseModel):
     # numbers must be finite: NaN and infinity compare false with everything, so no rule could
     # catch a contradiction in them, and no export could write them
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        json_schema_extra=document_fields,
+    )
 
 
 class Identifier(Frozen):
@@ -137,25 +145,56 @@ class Identifier(Frozen):
     )
     note: str | None = None
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "status": (
+            "'verified' once read on the page named in 'source'",
+            ["unverified", "verified"],
+        ),
+        "source": (None, ["https://pubmed.ncbi.nlm.nih.gov/27856064/"]),
+        "checked": (None, ["2024-05-02"]),
+        "registry_title": (None, ["Annals of Oncology 30 (Supplement 5)"]),
+        "note": ("free text", ["PMID from the publisher's page; PubMed not reachable"]),
+    }
+
 
 class DoiId(Identifier):
     value: Annotated[str, Field(pattern=DOI_PATTERN)]
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the DOI, without https://doi.org/", ["10.1016/j.ejso.2016.10.023"]),
+    }
 
 
 class PmidId(Identifier):
     value: Annotated[str, Field(pattern=PMID_PATTERN)]
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the PubMed id, digits in quotes", ["27856064"]),
+    }
+
 
 class PmcidId(Identifier):
     value: Annotated[str, Field(pattern=PMCID_PATTERN)]
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the PubMed Central id", ["PMC8600696"]),
+    }
 
 
 class NctId(Identifier):
     value: Annotated[str, Field(pattern=NCT_PATTERN)]
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the ClinicalTrials.gov number", ["NCT03398291"]),
+    }
+
 
 class EudractId(Identifier):
     value: Annotated[str, Field(pattern=EUDRACT_PATTERN)]
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the EudraCT number", ["2019-002734-37"]),
+    }
 
 
 class Identifiers(Frozen):
@@ -164,6 +203,17 @@ class Identifiers(Frozen):
     pmcid: PmcidId | None = None
     nct: NctId | None = None
     eudract: EudractId | None = None
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "doi": (
+            "Digital Object Identifier",
+            [{"value": "10.5555/jwm.2024.0012", "status": "unverified"}],
+        ),
+        "pmid": ("PubMed id", [{"value": "900000001", "status": "unverified"}]),
+        "pmcid": ("PubMed Central id", [{"value": "PMC999000001", "status": "unverified"}]),
+        "nct": ("ClinicalTrials.gov number", [{"value": "NCT01234567", "status": "unverified"}]),
+        "eudract": ("EudraCT number", [{"value": "2019-002734-37", "status": "unverified"}]),
+    }
 
 
 class Pico(Frozen):
@@ -174,6 +224,13 @@ class Pico(Frozen):
     comparator: str | None = Field(None, description="what it is compared with")
     outcome: str | None = Field(None, description="what is measured")
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "population": (None, ["adults with pancreatic cancer and liver metastases"]),
+        "intervention": (None, ["resection of the primary tumour and the liver metastases"]),
+        "comparator": (None, ["chemotherapy alone"]),
+        "outcome": (None, ["overall survival"]),
+    }
+
 
 class Interval(Frozen):
     """A confidence interval as printed: its bounds and its level (0.95 for 95%)."""
@@ -181,6 +238,15 @@ class Interval(Frozen):
     lower: float
     upper: float
     level: Annotated[float, Field(gt=0, lt=1)] = 0.95
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "lower": ("lower bound, as printed", [0.58]),
+        "upper": ("upper bound, as printed", [0.89]),
+        "level": (
+            "confidence level as a fraction; 0.95 unless the source says otherwise",
+            [0.95, 0.9],
+        ),
+    }
 
 
 class Range(Frozen):
@@ -190,9 +256,19 @@ class Range(Frozen):
     low: float
     high: float
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "low": ("the lowest of the values, as printed", [7.6]),
+        "high": ("the highest of the values, as printed", [14.5]),
+    }
+
 
 class CuratedCertainty(Frozen):
     """A curator's certainty rating; it may only be lower than the computed one, with a reason."""
 
     rating: Certainty
     rationale: Text = Field(description="why the rating is lower than the computed one")
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "rating": ("GRADE certainty: high, moderate, low, very-low", ["low"]),
+        "rationale": (None, ["one small retrospective series; the computed rating overstates it"]),
+    }
