@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from kb.files import decode_utf8, read_bounded
+from kb.model import WrittenNumber
 from kb.problems import (
     DUPLICATE_KEY,
     KEY_NOT_TEXT,
@@ -301,6 +302,8 @@ class _Walker:
             )
         if isinstance(value, dt.datetime | dt.date):
             return node.value
+        if isinstance(value, float):  # '0.220' prints as written, not as 0.22
+            return WrittenNumber(value, node.value)
         return value
 
     def _report(self, at: yaml.Node | yaml.Event, code: Code, message: str, hint: str) -> None:

@@ -17,6 +17,7 @@ from kb.figures.svg import (
     _text,
 )
 from kb.model import Interval, Study
+from kb.words import number
 
 FOREST_WIDTH, PLOT_X, NUMBERS_X = 790.0, (292.0, 552.0), 568.0
 FOREST_TOP, FOREST_ROW = 40.0, 24.0
@@ -81,8 +82,8 @@ def _log_x(value: float, ticks: Sequence[float]) -> float:
 def _ratio_text(row: _Row) -> str:
     lower, upper, level = row.ci
     level_text = "" if math.isclose(level, 0.95) else f"{level * 100:g}% CI "
-    numbers = "".join(f" {value:.6g}" for value in row.estimate)
-    return f"{_RATIOS[row.measure]}{numbers} ({level_text}{lower:.6g}\u2013{upper:.6g})"
+    numbers = "".join(f" {number(value)}" for value in row.estimate)  # as the record writes it
+    return f"{_RATIOS[row.measure]}{numbers} ({level_text}{number(lower)}\u2013{number(upper)})"
 
 
 def _forest_axis(ticks: Sequence[float], y: float) -> list[str]:

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, WrapValidator
 
-from kb.model.common import CuratedCertainty, Frozen, Pico, Question, RecordId, Text
+from kb.model.common import (
+    CuratedCertainty,
+    Frozen,
+    Pico,
+    Question,
+    RecordId,
+    Text,
+    keep_written,
+)
 from kb.model.docs import Doc
 
 
@@ -15,7 +23,9 @@ class BaselineRisk(Frozen):
     """The risk of the outcome's event without the intervention, from a named source, so that
     relative effects can be shown as events per 1,000 patients."""
 
-    risk: Annotated[float, Field(gt=0, lt=1)] = Field(description="a proportion, e.g. 0.6")
+    risk: Annotated[float, Field(gt=0, lt=1), WrapValidator(keep_written)] = Field(
+        description="a proportion, e.g. 0.6"
+    )
     at: Text = Field(description="over which time, e.g. 'at 1 year'")
     study: RecordId = Field(description="the study it comes from")
     finding: RecordId | None = Field(None, description="the finding of that study")

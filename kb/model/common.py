@@ -7,7 +7,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 from kb.model.docs import Doc, document_fields
 
@@ -48,6 +55,32 @@ def _valid_calendar_date(value: Any) -> Any:
         except ValueError:
             raise ValueError(f"'{value}' is not a day of the calendar") from None
     return value
+
+
+class WrittenNumber(float):
+    """A number of a record with the text it was written as ('0.220', '29.0'): it computes as
+    the float it is, and pages and exports print it as written, with the source's precision."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, value: float, text: str) -> WrittenNumber:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __reduce__(self) -> tuple[type[WrittenNumber], tuple[float, str]]:
+        return WrittenNumber, (float(self), self.text)
+
+
+def keep_written(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validate as a float, but keep the number as written when the loader gave one."""
+    checked = handler(value)
+    return value if isinstance(value, WrittenNumber) else checked
+
+
+Number = Annotated[float, WrapValidator(keep_written)]
+"""A float of a record, printed as written (kb.load gives WrittenNumber for YAML floats)."""
 
 
 PartialDate = Annotated[
@@ -235,9 +268,9 @@ class Pico(Frozen):
 class Interval(Frozen):
     """A confidence interval as printed: its bounds and its level (0.95 for 95%)."""
 
-    lower: float
-    upper: float
-    level: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    lower: Number
+    upper: Number
+    level: Annotated[float, Field(gt=0, lt=1), WrapValidator(keep_written)] = 0.95
 
     field_docs: ClassVar[dict[str, Doc]] = {
         "lower": ("lower bound, as printed", [0.58]),
@@ -253,8 +286,8 @@ class Range(Frozen):
     """The lowest and highest of several values a source gives together, such as the medians
     of the studies a review includes ('7.6-14.5 months'): not a confidence interval."""
 
-    low: float
-    high: float
+    low: Number
+    high: Number
 
     field_docs: ClassVar[dict[str, Doc]] = {
         "low": ("the lowest of the values, as printed", [7.6]),

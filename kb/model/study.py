@@ -13,6 +13,7 @@ from kb.model.common import (
     Identifiers,
     Interval,
     Measure,
+    Number,
     PartialDate,
     Pico,
     Question,
@@ -116,7 +117,7 @@ class RiskOfBias(Frozen):
 
 class Group(Frozen):
     name: Text
-    value: float | None = None
+    value: Number | None = None
     ci: Interval | None = None
     range: Range | None = Field(None, description="lowest and highest of several values")
     n: Annotated[int, Field(ge=0)] | None = Field(None, description="patients in the group")
@@ -151,11 +152,11 @@ class Finding(Frozen):
     id: RecordId = Field(description="unique within the study; links name findings by it")
     outcome: Text = Field(description="what was measured, in the source's words")
     measure: Measure
-    value: float | None = None
+    value: Number | None = None
     unit: str | None = Field(None, description="months, %, ...")
     ci: Interval | None = None
     range: Range | None = Field(None, description="lowest and highest of several values")
-    p: float | None = None
+    p: Number | None = None
     p_comparator: Literal["=", "<", "<=", ">", ">="] = "="
     n: Annotated[int, Field(ge=0)] | None = Field(
         None, description="patients this result is computed on, when the source gives it"
