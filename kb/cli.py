@@ -22,7 +22,7 @@ from kb.clock import ClockError, resolve_today
 from kb.errors import KbError
 from kb.files import display_path, display_prefix
 from kb.report import FORMATS, exit_code, render
-from kb.schema import render_schemas, write_schemas
+from kb.schema import stale_schemas, write_schemas
 from kb.sources.resolve import GROUPS, Endpoints
 from kb.templates import OPTIONS, create_record, render_record
 
@@ -173,11 +173,7 @@ def check(
 def schema(out: Path, check_only: bool) -> None:
     """Write the JSON Schemas (draft-07) of the record kinds, for editors and CI."""
     if check_only:
-        stale = [
-            name
-            for name, text in render_schemas().items()
-            if not (out / name).is_file() or (out / name).read_text("utf-8") != text
-        ]
+        stale = stale_schemas(out)
         for name in stale:
             click.echo(f"{out / name}: stale; run 'kb schema'", err=True)
         sys.exit(1 if stale else 0)

@@ -61,3 +61,12 @@ def write_schemas(folder: Path) -> list[Path]:
             target.write_text(text, encoding="utf-8", newline="\n")
             written.append(target)
     return written
+
+
+def stale_schemas(folder: Path) -> list[str]:
+    """Names of the schema files in `folder` that are missing or differ from the models'."""
+    return [
+        name
+        for name, text in render_schemas().items()
+        if not (folder / name).is_file() or (folder / name).read_text("utf-8") != text
+    ]

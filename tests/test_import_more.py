@@ -258,3 +258,19 @@ def test_an_entry_with_neither_author_nor_year_is_recognised(tmp_path: Path, kb_
         "has the title of entry 'Anon" in result.output or "has the title of study" in result.output
     )
     assert snapshot(kb_root) == before
+
+
+def test_a_eudract_registry_entry_becomes_a_trial_named_by_its_number(
+    tmp_path: Path, kb_root: Path
+) -> None:
+    export = write(
+        tmp_path,
+        "eu.ris",
+        "TY  - DBASE\nTI  - Neoadjuvant widget removal in adults\nPY  - 2019\n"
+        "UR  - https://www.clinicaltrialsregister.eu/ctr-search/search?query=2019-002734-37\n"
+        "ER  - \n",
+    )
+    result = kb_import(kb_root, export)
+    assert result.exit_code == 0, result.output
+    trial = (kb_root / "trials" / "eudract-2019-002734-37.yaml").read_text("utf-8")
+    assert "  eudract:\n    value: 2019-002734-37\n    status: unverified\n" in trial

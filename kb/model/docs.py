@@ -13,9 +13,6 @@ from typing import Any
 Doc = tuple[str | None, list[Any]]
 """(description, or None to keep the one the model's Field gives; examples)."""
 
-FREE_TEXT = "free text"
-"""The description of the notes every record kind allows."""
-
 
 def document_fields(schema: dict[str, Any], model: type) -> None:
     """Give every property of a model's schema its description (unless the field has one) and
