@@ -191,10 +191,12 @@ def _trial_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
 
 
 _NO_TRIAL_IDENTIFIERS = [
-    "# its registry numbers: uncomment the lines below and keep those it has",
     "identifiers:",
+    "  # its registry numbers (keep those it has), each 'unverified' until read on the page",
+    f"  # named in 'source'; {INTRO}",
     "  # nct: {value: NCT01234567, status: unverified}",
     "  # eudract: {value: 2019-002734-37, status: unverified}",
+    "",
 ]
 
 

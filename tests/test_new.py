@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -150,10 +151,11 @@ def uncomment_examples(text: str) -> tuple[str, set[int]]:
     lines = text.split("\n")
     inside, numbers = False, set()
     for index, line in enumerate(lines):
+        comment = re.match(r"^(\s*)# (.*)$", line)
         if line.endswith("uncomment as it is:"):
             inside = True
-        elif inside and line.startswith("# "):
-            lines[index] = line[2:]
+        elif inside and comment:
+            lines[index] = comment.group(1) + comment.group(2)
             numbers.add(index + 1)
         else:
             inside = False
@@ -205,6 +207,7 @@ def test_the_example_finding_shows_what_the_design_reports(design: str, fields: 
 @pytest.mark.parametrize("kind", ["concept", "trial"])
 def test_other_stubs_uncomment_as_they_are(kb_root: Path, kind: str) -> None:
     text, examples = uncomment_examples(render_record(kind, f"example-{kind}"))
+    assert examples, "the stub carries examples"
     target = kb_root / FOLDER_OF_KIND[kind] / f"example-{kind}.yaml"
     target.write_text(text, encoding="utf-8")
     found = [p for p in check_tree(kb_root) if p.path.endswith(f"example-{kind}.yaml")]
