@@ -35,7 +35,7 @@ class TitleMatch:
     score: float
     by_title_only: bool
     """True when the first author or the year is missing on one side, so only the titles could
-    be compared (KB412, KB808); False for the same first author and years at most one apart
+    be compared (KB413, KB810); False for the same first author and years at most one apart
     (KB407, KB805)."""
 
 
@@ -47,7 +47,7 @@ class TitleBlocks:
 
     Titles are grouped by first author's family name, so a title with both is compared only
     within its block and the work grows with the size of the blocks, not with the square of the
-    number of publications. Used by the check (KB407, KB412) and by `kb import`."""
+    number of publications. Used by the check (KB407, KB413) and by `kb import`."""
 
     def __init__(self) -> None:
         self._blocks: dict[str, list[tuple[int | None, str, str]]] = defaultdict(list)

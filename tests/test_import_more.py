@@ -149,7 +149,7 @@ def test_the_same_export_without_author_or_year_is_not_added_twice(
     import_zotero(tmp_path, kb_root)
     before = snapshot(kb_root)
     result = import_zotero(tmp_path, kb_root)
-    assert "zotero.bib:1:10: warning[KB808]" in result.output
+    assert "zotero.bib:1:10: warning[KB810]" in result.output
     assert snapshot(kb_root) == before
     assert "Anon2020Systematica" not in result.output
 
@@ -204,7 +204,7 @@ def test_update_keeps_a_curated_value_unless_forced(tmp_path: Path, kb_root: Pat
     bib = kb_root / "references.bib"
     old = bib.read_text("utf-8")
     kept = kb_import(kb_root, export, "--update")
-    assert "warning[KB809] entry 'smith2020' keeps its 'journal'" in kept.output
+    assert "warning[KB811] entry 'smith2020' keeps its 'journal'" in kept.output
     assert bib.read_text("utf-8") == old
     forced = kb_import(kb_root, export, "--update", "--force")
     assert "references.bib: replaced journal (from" in forced.output
@@ -253,7 +253,7 @@ def test_an_entry_with_neither_author_nor_year_is_recognised(tmp_path: Path, kb_
     assert kb_import(kb_root, export).exit_code == 0
     before = snapshot(kb_root)
     result = kb_import(kb_root, export)
-    assert "x.bib:1:7: warning[KB808]" in result.output
+    assert "x.bib:1:7: warning[KB810]" in result.output
     assert (
         "has the title of entry 'Anon" in result.output or "has the title of study" in result.output
     )

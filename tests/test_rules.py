@@ -651,7 +651,7 @@ ROWS: tuple[Row, ...] = (
     Row(
         "same-title-author-unknown",
         (
-            E("KB412", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),
+            E("KB413", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),
             E("KB410", BIB, 20, 10, "smith2020b"),
         ),
         edits=(

@@ -1,7 +1,7 @@
 """What the knowledge base, and the import so far, already holds: names taken, identifiers and
 titles with their owners, so that the same publication is never added twice.
 
-The rule is the check's (KB405, KB407, KB412): identifiers first (DOI, PMID, PMCID; for a trial's
+The rule is the check's (KB405, KB407, KB413): identifiers first (DOI, PMID, PMCID; for a trial's
 registry entry its NCT or EudraCT number), then titles with the same first author and years at
 most one apart, then titles alone where an author or a year is missing.
 """

@@ -1,4 +1,4 @@
-"""KB405, KB407, KB412: one publication entered as two records, told once per pair of records,
+"""KB405, KB407, KB413: one publication entered as two records, told once per pair of records,
 on the record that brought the second copy in.
 
 Two studies citing one references.bib entry share its key and every identifier the entry holds,
