@@ -89,6 +89,28 @@ TOOLS: dict[str, Tool] = {
     ),
 }
 
+FITS = {
+    "rob-2": {"rct"},
+    "robins-i": {
+        "prospective-cohort",
+        "retrospective-cohort",
+        "registry-analysis",
+        "case-control",
+        "cross-sectional",
+        "case-series",
+    },
+    "quips": {
+        "prospective-cohort",
+        "retrospective-cohort",
+        "registry-analysis",
+        "case-control",
+        "cross-sectional",
+        "rct",
+    },
+    "quadas-2": {"cross-sectional", "prospective-cohort", "retrospective-cohort", "case-control"},
+}
+"""Designs each tool is made for."""
+
 _SEVERITY = {
     "low": 0,
     "some-concerns": 1,

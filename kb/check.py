@@ -16,50 +16,64 @@ if TYPE_CHECKING:
     from kb.evidence import Evidence
 
 
-def evidence_problems(evidence: Evidence, today: dt.date) -> list[Problem]:
+def evidence_problems(
+    evidence: Evidence, today: dt.date, changed: frozenset[str] = frozenset()
+) -> list[Problem]:
     """The problems of the records and references.bib: those found while loading them, then
-    every rule family's, sorted."""
+    every rule family's, sorted. `changed` names the files changed since a base revision: a
+    conflict between two records is told on the changed one."""
     # the rules (and with them networkx) are imported here, not at the top: a re-check
     # answered from the cache never needs them, and their import is a tenth of a second
     from kb.rules import RULES
 
-    context = Context(today=today)
+    context = Context(today=today, changed=changed)
     problems = list(evidence.kb.problems)
     for rule in RULES:
         problems.extend(rule(evidence, context))
     return sort_problems(problems)
 
 
-def check_evidence(evidence: Evidence, today: dt.date) -> list[Problem]:
+def check_evidence(
+    evidence: Evidence, today: dt.date, changed: frozenset[str] = frozenset()
+) -> list[Problem]:
     """Every problem of the knowledge base, and of the site configuration beside it."""
-    return sort_problems([*evidence_problems(evidence, today), *check_site_code(evidence.kb.root)])
+    return sort_problems(
+        [*evidence_problems(evidence, today, changed), *check_site_code(evidence.kb.root)]
+    )
 
 
-def check_kb(kb: KnowledgeBase, today: dt.date) -> list[Problem]:
+def check_kb(
+    kb: KnowledgeBase, today: dt.date, changed: frozenset[str] = frozenset()
+) -> list[Problem]:
     from kb.evidence import Evidence
 
-    return check_evidence(Evidence(kb), today)
+    return check_evidence(Evidence(kb), today, changed)
 
 
 _RESULTS_KEPT = 8
 
 
-def check_path(root: Path, today: dt.date, cache: CheckCache | None = None) -> list[Problem]:
+def check_path(
+    root: Path,
+    today: dt.date,
+    cache: CheckCache | None = None,
+    changed: frozenset[str] = frozenset(),
+) -> list[Problem]:
     """Check the knowledge base at `root`. Every file is read once, and those bytes are both
     parsed and hashed. With a cache, a run whose inputs (every file's bytes, the listing of the
-    folders, the date and kb's code) were all seen before returns the problems found then, and
-    a run after a small change parses only the changed files. The site configuration is checked
-    afresh on every run: it is one small file and a listing."""
+    folders, the date, the changed files and kb's code) were all seen before returns the
+    problems found then, and a run after a small change parses only the changed files. The site
+    configuration is checked afresh on every run: it is one small file and a listing."""
     inputs = read_inputs(root)
     if cache is None or cache.refused:
-        return check_kb(load_kb(root, None, inputs), today)
-    run_key = inputs.run_key(cache.version, today.isoformat())
+        return check_kb(load_kb(root, None, inputs), today, changed)
+    run_key = inputs.run_key(cache.version, today.isoformat(), *sorted(changed), "")
     results = cache.store("results")
     hit = _thaw_problems(results.load().get(run_key)) if run_key else None
     if hit is None:
         from kb.evidence import Evidence  # only now: see evidence_problems
 
-        hit = evidence_problems(Evidence(load_kb(root, cache, inputs)), today)
+        hit = evidence_problems(Evidence(load_kb(root, cache, inputs)), today, changed)
         if run_key:
             kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
             results.entries = dict(kept)

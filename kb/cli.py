@@ -22,12 +22,10 @@ from kb.clock import ClockError, resolve_today
 from kb.errors import KbError
 from kb.files import display_path, display_prefix
 from kb.interrupts import Terminated
-from kb.problems import IMPORT_NOT_WRITTEN
-from kb.report import FORMATS, exit_code, format_text, render, summary_line
-from kb.schema import render_schemas, write_schemas
+from kb.report import FORMATS, exit_code, render
+from kb.schema import stale_schemas, write_schemas
 from kb.sources.resolve import GROUPS, Endpoints
 from kb.templates import OPTIONS, create_record, render_record
-from kb.words import counted
 
 F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = Endpoints()
@@ -118,7 +116,17 @@ def main() -> None:
     show_default=True,
     help="text: one problem per line; json: a report; github: workflow annotations.",
 )
-@click.option("--strict", is_flag=True, help="Fail on warnings too.")
+@click.option(
+    "--strict", is_flag=True, help="Fail on warnings too, except those that depend on the date."
+)
+@click.option(
+    "--strict-dates", is_flag=True, help="With --strict, fail on an overdue trial (KB601) too."
+)
+@click.option(
+    "--changed-from",
+    metavar="BASE",
+    help="Tell a conflict between two records on the one changed since BASE (a git revision).",
+)
 @today_option("Judge 'overdue' and 'in the future' as of this date")
 @click.option(
     "--cache-dir",
@@ -129,18 +137,28 @@ def main() -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Read and check every file afresh.")
 def check(
-    path: Path, fmt: str, strict: bool, today: dt.date, cache_dir: Path, no_cache: bool
+    path: Path,
+    fmt: str,
+    strict: bool,
+    strict_dates: bool,
+    changed_from: str | None,
+    today: dt.date,
+    cache_dir: Path,
+    no_cache: bool,
 ) -> None:
     """Check the knowledge base at PATH (default: evidence) and report every problem.
 
     Exit status: 0 clean (warnings allowed unless --strict), 1 problems, 2 usage error.
     """
+    from kb.revision import changed_files
+
+    changed = changed_files(path, changed_from) if changed_from else frozenset()
     cache = None if no_cache else CheckCache(cache_dir)
     if cache is not None and cache.refused:
         click.echo(f"warning: {cache.refused}", err=True)
-    problems = check_path(path, today, cache)
+    problems = check_path(path, today, cache, changed)
     click.echo(render(problems, fmt, display_prefix(path)))
-    sys.exit(exit_code(problems, strict))
+    sys.exit(exit_code(problems, strict or strict_dates, strict_dates))
 
 
 @main.command()
@@ -160,11 +178,7 @@ def check(
 def schema(out: Path, check_only: bool) -> None:
     """Write the JSON Schemas (draft-07) of the record kinds, for editors and CI."""
     if check_only:
-        stale = [
-            name
-            for name, text in render_schemas().items()
-            if not (out / name).is_file() or (out / name).read_text("utf-8") != text
-        ]
+        stale = stale_schemas(out)
         for name in stale:
             click.echo(f"{out / name}: stale; run 'kb schema'", err=True)
         sys.exit(1 if stale else 0)
@@ -230,6 +244,7 @@ def build_command(
 @click.option("--topic", help="Heading the claim is listed under (claim).")
 @click.option("--title", help="Official title (trial).")
 @click.option("--nct", help="ClinicalTrials.gov id, e.g. NCT01234567 (trial).")
+@click.option("--eudract", help="EudraCT number, e.g. 2019-002734-37 (trial).")
 @click.option("--term", help="The term (concept).")
 @click.option("--definition", help="The definition (concept).")
 def new_command(kind: str, record_id: str, evidence: Path, **values: str | None) -> None:
@@ -243,6 +258,28 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
     click.echo(f"wrote {display_path(target)}: fill it in, then run 'kb check'")
 
 
+@main.command(name="rename")
+@click.argument("kind", type=click.Choice(sorted(OPTIONS)))
+@click.argument("old")
+@click.argument("new")
+@_EVIDENCE
+def rename_command(kind: str, old: str, new: str, evidence: Path) -> None:
+    """Rename the KIND record OLD to NEW: its file, its id and every reference to it, in one
+    step that either completes or leaves every file as it was.
+
+    Exit status: 0 renamed, 1 refused (NEW is taken), 2 usage error (no such record).
+    """
+    from kb.interrupts import signals_raise
+    from kb.locking import write_lock
+    from kb.rename import apply_rename, plan_rename
+
+    with write_lock(evidence, "rename"), signals_raise():
+        plan = plan_rename(evidence, kind, old, new)
+        apply_rename(plan, evidence)
+    for line in plan.report():
+        click.echo(line)
+
+
 @main.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
 @_EVIDENCE
@@ -251,34 +288,28 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
     is_flag=True,
     help="Import references whose title only looks like an existing study's.",
 )
+@click.option(
+    "--update", is_flag=True, help="Add to existing entries the fields they lack; print each."
+)
+@click.option("--force", is_flag=True, help="With --update, replace values that differ too.")
+@click.option("--keep-keys", is_flag=True, help="Keep the exporter's citation keys.")
 @click.option("--dry-run", is_flag=True, help="Report what would be added; write nothing.")
-def import_command(
-    files: tuple[Path, ...], evidence: Path, allow_similar: bool, dry_run: bool
-) -> None:
+def import_command(files: tuple[Path, ...], evidence: Path, dry_run: bool, **options: bool) -> None:
     """Add the references in FILES (BibTeX, RIS, PubMed MEDLINE .nbib, CSL-JSON) to
-    references.bib, with a study stub for each; likely duplicates are reported, not added.
+    references.bib, with a stub for each: a trial's for a registry entry (an NCT or EudraCT
+    number), else a study's. Copies of what the knowledge base holds are reported, not added.
 
     Exit status: 0 done (warnings allowed), 1 problems kept something out, 2 usage error.
     """
+    from kb.imports.plan import ImportOptions
+    from kb.imports.report import import_report
     from kb.imports.transaction import import_references
 
-    plan, problems = import_references(evidence, list(files), allow_similar, dry_run)
-    written = not dry_run and not any(p.code == IMPORT_NOT_WRITTEN for p in problems)
-    for added in plan.added if written or dry_run else []:
-        verb = "would add" if dry_run else "added"
-        click.echo(
-            f"{verb} {added.key} to {display_path(plan.bib)} and "
-            f"{display_path(added.stub)} (from {added.source})"
-        )
-    for problem in problems:
-        click.echo(format_text(problem))
-    count = len(plan.added) if written or dry_run else 0
-    click.echo(
-        f"{counted(count, 'reference')} {'to add' if dry_run else 'added'}; "
-        f"{summary_line(problems)}"
-    )
-    if count and not dry_run:
-        click.echo("next: fill in each new study, then run 'kb check'")
+    if options["force"] and not options["update"]:
+        raise click.UsageError("--force only goes with --update")
+    plan, problems = import_references(evidence, list(files), ImportOptions(**options), dry_run)
+    for line in import_report(plan, problems, dry_run):
+        click.echo(line)
     sys.exit(exit_code(problems, strict=False))
 
 
@@ -296,11 +327,11 @@ def diff_command(base: str, evidence: Path, today: dt.date) -> None:
     """
     from kb.corpus import load_kb
     from kb.impact import compare, render_impact
-    from kb.revision import commit_of, evidence_at
+    from kb.revision import changed_files, commit_of, evidence_at
 
     commit = commit_of(evidence, base)
     with evidence_at(evidence, base) as folder:
-        impact = compare(load_kb(folder), load_kb(evidence), today)
+        impact = compare(load_kb(folder), load_kb(evidence), today, changed_files(evidence, base))
     click.echo(render_impact(impact, base, commit, display_prefix(evidence)), nl=False)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -21,6 +22,7 @@ from kb.model import (
     Record,
     Study,
     Trial,
+    WrittenNumber,
 )
 from kb.problems import FILE_TOO_LARGE, MODELINE, UNREADABLE_FILE, Loc, Problem
 from kb.sources.lock import LOCK_NAME, Lockfile, parse_lockfile
@@ -184,8 +186,10 @@ def _load_record_cached(
 def _freeze(loaded: LoadedRecord | None, problems: list[Problem]) -> list[Any]:
     found = [problem_data(p) for p in problems]
     if loaded is None:
-        return [None, "", None, None, None, [], [], found]
-    dump = loaded.record.model_dump(mode="json") if loaded.record is not None else None
+        return [None, "", None, None, None, [], [], found, []]
+    dump = loaded.record.model_dump(mode="python") if loaded.record is not None else None
+    written: list[list[Any]] = []
+    dump = _plain_data(dump, [], written)
     return [
         loaded.kind,
         loaded.path,
@@ -195,23 +199,56 @@ def _freeze(loaded: LoadedRecord | None, problems: list[Problem]) -> list[Any]:
         [[list(loc), *position] for loc, position in loaded.source.values.items()],
         [[list(loc), *position] for loc, position in loaded.source.keys.items()],
         found,
+        written,
     ]
+
+
+def _plain_data(value: Any, at: list[Any], written: list[list[Any]]) -> Any:
+    """`value` as JSON data; each number kept as written (kb.model.WrittenNumber) is listed in
+    `written` as [its place, its text], to be given back its text when thawed."""
+    if isinstance(value, dict):
+        return {k: _plain_data(v, [*at, k], written) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_data(v, [*at, i], written) for i, v in enumerate(value)]
+    if isinstance(value, WrittenNumber):
+        written.append([at, value.text])
+        return float(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _with_written(dump: Any, written: Any) -> Any:
+    """The dumped record with its numbers as written again; ValueError or TypeError (a miss)
+    when a place or a text does not fit the data."""
+    for at, text in written:
+        parent = dump
+        for part in at[:-1]:
+            parent = parent[part]
+        value = parent[at[-1]]
+        if type(value) is not float or not isinstance(text, str):
+            raise ValueError("not a written number")
+        if float(text.replace("_", "")) != value:
+            raise ValueError("the text is not the number")
+        parent[at[-1]] = WrittenNumber(value, text)
+    return dump
 
 
 def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]] | None:
     try:
-        kind, path, raw_id, raw_cite, dump, values, keys, found = frozen
+        kind, path, raw_id, raw_cite, dump, values, keys, found, written = frozen
         problems = [problem_from(item) for item in found]
         if kind is None:
             return None, problems
         model = ClinicalQuestion if kind == "question" else KINDS[kind]
+        dump = _with_written(dump, written) if dump is not None else None
         record = model.model_validate(dump) if dump is not None else None
         if not isinstance(path, str) or not all(
             isinstance(v, str | None) for v in (raw_id, raw_cite)
         ):
             return None
         source = SourceMap(_positions(values), _positions(keys))
-    except (TypeError, ValueError, KeyError):  # pydantic's ValidationError is a ValueError
+    except (TypeError, ValueError, KeyError, IndexError):  # ValidationError is a ValueError
         return None
     return LoadedRecord(kind, path, raw_id, record, source, raw_cite), problems
 

@@ -134,7 +134,9 @@ def indirectness(body: Body, participants: Participants) -> Domain:
             "no study's population, intervention or comparison is "
             "marked as differing from the claim's",
         )
-    listed = "; ".join(sorted({f"{i.label}: {i.link.indirectness}" for i in indirect}))
+    # each reason without its full stop: they are joined by semicolons ('...; ...')
+    reasons = {f"{i.label}: {(i.link.indirectness or '').strip().rstrip('.')}" for i in indirect}
+    listed = "; ".join(sorted(reasons))
     share = _share(list(body.items), indirect, participants)
     rating = "serious-concern" if share >= 0.5 else "no-concern"
     return Domain("indirectness", rating, f"{listed.rstrip('.')}")

@@ -18,17 +18,37 @@ import networkx as nx
 from kb.certainty import OutcomeCertainty
 from kb.corpus import KnowledgeBase, Loaded
 from kb.evidence import Evidence
-from kb.model import Claim, Concept, Discrepancy, Study, Trial
+from kb.model import Claim, Concept, Discrepancy, Study, Trial, WrittenNumber
 from kb.pooling import Pooled
 from kb.references import resolve_identifiers
 from kb.vancouver import format_fields
+from kb.words import number
 
 SCHEMA_VERSION = 2
 Listed = Study | Claim | Trial | Concept | Discrepancy
 
 
 def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=2, allow_nan=False) + "\n"
+    """JSON as `json.dumps(indent=2, sort_keys=True)` writes it, except that a number of a
+    record is written as the record writes it ('0.220', not 0.22): JSON keeps the precision the
+    source printed."""
+    return _encode(data, 0) + "\n"
+
+
+def _encode(value: Any, level: int) -> str:
+    inner, outer = "  " * (level + 1), "  " * level
+    if isinstance(value, dict):
+        items = [
+            f"{inner}{json.dumps(str(key), ensure_ascii=False)}: {_encode(item, level + 1)}"
+            for key, item in sorted(value.items())
+        ]
+        return "{\n" + ",\n".join(items) + f"\n{outer}}}" if items else "{}"
+    if isinstance(value, list | tuple):
+        items = [inner + _encode(item, level + 1) for item in value]
+        return "[\n" + ",\n".join(items) + f"\n{outer}]" if items else "[]"
+    if isinstance(value, WrittenNumber):
+        return number(value)
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def _reference(kb: KnowledgeBase, key: str | None) -> dict[str, str] | None:
@@ -39,7 +59,7 @@ def _reference(kb: KnowledgeBase, key: str | None) -> dict[str, str] | None:
 
 
 def _item(loaded: Loaded[Listed]) -> dict[str, Any]:
-    dump = loaded.record.model_dump(mode="json")
+    dump = loaded.record.model_dump(mode="python")  # keeps each number as written
     return {"id": loaded.record.id, "file": loaded.path, "record": dump}
 
 

@@ -1,7 +1,8 @@
 """What a change does to the evidence: two knowledge bases compared, and the result as Markdown.
 
 Records are matched by kind and id, bibliography entries by key, problems by file, code and
-message (not by line, which moves with every edit above it). For each claim, the certainty, the
+subject (not by line, which moves with every edit above it, nor by message, whose counts and
+dates change without the problem changing). For each claim, the certainty, the
 number of studies per relation and the plain-language summary are compared before and after.
 """
 
@@ -143,24 +144,37 @@ def _pooled_words(pooled: Pooled | None) -> str:
     )
 
 
-def _problems(evidence: Evidence, today: dt.date) -> dict[tuple[str, str, str], Problem]:
-    found: dict[tuple[str, str, str], Problem] = {}
-    for problem in check_evidence(evidence, today):
-        found.setdefault((problem.path, problem.code, problem.message), problem)
+def _problems(
+    evidence: Evidence, today: dt.date, changed: frozenset[str] = frozenset()
+) -> dict[tuple[str, str, str], list[Problem]]:
+    found: dict[tuple[str, str, str], list[Problem]] = {}
+    for problem in check_evidence(evidence, today, changed):
+        found.setdefault((problem.path, problem.code, problem.subject), []).append(problem)
     return found
 
 
-def compare(base: KnowledgeBase, head: KnowledgeBase, today: dt.date) -> Impact:
-    """The impact of going from `base` to `head`; problem paths are relative to each root."""
+def _beyond(
+    these: dict[tuple[str, str, str], list[Problem]],
+    those: dict[tuple[str, str, str], list[Problem]],
+) -> list[Problem]:
+    """Problems of `these` that `those` does not have as many of, by file, code and subject."""
+    return [problem for key in sorted(these) for problem in these[key][len(those.get(key, [])) :]]
+
+
+def compare(
+    base: KnowledgeBase, head: KnowledgeBase, today: dt.date, changed: frozenset[str] = frozenset()
+) -> Impact:
+    """The impact of going from `base` to `head`; problem paths are relative to each root.
+    `changed` names the files of `head` changed since `base`, which conflicts are told on."""
     impact = Impact(_compare_records(base, head), _compare_entries(base, head))
     base_evidence, head_evidence = Evidence(base), Evidence(head)
     before, after = claim_views(base_evidence, today), claim_views(head_evidence, today)
     for claim_id in sorted(set(before) | set(after)):
         if before.get(claim_id) != after.get(claim_id):
             impact.claims.append(ClaimChange(claim_id, before.get(claim_id), after.get(claim_id)))
-    old, new = _problems(base_evidence, today), _problems(head_evidence, today)
-    impact.new_problems = [new[k] for k in sorted(set(new) - set(old))]
-    impact.resolved_problems = [old[k] for k in sorted(set(old) - set(new))]
+    old, new = _problems(base_evidence, today), _problems(head_evidence, today, changed)
+    impact.new_problems = _beyond(new, old)
+    impact.resolved_problems = _beyond(old, new)
     return impact
 
 

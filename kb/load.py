@@ -18,13 +18,12 @@ from typing import Any
 import yaml
 
 from kb.files import decode_utf8, read_bounded
+from kb.model import WrittenNumber
 from kb.problems import (
     DUPLICATE_KEY,
     KEY_NOT_TEXT,
-    MULTIPLE_DOCUMENTS,
     NOT_A_MAPPING,
     STRING_TOO_LONG,
-    TAB_INDENT,
     TOO_DEEP,
     TOO_MANY_VALUES,
     UNREADABLE_FILE,
@@ -34,6 +33,7 @@ from kb.problems import (
     Loc,
     Problem,
 )
+from kb.syntax import char_position, describe_yaml_error
 
 if not yaml.__with_libyaml__:  # pragma: no cover - depends on how PyYAML was built
     raise ImportError("kb needs PyYAML built with libyaml (yaml.CSafeLoader)")
@@ -105,13 +105,13 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
     try:
         node = yaml.compose(text, Loader=yaml.CSafeLoader)
     except yaml.MarkedYAMLError as error:
-        doc = _failed(display_path, *_describe_yaml_error(error, text))
+        doc = _failed(display_path, *describe_yaml_error(error, text))
         doc.first_line = first_line
         return doc
     except yaml.YAMLError as error:  # ReaderError: a character YAML forbids (binary data)
         position = getattr(error, "position", 0)  # in bytes of the UTF-8 text libyaml read
         chars = len(text.encode("utf-8")[:position].decode("utf-8", errors="ignore"))
-        line, col = _char_position(text, chars)
+        line, col = char_position(text, chars)
         doc = _failed(
             display_path,
             UNREADABLE_FILE,
@@ -302,6 +302,8 @@ class _Walker:
             )
         if isinstance(value, dt.datetime | dt.date):
             return node.value
+        if isinstance(value, float):  # '0.220' prints as written, not as 0.22
+            return WrittenNumber(value, node.value)
         return value
 
     def _report(self, at: yaml.Node | yaml.Event, code: Code, message: str, hint: str) -> None:
@@ -322,44 +324,6 @@ class _Walker:
                 found += 1
                 if found == 10:
                     break
-
-
-def _describe_yaml_error(error: yaml.MarkedYAMLError, text: str) -> tuple[Any, ...]:
-    mark = error.problem_mark or error.context_mark
-    line, col = _char_position(text, mark.index) if mark else (1, 1)
-    problem = error.problem or ""
-    if "maximum nesting depth" in problem:
-        return (
-            TOO_DEEP,
-            "nesting too deep for the YAML parser",
-            "records need only a few levels",
-            line,
-            col,
-        )
-    if "expected a single document" in str(error.context or "") + problem:
-        return (
-            MULTIPLE_DOCUMENTS,
-            "more than one YAML document in the file",
-            "remove the '---' separator",
-            line,
-            col,
-        )
-    if mark is not None and 0 <= mark.index < len(text) and text[mark.index] == "\t":
-        return (
-            TAB_INDENT,
-            "tab character where YAML expects spaces",
-            "indent with spaces",
-            line,
-            col,
-        )
-    context = f" {error.context}" if error.context else ""
-    return (
-        YAML_SYNTAX,
-        f"{problem}{context}".strip(),
-        "check indentation, colons and quotes",
-        line,
-        col,
-    )
 
 
 def _failed(
@@ -394,12 +358,6 @@ def _kind(node: yaml.Node) -> str:
     return {bool: "a boolean", int: "a number", float: "a number", type(None): "null"}.get(
         type(value), "a scalar"
     )
-
-
-def _char_position(text: str, offset: int) -> Position:
-    offset = max(0, min(offset, len(text)))
-    line_start = text.rfind("\n", 0, offset) + 1
-    return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
 def _short(error: BaseException) -> str:

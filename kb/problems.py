@@ -9,10 +9,11 @@ of a run and a "did you mean" from rapidfuzz.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from rapidfuzz import process
 
@@ -111,6 +112,7 @@ DUPLICATE_BIB_KEY = _code("KB409", _E, "duplicate bibliography key")
 DECLARED_UNVERIFIED = _code("KB410", _I, "required field declared unverified")
 BIBLIOGRAPHY_MISSING = _code("KB411", _E, "references.bib missing")
 MACROS_TOO_LARGE = _code("KB412", _E, "BibTeX string macros expand too far")
+SAME_TITLE = _code("KB413", _W, "study with the title of another, author or year unknown")
 
 # KB5xx: grading
 CURATED_DIFFERS = _code("KB501", _I, "curated certainty lower than the computed one")
@@ -134,6 +136,7 @@ FUTURE_DATE = _code("KB706", _E, "date in the future")
 DATES_REVERSED = _code("KB707", _E, "date range reversed")
 NUMBER_NOT_QUOTED = _code("KB708", _E, "number of a finding not in its quote")
 FINDING_WITHOUT_WORDS = _code("KB709", _W, "finding without a quote or paraphrase")
+NUMBERS_WITHOUT_QUOTE = _code("KB710", _W, "numbers of a finding rest on a paraphrase alone")
 
 # KB8xx: importing references (kb import)
 IMPORT_UNREADABLE = _code("KB801", _E, "import file cannot be read")
@@ -145,6 +148,8 @@ IMPORT_BAD_IDENTIFIER = _code("KB806", _W, "malformed identifier left out")
 IMPORT_NOT_WRITTEN = _code("KB807", _E, "references.bib or a stub could not be written")
 IMPORT_CLEANED = _code("KB808", _W, "control characters removed from imported text")
 IMPORT_OVER_LIMIT = _code("KB809", _E, "reference over kb's limits")
+IMPORT_SAME_TITLE = _code("KB810", _W, "reference has the title of an existing one")
+IMPORT_KEPT = _code("KB811", _W, "export differs from a curated value, which is kept")
 
 # KB9xx: identifiers checked against the registries (sources.lock.json)
 LOCK_UNREADABLE = _code("KB901", _E, "sources.lock.json cannot be read")
@@ -158,6 +163,10 @@ NOTICE = _code("KB908", _I, "correction or other notice")
 TRIAL_STATUS_DIFFERS = _code("KB909", _W, "trial status differs from the registry")
 TRIAL_DATES_DIFFER = _code("KB910", _W, "trial dates differ from the registry")
 
+
+DATE_DEPENDENT = frozenset({TRIAL_OVERDUE})
+"""Codes whose problems come and go with the date of the check, not with a change of the
+records: `kb check --strict` fails on them only when asked (`--strict-dates`)."""
 
 IMPORT_FAMILY = "KB8"
 """Codes of `kb import`, about export files; every other code is one `kb check` reports."""
@@ -194,10 +203,17 @@ class Problem:
     code: Code
     message: str
     hint: str | None = None
+    subject: str = field(default="", compare=False)
+    """What the problem is about, stable while the file is edited around it: the field it sits
+    on (list positions left out) and the names the message quotes ('os-hr', a DOI), never its
+    line nor the counts and dates in its message. `kb diff` matches problems by file, code and
+    subject."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.code, Code):  # a code read back from JSON, or typed in a test
             object.__setattr__(self, "code", code_named(self.code))
+        if not self.subject:
+            object.__setattr__(self, "subject", "|".join(_QUOTED.findall(self.message)))
 
     @classmethod
     def at(
@@ -214,7 +230,9 @@ class Problem:
         at the nearest enclosing value that exists when that one does not."""
         positions = located.source
         line, col = positions.key(location) if key else positions.value(location)
-        return cls(located.path, line, col, code, message, hint)
+        field_name = ".".join(part for part in location if isinstance(part, str))
+        quoted = "|".join(_QUOTED.findall(message))
+        return cls(located.path, line, col, code, message, hint, f"{field_name}|{quoted}")
 
     @classmethod
     def in_file(cls, path: str, code: Code, message: str, hint: str | None = None) -> Problem:
@@ -241,9 +259,16 @@ class Problem:
         }
 
 
+_QUOTED = re.compile(r"(?<![\w'])'([^'\n]+)'(?![\w'])")
+"""A name quoted in a message ('os-hr'); an apostrophe inside a word ("source's") is not."""
+
+
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Sort by file and position; drop exact repeats so every problem is told once."""
     return sorted(set(problems), key=Problem.sort_key)
+
+
+L = TypeVar("L", bound=Located)
 
 
 @dataclass(frozen=True)
@@ -252,6 +277,15 @@ class Context:
 
     today: dt.date
     """The date against which 'overdue' and 'in the future' are judged."""
+    changed: frozenset[str] = frozenset()
+    """Files changed since a base revision (`kb check --changed-from`), relative to the
+    knowledge base: of two records in conflict, the changed one introduced it."""
+
+    def oldest_first(self, records: Iterable[L]) -> list[L]:
+        """`records` in their order, the changed ones last: where two records conflict (a
+        shared identifier, a duplicate id), the later one is told, so the problem lands on the
+        record that brought the conflict in, inside the change under review."""
+        return sorted(records, key=lambda record: record.path in self.changed)
 
 
 def suggest(word: str, choices: Iterable[str], cutoff: float = 70) -> str | None:

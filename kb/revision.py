@@ -84,3 +84,14 @@ def _extract(top: Path, commit: str, path: str, target: Path) -> None:
     archive = _git(top, "archive", "--format=tar", tree)
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(target, filter="data")
+
+
+def changed_files(evidence: Path, revision: str) -> frozenset[str]:
+    """Files of `evidence` (relative to it, with '/') that differ from `revision`: changed,
+    added or renamed since, committed or not, and new files git does not ignore."""
+    folder = evidence.resolve()
+    commit = commit_of(folder, revision)
+    changed = _git(folder, "diff", "--name-only", "--relative", "-z", commit, "--", ".")
+    untracked = _git(folder, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    names = (changed + untracked).decode("utf-8", "surrogateescape").split("\0")
+    return frozenset(name for name in names if name)

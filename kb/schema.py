@@ -13,7 +13,8 @@ SCHEMA_MODELS = {**KINDS, "question": ClinicalQuestion}
 
 
 def record_schema(kind: str) -> dict[str, Any]:
-    """The schema of one record kind; pydantic's `$defs` moved to draft-07 `definitions`."""
+    """The schema of one record kind; pydantic's `$defs` moved to draft-07 `definitions`, each
+    field with its description and examples (kb.model.docs)."""
     schema = SCHEMA_MODELS[kind].model_json_schema(ref_template="#/definitions/{model}")
     definitions = schema.pop("$defs", {})
     out: dict[str, Any] = {
@@ -23,7 +24,21 @@ def record_schema(kind: str) -> dict[str, Any]:
     }
     if definitions:
         out["definitions"] = definitions
-    return out
+    wrapped: dict[str, Any] = _wrap_refs(out)
+    return wrapped
+
+
+def _wrap_refs(node: Any) -> Any:
+    """Draft-07 ignores every keyword beside a `$ref`, so a field's description and examples
+    there would not reach an editor: such a `$ref` goes into an `allOf` of its own."""
+    if isinstance(node, list):
+        return [_wrap_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _wrap_refs(value) for key, value in node.items()}
+    if "$ref" in node and len(node) > 1:
+        return {"allOf": [{"$ref": node.pop("$ref")}], **node}
+    return node
 
 
 def render_schemas() -> dict[str, str]:
@@ -47,3 +62,12 @@ def write_schemas(folder: Path) -> list[Path]:
             write_atomic(target, text.encode("utf-8"))
             written.append(target)
     return written
+
+
+def stale_schemas(folder: Path) -> list[str]:
+    """Names of the schema files in `folder` that are missing or differ from the models'."""
+    return [
+        name
+        for name, text in render_schemas().items()
+        if not (folder / name).is_file() or (folder / name).read_text("utf-8") != text
+    ]

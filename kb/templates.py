@@ -17,9 +17,11 @@ from pathlib import Path
 
 from kb.corpus import modeline
 from kb.errors import KbError
+from kb.examples import INTRO, study_examples
 from kb.files import create_atomic, display_path
 from kb.locking import write_lock
 from kb.model import (
+    EUDRACT_PATTERN,
     FOLDER_OF_KIND,
     ID_PATTERN,
     NCT_PATTERN,
@@ -40,7 +42,7 @@ PHASES: tuple[str, ...] = typing.get_args(Trial.model_fields["phase"].annotation
 OPTIONS: dict[str, tuple[str, ...]] = {
     "study": ("cite", "design", "question"),
     "claim": ("statement", "subject", "question", "topic"),
-    "trial": ("title", "cite", "nct"),
+    "trial": ("title", "cite", "nct", "eudract"),
     "concept": ("term", "definition"),
     "discrepancy": (),
 }
@@ -110,77 +112,26 @@ def _study_lines(record_id: str, values: Mapping[str, str], stub: StudyStub | No
     lines += [*_choices("design", DESIGNS), f"design:{_value(values, 'design')}"]
     lines += _choices("question (OCEBM 2011)", QUESTIONS)
     lines.append(f"question:{_value(values, 'question')}")
-    lines += [
-        "pico:",
-        "  population:",
-        "  intervention:",
-        "  comparator:",
-        "  outcome:",
-        "# sample_size: {enrolled: 120, analysed: 112}",
-        "# database: SEER  # the registry or database the patients come from",
-        *_RISK_OF_BIAS,
-        *_FINDINGS,
-        *_LINKS,
-        "# what the study did and found, in plain words",
-        "summary:",
-    ]
+    lines += ["pico:", "  population:", "  intervention:", "  comparator:", "  outcome:", ""]
+    design = values.get("design") or (stub.design_hint if stub else None)
+    lines += study_examples(design, values.get("question"))
+    lines += ["# what the study did and found, in plain words", "summary:"]
     return lines
-
-
-_RISK_OF_BIAS = [
-    "# risk of bias: RoB 2 (randomised), ROBINS-I (other studies of an intervention), QUIPS",
-    "# (prognostic factors) or QUADAS-2 (diagnostic accuracy); judge every domain of the tool",
-    "# (kb check names them), or write 'tool: not-assessed' with a rationale",
-    "# risk_of_bias:",
-    "#   tool: robins-i",
-    "#   domains:",
-    "#     - domain: confounding",
-    "#       judgement: serious",
-    "#       reason: what in the source leads to the judgement",
-    "#       locator: Methods",
-]
-_FINDINGS = [
-    "# each finding: an id, the number as printed, where it is, and the source's words",
-    "# ('paraphrase' instead of 'quote' when the words are not the source's);",
-    "# uncomment the lines below as they are, then fill them in",
-    "# findings:",
-    "#   - id: os-hr",
-    "#     outcome: overall survival",
-    *_choices("measure", MEASURES, indent="    "),
-    "#     measure: hr",
-    "#     value: 0.72",
-    "#     ci: {lower: 0.58, upper: 0.89}",
-    "#     p: 0.003",
-    "#     comparison: {group: resection, reference: chemotherapy alone}",
-    "#     better: lower  # lower hazard of death is better",
-    "#     groups:",
-    "#       - {name: resection, n: 60}",
-    "#       - {name: chemotherapy alone, n: 60}",
-    "#     locator: Table 2",
-    '#     quote: "HR 0.72 (95% CI 0.58-0.89; P = .003)"',
-]
-_LINKS = [
-    "# each link: the claim this study bears on, how, and the findings it rests on, each",
-    "# mapped to an outcome of the claim ('rests_on: text' for an argument or a theory)",
-    "# links:",
-    "#   - claim: claim-id",
-    f"#     relation: {' | '.join(RELATIONS)}",
-    "#     findings:",
-    "#       - {finding: os-hr, outcome: overall-survival}",
-    '#     quote: "..."',
-    "#     locator: Results, page 4",
-]
 
 
 def _identifier_lines(identifiers: Mapping[str, str]) -> list[str]:
     if not identifiers:
         return [
-            "identifiers: {}",
-            "#  doi: {value: 10.xxxx/yyyy, status: unverified}",
-            '#  pmid: {value: "12345678", status: unverified}',
+            "",
+            "# its identifiers, each 'unverified' until read on the page named in 'source';",
+            f"# {INTRO}",
+            "# identifiers:",
+            "#   doi: {value: 10.5555/example.2024.001, status: unverified}",
+            '#   pmid: {value: "900000001", status: unverified}',
+            "",
         ]
     lines = ["# 'verified' only once read on the page named in 'source'", "identifiers:"]
-    for name in ("doi", "pmid", "pmcid"):
+    for name in ("doi", "pmid", "pmcid", "nct", "eudract"):
         if name in identifiers:
             lines += [
                 f"  {name}:",
@@ -218,12 +169,10 @@ def _claim_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
 
 
 def _trial_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
-    nct = values.get("nct")
-    identifiers = (
-        ["identifiers:", "  nct:", f"    value: {nct}", "    status: unverified"]
-        if nct
-        else ["identifiers: {}", "#  nct: {value: NCT01234567, status: unverified}"]
-    )
+    given = [name for name in ("nct", "eudract") if values.get(name)]
+    identifiers = ["identifiers:"] if given else _NO_TRIAL_IDENTIFIERS
+    for name in given:
+        identifiers += [f"  {name}:", f"    value: {values[name]}", "    status: unverified"]
     return [
         f"id: {record_id}",
         "# the official title in the registry",
@@ -242,6 +191,16 @@ def _trial_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
     ]
 
 
+_NO_TRIAL_IDENTIFIERS = [
+    "identifiers:",
+    "  # its registry numbers (keep those it has), each 'unverified' until read on the page",
+    f"  # named in 'source'; {INTRO}",
+    "  # nct: {value: NCT01234567, status: unverified}",
+    "  # eudract: {value: 2019-002734-37, status: unverified}",
+    "",
+]
+
+
 def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
     return [
         f"id: {record_id}",
@@ -250,10 +209,11 @@ def _concept_lines(record_id: str, values: Mapping[str, str]) -> list[str]:
         "# a definition a clinician can read in one breath",
         f"definition:{_value(values, 'definition')}",
         "synonyms: []",
-        "# where the definition comes from",
-        "sources: []",
-        "#  - study: study-id",
-        '#    quote: "..."',
+        "",
+        f"# where the definition comes from; {INTRO}",
+        "# sources:",
+        "#   - study: study-id",
+        '#     quote: "the words of the source"',
     ]
 
 
@@ -309,6 +269,8 @@ def _check_values(kind: str, record_id: str, values: Mapping[str, str]) -> None:
             raise TemplateError(f"--{name} '{value}' is not one of: {', '.join(allowed)}")
     if values.get("nct") and not re.fullmatch(NCT_PATTERN, values["nct"]):
         raise TemplateError(f"--nct '{values['nct']}' is not 'NCT' then 8 digits")
+    if values.get("eudract") and not re.fullmatch(EUDRACT_PATTERN, values["eudract"]):
+        raise TemplateError(f"--eudract '{values['eudract']}' is not YYYY-NNNNNN-NN")
 
 
 def record_path(evidence: Path, kind: str, record_id: str) -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import re
 import types
 import typing
 import unicodedata
@@ -217,7 +218,13 @@ def _is_id_field(loc: Loc) -> bool:
 
 def _type_hint(kind: str, given: Any) -> str | None:
     if kind in {"int_type", "float_type"} and isinstance(given, str):
-        return "write the number without quotes"
+        if re.fullmatch(r"\s*[-+]?(\d+\.?\d*|\.\d+)\s*", given):
+            return "write the number without quotes"
+        # '127 patients', '0.72 (0.58-0.89)': the number goes alone, the rest where it belongs
+        return (
+            "write the number alone; the words and figures around it go in their own fields "
+            "(ci, unit, n, p) or in 'note'"
+        )
     if kind == "string_type" and given is not None:
         return "put the value in quotes"
     if kind == "list_type":

@@ -5,10 +5,11 @@ Plain text only; pages escape it (kb.markup) where they print it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 
-from kb.model import Finding
+from kb.model import Finding, WrittenNumber
 
 DASH = "\u2013"
 """The en dash of ranges: 7.6\u201314.5 months."""
@@ -86,6 +87,16 @@ IDENTIFIER_URLS: dict[str, Callable[[str], str]] = {
 """The page each identifier names."""
 
 
+def tag_label(tag: str) -> str:
+    """A tag as the site shows it, one vocabulary for the tags a record gives and those kb adds:
+    a design or question code as kb names it ('systematic-review' -> 'systematic review', 'rct'
+    -> 'randomised trial'), and a slug's hyphens between words as spaces ('liver-metastases' ->
+    'liver metastases'; 'ca19-9' and 'phase-2' stay as they are)."""
+    if tag in DESIGN_NAMES:
+        return design_name(tag)
+    return re.sub(r"(?<=[A-Za-z])-(?=[A-Za-z])", " ", tag)
+
+
 def design_name(design: str, count: int = 1) -> str:
     singular, plural = DESIGN_NAMES.get(design, (design, design))
     return singular if count == 1 else plural
@@ -125,9 +136,26 @@ def quoted_ids(kind: str, ids: Sequence[str], plural_kind: str | None = None) ->
 
 
 def number(value: float) -> str:
-    """Numbers as written in the source: no float noise, no exponent."""
+    """A number as the record writes it, with its precision ('0.220', '29.0'); a number kb
+    computed, as short as it is: no float noise, no exponent."""
+    if isinstance(value, WrittenNumber) and (written := _plain(value.text)) is not None:
+        return written
     out = format(Decimal(repr(float(value))), "f")
     return out.rstrip("0").rstrip(".") if "." in out else out
+
+
+_DECIMAL = re.compile(r"([-+]?)([0-9]*)(?:\.([0-9]*))?")
+
+
+def _plain(text: str) -> str | None:
+    """YAML's way of writing a decimal ('+.5', '1_000.0') as people write it ('0.5',
+    '1000.0'); None for what is no plain decimal (an exponent, a base-60 number)."""
+    match = _DECIMAL.fullmatch(text.replace("_", "").strip())
+    if match is None or not (match.group(2) or match.group(3)):
+        return None
+    sign = "-" if match.group(1) == "-" else ""
+    whole, fraction = match.group(2) or "0", match.group(3)
+    return f"{sign}{whole}.{fraction}" if fraction else f"{sign}{whole}"
 
 
 def interval(lower: float, upper: float, level: float) -> str:

@@ -144,7 +144,7 @@ def test_forest_plot_of_the_shipped_tachezy_study(kb: KnowledgeBase) -> None:
     plots = study_forests(site, kb.studies["tachezy-synchronous-resection"].record)
     assert len(plots) == 1
     root = check_svg(re.search(r"<svg.*</svg>", plots[0], re.S).group(0))  # type: ignore[union-attr]
-    assert "2.04 (1.34 to 3.11)" in texts(root)
+    assert "2.044 (1.342 to 3.114)" in texts(root)
     assert len(estimates(root)) == 1, "the median-OS findings are not ratios and are not drawn"
     ticks = axis(root)
     assert reference_x(root) == pytest.approx(ticks[1.0], abs=0.05)

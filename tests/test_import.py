@@ -110,7 +110,9 @@ def test_pubmed_fields_names_and_identifiers(kb_root: Path) -> None:
     assert fields["title"] == (
         "Widgetosis after gadget therapy: a randomized trial of early versus delayed widget removal"
     )
-    assert fields["journal"] == "Journal of widget medicine"
+    assert fields["journal"] == "Journal of Widget Medicine"  # NLM's JT is in sentence case
+    assert fields["abstract"].startswith("BACKGROUND: Widgetosis is a fictional condition.")
+    assert fields["keywords"] == "widgets"
     assert (fields["year"], fields["month"], fields["pages"]) == ("2024", "March", "101--110")
     assert (fields["doi"], fields["pmid"], fields["pmcid"]) == (
         "10.5555/jwm.2024.0012",
@@ -128,12 +130,15 @@ def test_pubmed_fields_names_and_identifiers(kb_root: Path) -> None:
 def test_zotero_bibtex_keeps_latex_and_braces(kb_root: Path) -> None:
     assert kb_import(kb_root, BIB).exit_code == 0
     text = (kb_root / "references.bib").read_text("utf-8")
-    assert "author  = {{\\O}stergaard, S{\\o}ren and Garc{\\'i}a L{\\'o}pez" in text
+    assert "author   = {{\\O}stergaard, S{\\o}ren and Garc{\\'i}a L{\\'o}pez" in text
     assert "{CRP} after gadget exposure: a prospective {\\textit{in vivo}} cohort}" in text
-    assert "  month   = feb,\n" in text  # the macro, not the braced name
-    for dropped in ("abstract", "file", "urldate", "keywords", "shorttitle", "issn"):
+    assert "  month    = feb,\n" in text  # the macro, not the braced name
+    for dropped in ("file", "urldate", "shorttitle", "issn"):
         assert f"  {dropped}" not in text.split("@article{Ostergaard2023Widget", 1)[1]
     fields = entries(kb_root)["Ostergaard2023Widget"]
+    assert fields["note"] == "PMID: 900000003"  # kept as the exporter wrote it
+    assert fields["keywords"] == "Humans, Widgets"
+    assert fields["abstract"].startswith("This fictional cohort")
     assert fields["pmid"] == "900000003"  # from Zotero's note
     assert "url" not in fields  # the DOI is kept instead
     assert latex_to_text(fields["author"]).startswith("Østergaard, Søren")
@@ -177,7 +182,8 @@ def test_importing_again_adds_nothing(kb_root: Path) -> None:
     result = kb_import(kb_root, NBIB, BIB, RIS, CSL)
     assert result.exit_code == 0
     assert snapshot(kb_root) == before
-    assert result.output.count("[KB804]") + result.output.count("[KB805]") == 9
+    assert result.output.count("[KB804]") + result.output.count("[KB805]") == 8
+    assert result.output.count("[KB810]") == 1  # the chapter without a year: its title alone
     assert "0 references added" in result.output
 
 

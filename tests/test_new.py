@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from helpers import changes, snapshot
 from kb.cli import main
 from kb.corpus import modeline
 from kb.model import FOLDER_OF_KIND, KINDS
+from kb.templates import DESIGNS, render_record
 
 ALL_OPTIONS = {
     "study": ["--cite", "smith2020", "--design", "rct", "--question", "treatment-benefit"],
@@ -138,3 +140,88 @@ def test_interrupted_write_leaves_no_file(kb_root: Path, monkeypatch: pytest.Mon
     assert result.exit_code != 0
     assert snapshot(kb_root) == before
     assert changes(before, snapshot(kb_root)) == (set(), set(), set())
+
+
+# ---- the commented examples: each one uncomments into valid YAML that fits the schema
+
+
+def uncomment_examples(text: str) -> tuple[str, set[int]]:
+    """`text` with every example block uncommented (the lines after one ending in 'uncomment as
+    it is:', up to a blank line), as an editor's toggle-comment does; and their line numbers."""
+    lines = text.split("\n")
+    inside, numbers = False, set()
+    for index, line in enumerate(lines):
+        comment = re.match(r"^(\s*)# (.*)$", line)
+        if line.endswith("uncomment as it is:"):
+            inside = True
+        elif inside and comment:
+            lines[index] = comment.group(1) + comment.group(2)
+            numbers.add(index + 1)
+        else:
+            inside = False
+    return "\n".join(lines), numbers
+
+
+DESIGN_CHOICES: list[str | None] = [None, *DESIGNS]
+
+
+@pytest.mark.parametrize("design", DESIGN_CHOICES)
+@pytest.mark.parametrize("question", [None, "treatment-benefit", "prognosis", "diagnosis"])
+def test_every_example_of_a_study_stub_uncomments_as_it_is(
+    kb_root: Path, design: str | None, question: str | None
+) -> None:
+    values = {"cite": "example2024", **({"design": design} if design else {})}
+    values |= {"question": question} if question else {}
+    text, examples = uncomment_examples(render_record("study", "example-study", values))
+    assert examples, "the stub carries examples"
+    with (kb_root / "references.bib").open("a", encoding="utf-8") as bib:
+        bib.write("\n@article{example2024,\n  author = {Roe, Ann},\n  title = {An example},\n")
+        bib.write("  journal = {Example Journal},\n  year = {2024}\n}\n")
+    (kb_root / "studies" / "example-study.yaml").write_text(text, encoding="utf-8")
+    found = [p for p in check_tree(kb_root) if p.path == "studies/example-study.yaml"]
+    assert not [p for p in found if p.code.startswith("KB1")], found
+    in_examples = [p for p in found if p.line in examples and p.code != "KB301"]
+    assert in_examples == [], in_examples
+    if design not in {None, "trial-protocol", "narrative-review", "editorial"} and design not in (
+        "expert-opinion",
+        "mechanistic-theory",
+    ):
+        data = yaml.safe_load(text)
+        finding = data["findings"][0]
+        assert {"id", "outcome", "measure", "locator", "quote"} <= set(finding)
+
+
+@pytest.mark.parametrize(
+    ("design", "fields"),
+    [
+        ("rct", {"comparison", "groups", "p", "ci", "n"}),
+        ("retrospective-cohort", {"unit", "groups", "p"}),
+        ("case-series", {"unit", "n"}),
+    ],
+)
+def test_the_example_finding_shows_what_the_design_reports(design: str, fields: set[str]) -> None:
+    text, _ = uncomment_examples(render_record("study", "x", {"design": design}))
+    assert fields <= set(yaml.safe_load(text)["findings"][0])
+
+
+@pytest.mark.parametrize("kind", ["concept", "trial"])
+def test_other_stubs_uncomment_as_they_are(kb_root: Path, kind: str) -> None:
+    text, examples = uncomment_examples(render_record(kind, f"example-{kind}"))
+    assert examples, "the stub carries examples"
+    target = kb_root / FOLDER_OF_KIND[kind] / f"example-{kind}.yaml"
+    target.write_text(text, encoding="utf-8")
+    found = [p for p in check_tree(kb_root) if p.path.endswith(f"example-{kind}.yaml")]
+    assert not [p for p in found if p.code.startswith("KB1")], found
+    assert [p for p in found if p.line in examples and p.code != "KB301"] == []
+
+
+def test_items_under_an_empty_list_are_explained(kb_root: Path) -> None:
+    stub = kb_root / "concepts" / "widgetosis.yaml"
+    stub.write_text(
+        f"{modeline('concept')}\nid: widgetosis\nterm: widgetosis\ndefinition: A condition.\n"
+        'sources: []\n  - study: smith-2020\n    quote: "widgets"\n'
+    )
+    (problem,) = [p for p in check_tree(kb_root) if p.path == "concepts/widgetosis.yaml"]
+    assert (problem.code, problem.line) == ("KB102", 6)
+    assert "'sources: []' above is an empty list" in problem.message
+    assert problem.hint == "delete the '[]' after 'sources:'"

@@ -223,7 +223,9 @@ def knowledge_bases(draw: st.DrawFn) -> GeneratedKb:
                 kb.p_values.append(Spot(path, *doc.put(2, "p", f"{p:.3f}"), ""))
                 written.append(f"{p:.3f}")
             doc.put(2, "locator", quoted(draw(TEXT)))
+            # a paraphrase, so that a mutated number is told once (KB708 would tell a quote too)
             doc.put(2, "paraphrase", quoted("numbers " + " and ".join(written)))
+            doc.put(2, "note", quoted("the words of the notes"))
         doc.put(0, "links")
         for study, claim_id in sorted(linked):
             if study != study_id:

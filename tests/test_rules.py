@@ -297,6 +297,11 @@ ROWS: tuple[Row, ...] = (
         edits=((SMITH, "enrolled: 520", 'enrolled: "520"'),),
     ),
     Row(
+        "number-with-words-around-it",
+        (E("KB201", SMITH, 21, 13, "520 patients"),),
+        edits=((SMITH, "enrolled: 520", "enrolled: 520 patients"),),
+    ),
+    Row(
         "text-where-a-list-belongs",
         (E("KB201", JONES, 10, 7, "oncology"),),
         edits=((JONES, "question: prognosis\n", "question: prognosis\ntags: oncology\n"),),
@@ -634,10 +639,8 @@ ROWS: tuple[Row, ...] = (
         "citation-key-on-two-studies",
         (
             E("KB402", BIB, 12, 10, "jones2021"),
+            # one cause, told once: not again for each identifier of the entry, nor as KB407
             E("KB405", SMITH, 3, 7, "smith2020"),
-            E("KB405", SMITH, 6, 12, "10.1000"),
-            E("KB405", SMITH, 11, 12, '"31818843"'),
-            E("KB407", SMITH, 3, 7, "smith2020"),
         ),
         edits=((JONES, "cite: jones2021", "cite: smith2020"),),
     ),
@@ -650,6 +653,36 @@ ROWS: tuple[Row, ...] = (
         "same-study-entered-twice",
         (E("KB407", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),),
         edits=((BIB, "PMC6924808},\n}\n", "PMC6924808},\n}\n" + BIB_SMITH_TWIN),),
+        files={"studies/smith-2020b.yaml": SMITH_TWIN},
+    ),
+    Row(
+        "same-study-dated-by-its-online-year",
+        (E("KB407", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),),
+        edits=(
+            (
+                BIB,
+                "PMC6924808},\n}\n",
+                "PMC6924808},\n}\n" + BIB_SMITH_TWIN.replace("{2020}", "{2019}"),
+            ),
+        ),
+        files={"studies/smith-2020b.yaml": SMITH_TWIN},
+    ),
+    Row(
+        "same-title-author-unknown",
+        (
+            E("KB413", "studies/smith-2020b.yaml", 3, 7, "smith2020b"),
+            E("KB410", BIB, 20, 10, "smith2020b"),
+        ),
+        edits=(
+            (
+                BIB,
+                "PMC6924808},\n}\n",
+                "PMC6924808},\n}\n"
+                + BIB_SMITH_TWIN.replace("  author  = {Smith, John},\n", "").replace(
+                    "  year    = {2020},\n", "  note    = {UNVERIFIED: author, year},\n"
+                ),
+            ),
+        ),
         files={"studies/smith-2020b.yaml": SMITH_TWIN},
     ),
     Row(
@@ -801,6 +834,23 @@ ROWS: tuple[Row, ...] = (
         "numbers-without-the-sources-words",
         (E("KB709", SMITH, 50, 14, "Results"),),
         edits=((SMITH, '    quote: "41.5% responded (95% CI 35.2 to 47.9)"\n', ""),),
+    ),
+    Row(
+        "numbers-on-a-paraphrase-alone",
+        (E("KB710", SMITH, 52, 17, '"41.5%'),),
+        edits=((SMITH, '    quote: "41.5% responded', '    paraphrase: "41.5% responded'),),
+    ),
+    Row(
+        "numbers-on-a-paraphrase-with-its-reason",
+        (),
+        edits=(
+            (
+                SMITH,
+                '    quote: "41.5% responded (95% CI 35.2 to 47.9)"\n',
+                '    paraphrase: "41.5% responded (95% CI 35.2 to 47.9)"\n'
+                "    note: the full text could not be had; figures from the abstract's table\n",
+            ),
+        ),
     ),
     Row(
         "analysed-more-than-enrolled",
@@ -1045,6 +1095,22 @@ def test_did_you_mean(row_id: str, code: str, hint: str, tmp_path: Path) -> None
     row = next(row for row in ROWS if row.id == row_id)
     _, problems = run_row(row, tmp_path)
     assert [p.hint for p in problems if p.code == code] == [hint]
+
+
+@pytest.mark.parametrize(
+    ("row_id", "hint"),
+    [
+        ("number-in-quotes", "write the number without quotes"),
+        ("number-with-words-around-it", "write the number alone; the words and figures"),
+    ],
+)
+def test_a_number_field_says_what_to_do_with_what_it_holds(
+    row_id: str, hint: str, tmp_path: Path
+) -> None:
+    row = next(row for row in ROWS if row.id == row_id)
+    _, problems = run_row(row, tmp_path)
+    (problem,) = [p for p in problems if p.code == "KB201"]
+    assert (problem.hint or "").startswith(hint)
 
 
 def test_billion_laughs_finishes_fast(tmp_path: Path) -> None:

@@ -80,3 +80,55 @@ def test_schema_rejects_what_kb_rejects(change: Any, path: tuple[str, ...]) -> N
     errors = list(validator("study").iter_errors(data))
     assert errors
     assert any(tuple(error.absolute_path)[: len(path)] == path for error in errors)
+
+
+def _properties() -> list[tuple[str, str, str, dict[str, Any], dict[str, Any]]]:
+    """(schema file, model, field, its schema, the whole schema) of every field of every kind."""
+    found = []
+    for name, text in sorted(RENDERED.items()):
+        schema = json.loads(text)
+        models = {name.split(".")[0]: schema, **schema.get("definitions", {})}
+        for model, definition in sorted(models.items()):
+            for field, spec in sorted(definition.get("properties", {}).items()):
+                found.append((name, model, field, spec, schema))
+    return found
+
+
+PROPERTIES = _properties()
+
+
+def test_every_field_has_a_description_and_examples() -> None:
+    """yaml-language-server shows the description on hover and offers the examples."""
+    bare = sorted(
+        {
+            f"{model}.{field}"
+            for _, model, field, spec, _ in PROPERTIES
+            if not spec.get("description")
+        }
+    )
+    assert bare == [], "add a description in kb/model/docs.py or in the model"
+    without = sorted(
+        {f"{model}.{field}" for _, model, field, spec, _ in PROPERTIES if not spec.get("examples")}
+    )
+    assert without == [], "add examples in kb/model/docs.py"
+
+
+@pytest.mark.parametrize(
+    ("name", "model", "field", "spec", "schema"),
+    PROPERTIES,
+    ids=[f"{p[1]}.{p[2]}" for p in PROPERTIES],
+)
+def test_every_example_is_valid_for_its_field(
+    name: str, model: str, field: str, spec: dict[str, Any], schema: dict[str, Any]
+) -> None:
+    check = {key: value for key, value in spec.items() if key != "examples"}
+    check["definitions"] = schema.get("definitions", {})
+    validator = jsonschema.Draft7Validator(check)
+    for example in spec["examples"]:
+        assert [e.message for e in validator.iter_errors(example)] == [], (model, field, example)
+
+
+def test_a_description_beside_a_reference_reaches_the_editor() -> None:
+    """Draft-07 ignores keywords beside '$ref'; the schema puts such a '$ref' in 'allOf'."""
+    for _, model, field, spec, _ in PROPERTIES:
+        assert not ("$ref" in spec and len(spec) > 1), f"{model}.{field}"

@@ -311,3 +311,32 @@ def test_a_stopped_import_is_not_undone_over_a_later_edit(kb_root: Path) -> None
     assert "error[KB807] holds an import that stopped half-way (started " in output
     assert "cannot be undone: references.bib was edited since; nothing was added" in output
     assert snapshot(kb_root) == before
+
+
+@pytest.mark.parametrize(
+    "step", ["imports.transaction:_write_bibliography", "imports.transaction:_stage"]
+)
+def test_an_update_killed_outright_is_undone_to_the_byte(
+    kb_root: Path, tmp_path: Path, step: str
+) -> None:
+    """`--update` edits an entry in the middle of references.bib, so cutting the file back to its
+    old size cannot undo it: the old file is kept beside the journal and put back from there."""
+    export = tmp_path / "later.nbib"
+    export.write_text(
+        "PMID- 900000031\nDP  - 2021\nTI  - Survival of patients with liver metastases: a "
+        "prospective cohort.\nFAU - Jones, Mary\nAU  - Jones M\nJT  - Cohort reports\nVI  - 7\n",
+        encoding="utf-8",
+    )
+    before = snapshot(kb_root)
+    result = kb("import", export, "--update", "--evidence", kb_root, stop=f"{step} KILL")
+    assert result.returncode == -signal.SIGKILL
+    assert len(list(kb_root.glob(f"{STAGING_PREFIX}*"))) == 1
+    status, output = kb_here("import", NBIB, "--evidence", kb_root, "--dry-run")
+    assert status == 0, output
+    status, output = kb_here("import", export, "--evidence", kb_root, "--update")
+    assert status == 0 and "1 entry updated" in output, output
+    assert not list(kb_root.glob(f"{STAGING_PREFIX}*"))
+    added, removed, modified = changes(before, snapshot(kb_root))
+    assert (added, removed, modified) == (set(), set(), {"references.bib"})
+    bib = (kb_root / "references.bib").read_text("utf-8")
+    assert bib.count("900000031") == 1, "the update made once, not twice"

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kb.figures.svg import _PLOTTABLE, _Box, _document, _el, _f, _fid, _line, _text
+from kb.model.common import WrittenNumber
+from kb.words import number
 
 WIDTH = 400.0
 LEFT, RIGHT = 20.0, 380.0
@@ -57,7 +59,10 @@ def _x(value: float, ticks: Sequence[float]) -> float:
 
 
 def _number(value: float) -> str:
-    """Three significant digits, never an exponent: 0.489, 2.04, 90000."""
+    """A record's number as the record writes it ('0.220'); a computed one (a pooled estimate)
+    to three significant digits, never an exponent: 0.489, 2.04, 90000."""
+    if isinstance(value, WrittenNumber):
+        return number(value)
     return f"{value:.0f}" if value >= 100 else f"{value:.3g}" if value >= 0.001 else f"{value:.2g}"
 
 

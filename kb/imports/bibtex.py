@@ -19,10 +19,18 @@ from kb.imports.reference import (
     Reference,
     family_core,
     identifiers_from_note,
+    registry_numbers,
+    usable_key,
 )
 from kb.problems import IMPORT_OVER_LIMIT, IMPORT_SYNTAX, MACROS_TOO_LARGE, Problem
 
-_ALIASES = {"journaltitle": "journal", "location": "address", "issue": "number"}
+_ALIASES = {
+    "journaltitle": "journal",
+    "location": "address",
+    "issue": "number",
+    "annote": "note",
+    "annotation": "note",
+}
 _TYPES = {
     "article",
     "book",
@@ -88,6 +96,7 @@ def _reference(entry: BibEntry, path: str) -> Reference:
     for name, value in identifiers_from_note(notes).items():
         fields.setdefault(name, value)
     year = latex_to_text(fields.get("year", "")).strip() or None
+    registry = registry_numbers(fields.get("eprint", ""), fields.get("eid", ""))
     return Reference(
         path,
         entry.line,
@@ -98,6 +107,8 @@ def _reference(entry: BibEntry, path: str) -> Reference:
         _first_family(entry),
         year,
         positions=dict(entry.field_positions),
+        source_key=usable_key(entry.key),
+        registry=registry,
     )
 
 
@@ -105,13 +116,16 @@ def render_entry(key: str, reference: Reference) -> str:
     """The entry as references.bib writes them: two-space indent, aligned '=', one field a line."""
     names = [name for name in FIELD_ORDER if reference.fields.get(name)]
     width = max((len(name) for name in names), default=0)
-    lines = []
-    for name in names:
-        value = reference.fields[name]
-        written = value if name == "month" and value in MONTHS else "{" + value + "}"
-        lines.append(f"  {name.ljust(width)} = {written}")
+    lines = [
+        f"  {name.ljust(width)} = {written_value(name, reference.fields[name])}" for name in names
+    ]
     body = ",\n".join(lines)
     return f"@{reference.entry_type}{{{key},\n{body}\n}}\n"
+
+
+def written_value(name: str, value: str) -> str:
+    """A value as references.bib writes it: braced, or a month's macro as it is."""
+    return value if name == "month" and value in MONTHS else "{" + value + "}"
 
 
 def entries_read_back(text: str, keys: list[str]) -> dict[str, dict[str, str]]:

@@ -17,6 +17,8 @@ from kb.imports.reference import (
     latex,
     organisation,
     person,
+    registry_numbers,
+    usable_key,
 )
 from kb.problems import IMPORT_SYNTAX, Problem
 
@@ -149,6 +151,9 @@ def _reference(item: dict[str, Any], path: str, line: int, col: int) -> Referenc
         "pmid": _text(item, "PMID"),
         "pmcid": clean_identifier("pmcid", _text(item, "PMCID")) if item.get("PMCID") else "",
         "url": _text(item, "URL"),
+        "note": latex(_text(item, "note")),
+        "keywords": latex(_text(item, "keyword")),
+        "abstract": latex(_text(item, "abstract")),
     }
     for name, value in identifiers_from_note(str(item.get("note") or "")).items():
         fields[name] = fields.get(name) or value
@@ -161,4 +166,6 @@ def _reference(item: dict[str, Any], path: str, line: int, col: int) -> Referenc
         title,
         first_family or first_editor,
         year or None,
+        source_key=usable_key(_text(item, "id", "citation-key")),
+        registry=registry_numbers(_text(item, "number"), _text(item, "archive_location")),
     )

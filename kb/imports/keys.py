@@ -116,3 +116,28 @@ def study_id(family: str | None, year: str | None, title: str, taken: set[str]) 
         for s in _suffixes()
         if base + (f"-{s}" if s else "") not in taken
     )
+
+
+def kept_key(key: str, taken: set[str]) -> str:
+    """The exporter's own key, with a, b, ... added when it is taken; the caller adds it."""
+    return next(key + s for s in _suffixes() if (key + s).casefold() not in taken)
+
+
+_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\)")
+
+
+def trial_id(title: str, registry: dict[str, str], taken: set[str]) -> str:
+    """A trial's record id: its acronym when the title ends with one in brackets ('... (CSPAC-1)'
+    -> 'cspac-1'), else its registry number ('nct01234567', 'eudract-2019-002734-37')."""
+    acronyms: list[str] = _ACRONYM.findall(ascii_fold(title))
+    if acronyms and len(acronyms[-1]) >= 3:
+        base = acronyms[-1].lower()
+    elif "nct" in registry:
+        base = registry["nct"].lower()
+    else:
+        base = f"eudract-{registry.get('eudract', 'trial')}"
+    return next(
+        base + (f"-{s}" if s else "")
+        for s in _suffixes()
+        if base + (f"-{s}" if s else "") not in taken
+    )

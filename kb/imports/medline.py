@@ -10,7 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from kb.imports.reference import Reference, family_core, latex, organisation, person
+from kb.imports.reference import (
+    Reference,
+    family_core,
+    journal_case,
+    latex,
+    organisation,
+    person,
+    registry_numbers,
+)
 from kb.problems import IMPORT_SYNTAX, Problem
 
 _DOI = re.compile(r"^(\S+)\s*\[doi\]$")
@@ -112,7 +120,9 @@ def _reference(record: _Record, path: str) -> Reference:
     fields = {
         "author": " and ".join(names),
         "title": latex(title),
-        "journal": latex(record.first("JT") or record.first("TA") or ""),
+        # NLM writes JT in sentence case ('Annals of surgery'); journals name themselves
+        # in title case
+        "journal": latex(journal_case(record.first("JT") or record.first("TA") or "")),
         "year": date.group(1) if date else "",
         "month": (date.group(2) or "") if date else "",
         "volume": latex(record.first("VI") or ""),
@@ -120,6 +130,9 @@ def _reference(record: _Record, path: str) -> Reference:
         "pages": latex(record.first("PG") or ""),
         "pmid": record.first("PMID") or "",
         "pmcid": record.first("PMC") or "",
+        "note": latex(" ".join(record.all("GN"))),
+        "keywords": latex(", ".join(record.all("OT"))),
+        "abstract": latex(record.first("AB") or ""),
     }
     ids = record.all("LID") + record.all("AID")
     dois = [match.group(1) for value in ids if (match := _DOI.match(value))]
@@ -141,4 +154,6 @@ def _reference(record: _Record, path: str) -> Reference:
         fields["year"] or None,
         tuple(record.all("PT")),
         positions,
+        # SI names the trial's registration, e.g. 'ClinicalTrials.gov/NCT01234567'
+        registry=registry_numbers(*record.all("SI")),
     )

@@ -1,10 +1,12 @@
 """`kb import`: read exports, skip what the knowledge base already has, plan what to add, add it.
 
 Planning writes nothing: it reads every file (reporting every problem, never stopping at the
-first), normalises each reference, sets aside likely duplicates of existing studies and of each
-other, names the rest, renders their BibTeX entries and study stubs, and checks that the longer
-references.bib reads back with every new entry intact. kb.imports.transaction applies the plan,
-all of it or nothing.
+first), normalises each reference, sets aside copies of what the knowledge base holds (or, with
+`--update`, plans the fields they add to its entry), names the rest, renders their BibTeX entries
+and stubs (a trial's for a registry entry, a study's otherwise), and checks that the new
+references.bib reads back with every entry intact and within kb's limits. kb.imports.transaction
+applies the plan, all of it or nothing: new stubs, and references.bib replaced whole (appended to,
+and edited only where `--update` adds to an entry).
 """
 
 from __future__ import annotations
@@ -13,29 +15,28 @@ import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kb.cite import MAX_BIB_BYTES, latex_to_text, parse_bibliography
-from kb.corpus import KnowledgeBase, load_kb
+from kb.cite import MAX_BIB_BYTES, BibEntry, Bibliography, parse_bibliography
+from kb.corpus import load_kb
 from kb.files import display_path, read_bounded
-from kb.identifiers import identifier_owners, normalise_identifier
 from kb.imports.bibtex import entries_read_back, read_bibtex, render_entry
 from kb.imports.csl import read_csl
-from kb.imports.keys import citation_key, study_id
+from kb.imports.keys import citation_key, kept_key, study_id, trial_id
+from kb.imports.known import Known, Owner, find_duplicate, known_to
 from kb.imports.medline import read_medline
 from kb.imports.reference import Reference, normalise
 from kb.imports.ris import read_ris
+from kb.imports.update import EntryUpdate, UpdateError, edit_entries, plan_update
 from kb.inputs import BIB_NAME, read_inputs
 from kb.problems import (
     FILE_TOO_LARGE,
-    IMPORT_KNOWN,
+    IMPORT_KEPT,
     IMPORT_NO_TITLE,
     IMPORT_NOT_WRITTEN,
     IMPORT_OVER_LIMIT,
-    IMPORT_SIMILAR,
     IMPORT_UNREADABLE,
     Problem,
     sort_problems,
 )
-from kb.similarity import TitleBlocks
 from kb.templates import StudyStub, record_path, render_record, used_ids
 
 READERS = {"bibtex": read_bibtex, "ris": read_ris, "medline": read_medline, "csl-json": read_csl}
@@ -57,16 +58,32 @@ DESIGN_HINTS = (
     ("Review", "narrative-review"),
 )
 """PubMed publication types that name a design, strongest first."""
-_KEY = re.compile(r"@\s*[A-Za-z]+\s*[{(]\s*([^\s,{}()]+)\s*,")
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    allow_similar: bool = False
+    """Import references whose title only looks like an existing one's."""
+    update: bool = False
+    """Add to an existing entry the fields the export has and the entry lacks."""
+    force: bool = False
+    """With `update`, replace the entry's values that the export gives differently."""
+    keep_keys: bool = False
+    """Name new entries by the exporter's keys rather than FamilyYearFirstTitleWord."""
+
+
+DEFAULT_OPTIONS = ImportOptions()
 
 
 @dataclass(frozen=True)
 class Added:
     key: str
-    study_id: str
+    record_id: str
     stub: Path
     source: str
     """'file:line' of the reference in the export."""
+    kind: str = "study"
+    """'trial' for a trial's registry entry, else 'study'."""
 
 
 @dataclass
@@ -77,16 +94,20 @@ class ImportPlan:
     stubs: list[tuple[Path, str]] = field(default_factory=list)
     added: list[Added] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    updated: list[EntryUpdate] = field(default_factory=list)
+    edited: str | None = None
+    """references.bib with the updates written into their entries, before the new entries."""
+    bibliography: Bibliography | None = None
 
+    @property
+    def bib_after(self) -> bytes:
+        """references.bib as the import leaves it."""
+        before = self.bib_before if self.edited is None else self.edited.encode("utf-8")
+        return before + self.appended.encode("utf-8")
 
-@dataclass
-class _Seen:
-    """What the knowledge base, and this run so far, already holds."""
-
-    keys: set[str]
-    ids: set[str]
-    owners: dict[tuple[str, str], str]
-    titles: TitleBlocks
+    @property
+    def changes(self) -> bool:
+        return bool(self.added or any(u.added or u.replaced for u in self.updated))
 
 
 def detect_format(text: str, suffix: str) -> str | None:
@@ -128,26 +149,15 @@ def _read(file: Path) -> tuple[str | None, list[Problem]]:
         ]
 
 
-def _seen(kb: KnowledgeBase, bib_text: str, evidence: Path) -> _Seen:
-    cited = {study.record.cite.casefold(): study_id for study_id, study in kb.studies.items()}
-    titles = TitleBlocks()
-    for entry in kb.bibliography.entries.values():
-        owner = (
-            f"study '{cited[entry.key.casefold()]}'"
-            if entry.key.casefold() in cited
-            else f"entry '{entry.key}' of references.bib"
-        )
-        titles.add(entry.year, entry.first_author_family, entry.title, owner)
-    keys = {key.casefold() for key in kb.bibliography.entries}
-    keys |= {match.group(1).casefold() for match in _KEY.finditer(bib_text)}
-    return _Seen(keys, used_ids(evidence), identifier_owners(kb), titles)
-
-
-def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) -> ImportPlan:
+def plan_import(
+    evidence: Path, files: list[Path], options: ImportOptions = DEFAULT_OPTIONS
+) -> ImportPlan:
     inputs = read_inputs(evidence)
     kb = load_kb(evidence, None, inputs)
     content = inputs.content[inputs.bib]  # the very bytes the knowledge base was read from
-    plan = ImportPlan(inputs.bib, content if isinstance(content, bytes) else b"")
+    plan = ImportPlan(
+        inputs.bib, content if isinstance(content, bytes) else b"", bibliography=kb.bibliography
+    )
     try:
         if isinstance(content, Problem):
             raise ValueError(content.message)
@@ -163,7 +173,7 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
             )
         )
         return plan
-    seen = _seen(kb, bib_text, evidence)
+    known = known_to(kb, bib_text, used_ids(evidence))
     entries: list[str] = []
     for file in files:
         text, problems = _read(file)
@@ -187,16 +197,37 @@ def plan_import(evidence: Path, files: list[Path], allow_similar: bool = False) 
         references, problems = READERS[kind](text, display_path(file))
         plan.problems += problems
         for reference in references:
-            entry = _plan_one(plan, reference, seen, evidence, allow_similar)
+            entry = _plan_one(plan, reference, known, evidence, options)
             entries += [entry] if entry else []
-    if entries:
+    bib_text = _edit(plan, bib_text)
+    if entries or plan.edited is not None:
         _append(plan, bib_text, entries, kb.bibliography.problems)
     plan.problems = sort_problems(plan.problems)
     return plan
 
 
+def _edit(plan: ImportPlan, bib_text: str) -> str:
+    """references.bib with the planned updates in it; none at all if one cannot be made."""
+    if not any(u.added or u.replaced for u in plan.updated):
+        return bib_text
+    try:
+        plan.edited = edit_entries(bib_text, plan.updated)
+    except UpdateError as error:
+        plan.problems.append(
+            Problem.in_file(
+                display_path(plan.bib),
+                IMPORT_NOT_WRITTEN,
+                f"cannot add to the entries of references.bib: {error}; no entry was updated",
+                "add the fields by hand, or run 'kb check' and fix what it reports first",
+            )
+        )
+        plan.updated = []
+        return bib_text
+    return plan.edited
+
+
 def _plan_one(
-    plan: ImportPlan, reference: Reference, seen: _Seen, evidence: Path, allow_similar: bool
+    plan: ImportPlan, reference: Reference, known: Known, evidence: Path, options: ImportOptions
 ) -> str | None:
     plan.problems += normalise(reference)
     if reference.refused:
@@ -215,78 +246,83 @@ def _plan_one(
             )
         )
         return None
-    if duplicate := _duplicate(reference, seen, allow_similar):
-        plan.problems.append(duplicate)
+    if duplicate := find_duplicate(reference, known, options.allow_similar):
+        entry = plan_bib_entry(plan, duplicate.owner)
+        if not (options.update and entry):
+            plan.problems.append(duplicate.problem)
+            return None
+        update = plan_update(entry, reference, options.force, duplicate.why)
+        plan.updated.append(update)
+        if update.kept:
+            plan.problems.append(_kept(reference, update))
         return None
-    key = citation_key(reference.first_family, reference.year, title, seen.keys)
-    record_id = study_id(reference.first_family, reference.year, title, seen.ids)
-    seen.keys.add(key.casefold())
-    seen.ids.add(record_id)
-    for name in ("doi", "pmid", "pmcid"):
-        if name in reference.fields:
-            seen.owners[(name, normalise_identifier(name, reference.fields[name]))] = (
-                f"the reference at {where}"
-            )
-    seen.titles.add(reference.year, reference.first_family, title, f"the reference at {where}")
-    stub = StudyStub(
-        record_id,
-        key,
-        {n: v for n, v in reference.fields.items() if n in ("doi", "pmid", "pmcid")},
-        reference.export_types,
-        design_hint(reference.export_types),
-    )
-    target = record_path(evidence, "study", record_id)
-    plan.stubs.append((target, render_record("study", record_id, {"cite": key}, stub)))
-    plan.added.append(Added(key, record_id, target, where))
+    family, year = reference.first_family, reference.year
+    if options.keep_keys and reference.source_key:
+        key = kept_key(reference.source_key, known.keys)
+    else:
+        key = citation_key(family, year, title, known.keys)
+    known.keys.add(key.casefold())
+    known.add_reference(reference, Owner(f"the reference at {where}"))
+    if reference.is_registry_entry:
+        kind = "trial"
+        record_id = trial_id(title, reference.registry, known.ids)
+        text = render_record(
+            "trial", record_id, {"title": title, "cite": key, **reference.registry}
+        )
+    else:
+        kind = "study"
+        record_id = study_id(family, year, title, known.ids)
+        stub = StudyStub(
+            record_id,
+            key,
+            {n: v for n, v in {**reference.fields, **reference.registry}.items() if n in _IDS},
+            reference.export_types,
+            design_hint(reference.export_types),
+        )
+        text = render_record("study", record_id, {"cite": key}, stub)
+    known.ids.add(record_id)
+    target = record_path(evidence, kind, record_id)
+    plan.stubs.append((target, text))
+    plan.added.append(Added(key, record_id, target, where, kind))
     return render_entry(key, reference)
+
+
+_IDS = ("doi", "pmid", "pmcid", "nct", "eudract")
+
+
+def plan_bib_entry(plan: ImportPlan, owner: Owner) -> BibEntry | None:
+    """The references.bib entry an owner is, when it is one (not a reference of this run)."""
+    return plan.bibliography.get(owner.key) if owner.key and plan.bibliography else None
+
+
+def _kept(reference: Reference, update: EntryUpdate) -> Problem:
+    names = ", ".join(f"'{name}'" for name in update.kept)
+    return Problem(
+        reference.path,
+        reference.line,
+        reference.col,
+        IMPORT_KEPT,
+        f"entry '{update.key}' keeps its {names}: the export gives "
+        f"{'it' if len(update.kept) == 1 else 'them'} differently",
+        "check both against the source; --update --force replaces the entry's values",
+    )
 
 
 def design_hint(export_types: tuple[str, ...]) -> str | None:
     return next((design for name, design in DESIGN_HINTS if name in export_types), None)
 
 
-def _duplicate(reference: Reference, seen: _Seen, allow_similar: bool) -> Problem | None:
-    title = latex_to_text(reference.title)
-    short = title if len(title) <= 60 else title[:59].rstrip() + "…"
-    for name in ("doi", "pmid", "pmcid"):
-        value = reference.fields.get(name)
-        owner = seen.owners.get((name, normalise_identifier(name, value))) if value else None
-        if owner:
-            line, col = reference.position(name)
-            return Problem(
-                reference.path,
-                line,
-                col,
-                IMPORT_KNOWN,
-                f"'{short}' is already in the knowledge base: {name.upper()} "
-                f"'{value}' is on {owner}",
-                "nothing was added for it; extend the existing record instead",
-            )
-    found = seen.titles.similar(reference.year, reference.first_family, reference.title)
-    if found and not allow_similar:
-        return Problem(
-            reference.path,
-            reference.line,
-            reference.col,
-            IMPORT_SIMILAR,
-            f"'{short}' looks like {found[0]}: same first author and year, titles "
-            f"{found[1]:.0f}% alike",
-            "nothing was added for it; if they are different publications, run "
-            "again with --allow-similar",
-        )
-    return None
-
-
 def _append(plan: ImportPlan, bib_text: str, entries: list[str], known: list[Problem]) -> None:
-    """Set the text to append, once the whole new file is checked: within kb's size limit, each
-    new entry read back as written, and no problem the file does not have now (such as a key
-    used twice). `known` are the problems of references.bib as it is."""
+    """Set the text to append, once the whole new file (with the entries `--update` edited) is
+    checked: within kb's size limit, each new entry read back as written, and no problem the file
+    does not have now (such as a key used twice). `known` are the problems of references.bib as
+    it is. If any check fails, nothing is added or updated."""
     separator = (
         ""
         if not bib_text or bib_text.endswith("\n\n")
         else ("\n" if bib_text.endswith("\n") else "\n\n")
     )
-    appended = separator + "\n".join(entries)
+    appended = separator + "\n".join(entries) if entries else ""
     size = len((bib_text + appended).encode("utf-8"))
     keys = [added.key for added in plan.added]
     whole = parse_bibliography(bib_text + appended, BIB_NAME)
@@ -319,6 +355,6 @@ def _append(plan: ImportPlan, bib_text: str, entries: list[str], known: list[Pro
         )
     if refusal is not None:
         plan.problems.append(Problem.in_file(display_path(plan.bib), *refusal))
-        plan.stubs, plan.added = [], []
+        plan.stubs, plan.added, plan.updated, plan.edited = [], [], [], None
         return
     plan.appended = appended

@@ -34,6 +34,7 @@ FIELD_ORDER = (
     "title",
     "journal",
     "booktitle",
+    "howpublished",
     "publisher",
     "address",
     "school",
@@ -48,8 +49,12 @@ FIELD_ORDER = (
     "pmid",
     "pmcid",
     "url",
+    "note",
+    "keywords",
+    "abstract",
 )
-"""The fields an imported entry keeps, in the order they are written."""
+"""The fields an imported entry keeps, in the order they are written: what identifies and
+locates the work, then what the exporter noted about it ('UNVERIFIED: ...' among others)."""
 MAX_FIELD_CHARS = MAX_STRING_CHARS
 """The longest value of one field kb writes into references.bib, as long as the longest string a
 record may hold; a reference with a longer one is left out (KB809)."""
@@ -58,6 +63,50 @@ MAX_NAMES_CHARS = 10 * MAX_STRING_CHARS
 
 _IDENTIFIERS = {"doi": DOI_PATTERN, "pmid": PMID_PATTERN, "pmcid": PMCID_PATTERN}
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.IGNORECASE)
+_REGISTRY_IDS = {
+    "nct": re.compile(r"\bNCT[0-9]{8}\b"),
+    "eudract": re.compile(r"\b[0-9]{4}-[0-9]{6}-[0-9]{2}\b"),
+}
+REGISTRY_FIELDS = ("howpublished", "number", "url", "note", "title")
+"""Where an export puts the registry number of a trial's registry entry."""
+_SMALL_WORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "as",
+        "at",
+        "by",
+        "da",
+        "das",
+        "de",
+        "del",
+        "della",
+        "der",
+        "des",
+        "di",
+        "die",
+        "du",
+        "e",
+        "et",
+        "for",
+        "from",
+        "in",
+        "la",
+        "le",
+        "of",
+        "on",
+        "or",
+        "the",
+        "to",
+        "und",
+        "van",
+        "von",
+        "y",
+    }
+)
+"""Words a journal's name keeps in lower case after its first word."""
+_KEY = re.compile(r"^[A-Za-z0-9_:.+/-]+$")
 _NOTE_IDS = {
     "pmid": re.compile(r"\bPMID:\s*(\d+)"),
     "pmcid": re.compile(r"\bPMCID:\s*(PMC\d+)"),
@@ -81,11 +130,21 @@ class Reference:
     export_types: tuple[str, ...] = ()
     """Publication types the export names (PubMed's PT), a hint for the study's design."""
     positions: dict[str, tuple[int, int]] = field(default_factory=dict)
+    source_key: str | None = None
+    """The exporter's own citation key (BibTeX key, RIS ID, CSL id), when it is a usable one."""
+    registry: dict[str, str] = field(default_factory=dict)
+    """Trial registry numbers found in the export: 'nct' and 'eudract' -> value."""
     refused: bool = False
     """Set by `normalise` when the reference cannot be written safely and is left out."""
 
     def position(self, name: str) -> tuple[int, int]:
         return self.positions.get(name, (self.line, self.col))
+
+    @property
+    def is_registry_entry(self) -> bool:
+        """A registry's record of a trial (a @misc entry naming an NCT or EudraCT number), not
+        a publication: it becomes a trial record."""
+        return self.entry_type == "misc" and bool(self.registry)
 
 
 def latex(text: str) -> str:
@@ -164,6 +223,40 @@ def identifiers_from_note(note: str) -> dict[str, str]:
     }
 
 
+def registry_numbers(*texts: str) -> dict[str, str]:
+    """The first NCT and EudraCT number written in `texts`."""
+    found: dict[str, str] = {}
+    for text in texts:
+        for name, pattern in _REGISTRY_IDS.items():
+            if name not in found and (match := pattern.search(text)):
+                found[name] = match.group(0)
+    return found
+
+
+def usable_key(key: str | None) -> str | None:
+    """An exporter's key as references.bib can hold it (no spaces, commas or braces); Zotero's
+    CSL ids (addresses) are not keys."""
+    key = (key or "").strip()
+    return key if _KEY.match(key) and "//" not in key else None
+
+
+def journal_case(name: str) -> str:
+    """A journal's name in title case, as journals name themselves: NLM's 'Annals of surgery'
+    -> 'Annals of Surgery'. A word already holding a capital ('JAMA', 'eLife', 'HBPD INT'),
+    LaTeX and the small words after the first ('of', 'and', 'the') are left as they are."""
+    if "{" in name or "\\" in name:
+        return name
+    words = name.split(" ")
+    out: list[str] = []
+    for index, word in enumerate(words):
+        after_break = index == 0 or out[-1].endswith((":", ".", "-"))
+        small = word.casefold() in _SMALL_WORDS and not after_break
+        if word[:1].islower() and not any(c.isupper() for c in word) and not small:
+            word = word[:1].upper() + word[1:]
+        out.append(word)
+    return " ".join(out)
+
+
 def clean_identifier(name: str, value: str) -> str:
     value = value.strip()
     if name == "doi":
@@ -210,6 +303,10 @@ def normalise(reference: Reference) -> list[Problem]:
     for name in list(fields):
         if name not in FIELD_ORDER or not fields[name].strip():
             del fields[name]
+    if "journal" in fields:
+        fields["journal"] = journal_case(fields["journal"])
+    found = registry_numbers(*(fields.get(name, "") for name in REGISTRY_FIELDS))
+    reference.registry = {**found, **reference.registry}
     if "doi" in fields:
         fields.pop("url", None)  # the DOI is the lasting address
     problems += _unwritable(reference)

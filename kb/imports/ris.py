@@ -19,6 +19,8 @@ from kb.imports.reference import (
     latex,
     organisation,
     person,
+    registry_numbers,
+    usable_key,
 )
 from kb.problems import IMPORT_SYNTAX, Problem
 
@@ -165,7 +167,10 @@ def _reference(data: dict[str, Any], path: str, line: int, lines: list[str]) -> 
         "doi": _text(data, "doi"),
         "url": _text(data, "urls"),
     }
-    notes = " ".join([_text(data, "notes"), _text(data, "note")])
+    notes = " ".join(filter(None, [_text(data, "notes"), _text(data, "note")]))
+    fields["note"] = latex(notes)
+    fields["keywords"] = latex(", ".join(str(k) for k in data.get("keywords", [])))
+    fields["abstract"] = latex(_text(data, "abstract", "notes_abstract"))
     for name, value in identifiers_from_note(notes).items():
         fields[name] = fields.get(name) or value
     positions = {"doi": _position(lines, line, "DO")}
@@ -180,6 +185,8 @@ def _reference(data: dict[str, Any], path: str, line: int, lines: list[str]) -> 
         year or None,
         (),
         positions,
+        usable_key(_text(data, "id")),
+        registry_numbers(_text(data, "accession_number"), _text(data, "number")),
     )
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from kb.files import digest, display_path, tracked_by_git, write_atomic
-from kb.imports.plan import ImportPlan, plan_import
+from kb.imports.plan import DEFAULT_OPTIONS, ImportOptions, ImportPlan, plan_import
 from kb.inputs import BIB_NAME
 from kb.interrupts import signals_deferred, signals_raise
 from kb.locking import write_lock
@@ -42,22 +42,28 @@ from kb.problems import IMPORT_NOT_WRITTEN, Problem
 
 STAGING_PREFIX = ".kb-import-"
 JOURNAL = "journal.json"
+BEFORE = "references.bib.before"
+"""references.bib as it was, kept in the staging folder when `--update` edits entries (an append
+alone is undone by cutting the file back to its old size)."""
 _STUB_PATH = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9-]*\.yaml$")
 
 
 def import_references(
-    evidence: Path, files: list[Path], allow_similar: bool = False, dry_run: bool = False
+    evidence: Path,
+    files: list[Path],
+    options: ImportOptions = DEFAULT_OPTIONS,
+    dry_run: bool = False,
 ) -> tuple[ImportPlan, list[Problem]]:
     """Plan the import of `files` and, unless `dry_run`, apply it, holding the write lock: the
     plan and every problem of the run."""
     if dry_run:
-        plan = plan_import(evidence, files, allow_similar)
+        plan = plan_import(evidence, files, options)
         return plan, list(plan.problems)
     with write_lock(evidence, "import"), signals_raise():
         leftovers = recover(evidence)
         if leftovers:
             return ImportPlan(evidence / BIB_NAME, b""), leftovers
-        plan = plan_import(evidence, files, allow_similar)
+        plan = plan_import(evidence, files, options)
         return plan, [*plan.problems, *apply_import(plan)]
 
 
@@ -83,8 +89,9 @@ def recover(evidence: Path) -> list[Problem]:
 
 
 def apply_import(plan: ImportPlan) -> list[Problem]:
-    """Add the planned entries and stubs as one transaction (see the module's description)."""
-    if not plan.added:
+    """Add the planned entries, updates and stubs as one transaction (see the module's
+    description)."""
+    if not plan.changes:
         return []
     evidence = plan.bib.parent
     bib = display_path(plan.bib)
@@ -137,7 +144,9 @@ def _stage(plan: ImportPlan, staging: Path) -> None:
             (staging / target.name).write_bytes(text.encode("utf-8"))
         except OSError as error:  # tell the stub it was for, not the staging folder
             raise OSError(error.errno, error.strerror, str(target)) from None
-    after = _new_bibliography(plan)
+    after = plan.bib_after
+    if plan.edited is not None:
+        (staging / BEFORE).write_bytes(plan.bib_before)
     journal = {
         "format": 1,
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
@@ -153,12 +162,8 @@ def _stage(plan: ImportPlan, staging: Path) -> None:
     write_atomic(staging / JOURNAL, json.dumps(journal, indent=1).encode())
 
 
-def _new_bibliography(plan: ImportPlan) -> bytes:
-    return plan.bib_before + plan.appended.encode("utf-8")
-
-
 def _write_bibliography(plan: ImportPlan) -> None:
-    write_atomic(plan.bib, _new_bibliography(plan))
+    write_atomic(plan.bib, plan.bib_after)
 
 
 def _move_in(staged: Path, target: Path) -> None:
@@ -177,6 +182,9 @@ def undo(evidence: Path, staging: Path) -> Problem | None:
     current = bib.read_bytes() if bib.is_file() else b""
     before, after = journal["before"], journal["after"]
     restore = current[: before["size"]]
+    if digest(restore) != before["sha256"]:  # entries were edited: the old file was kept
+        with contextlib.suppress(OSError):
+            restore = (staging / BEFORE).read_bytes()
     if digest(current) == after["sha256"] and digest(restore) == before["sha256"]:
         if journal["bib_existed"]:
             write_atomic(bib, restore)

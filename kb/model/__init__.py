@@ -39,6 +39,7 @@ from kb.model.common import (
     TrialStatus,
     Url,
     Verification,
+    WrittenNumber,
 )
 from kb.model.records import ClinicalQuestion, Concept, ConceptSource, Discrepancy, FindingAt
 from kb.model.study import (
@@ -163,4 +164,5 @@ __all__ = [
     "TrialStatusRecord",
     "Url",
     "Verification",
+    "WrittenNumber",
 ]

@@ -3,21 +3,40 @@ graded."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, WrapValidator
 
-from kb.model.common import CuratedCertainty, Frozen, FullDate, Pico, Question, RecordId, Text
+from kb.model.common import (
+    CuratedCertainty,
+    Frozen,
+    FullDate,
+    Pico,
+    Question,
+    RecordId,
+    Text,
+    keep_written,
+)
+from kb.model.docs import Doc
 
 
 class BaselineRisk(Frozen):
     """The risk of the outcome's event without the intervention, from a named source, so that
     relative effects can be shown as events per 1,000 patients."""
 
-    risk: Annotated[float, Field(gt=0, lt=1)] = Field(description="a proportion, e.g. 0.6")
+    risk: Annotated[float, Field(gt=0, lt=1), WrapValidator(keep_written)] = Field(
+        description="a proportion, e.g. 0.6"
+    )
     at: Text = Field(description="over which time, e.g. 'at 1 year'")
     study: RecordId = Field(description="the study it comes from")
     finding: RecordId | None = Field(None, description="the finding of that study")
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "risk": (None, [0.6]),
+        "at": (None, ["at 1 year"]),
+        "study": (None, ["oweira-2017-seer"]),
+        "finding": (None, ["one-year-survival"]),
+    }
 
 
 class PublicationBias(Frozen):
@@ -26,12 +45,22 @@ class PublicationBias(Frozen):
     concern: Literal["serious-concern", "very-serious-concern"]
     reason: Text
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "concern": ("how serious", ["serious-concern"]),
+        "reason": ("why, in the source's terms", ["dose-response: survival rose with each cycle"]),
+    }
+
 
 class RatingUp(Frozen):
     """A reason GRADE gives to rate observational evidence up that kb cannot compute."""
 
     factor: Literal["dose-response", "plausible-confounding"]
     reason: Text
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "factor": ("GRADE's reason to rate up", ["dose-response", "plausible-confounding"]),
+        "reason": ("why, in the source's terms", ["dose-response: survival rose with each cycle"]),
+    }
 
 
 class Outcome(Frozen):
@@ -60,6 +89,29 @@ class Outcome(Frozen):
         None, description="only to rate lower than kb computes, with the reason"
     )
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "id": (None, ["overall-survival"]),
+        "name": (None, ["overall survival"]),
+        "importance": ("GRADE's importance for decisions", ["critical", "important"]),
+        "effect": (None, ["increase", "decrease", "estimate"]),
+        "better": (None, ["higher", "lower"]),
+        "baseline_risk": (
+            "the risk without the intervention, for absolute effects",
+            [{"risk": 0.6, "at": "at 1 year", "study": "oweira-2017-seer"}],
+        ),
+        "pooling": (None, ["dl", "reml"]),
+        "hartung_knapp": (None, [False, True]),
+        "publication_bias": (
+            "a curated suspicion of publication bias, with its reason",
+            [{"concern": "serious-concern", "reason": "only small positive series"}],
+        ),
+        "rate_up": (
+            "GRADE reasons to rate up that kb cannot compute",
+            [[{"factor": "dose-response", "reason": "survival rose with each cycle"}]],
+        ),
+        "certainty": (None, [{"rating": "low", "rationale": "one small series"}]),
+    }
+
 
 class Claim(Frozen):
     id: RecordId
@@ -79,3 +131,33 @@ class Claim(Frozen):
     )
     tags: list[str] = Field(default_factory=list)
     note: str | None = None
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "id": (None, ["resection-improves-survival"]),
+        "statement": ("the claim as a clinician would say it", ["Resection prolongs survival."]),
+        "subject": (None, ["resection of the primary tumour and liver metastases"]),
+        "question": ("the OCEBM 2011 question type", ["treatment-benefit", "prognosis"]),
+        "scope": (
+            "population, intervention, comparator and outcome the claim is about",
+            [{"population": "adults with liver metastases", "outcome": "overall survival"}],
+        ),
+        "topic": ("the heading it is listed under", ["Surgery for liver metastases"]),
+        "outcomes": (
+            "the outcomes it is judged on; studies map their findings to these ids",
+            [
+                [
+                    {
+                        "id": "overall-survival",
+                        "name": "overall survival",
+                        "importance": "critical",
+                        "effect": "increase",
+                        "better": "higher",
+                    }
+                ]
+            ],
+        ),
+        "depends_on": ("claims this one rests on", [["liver-mets-worse-prognosis"]]),
+        "reviewed": (None, ["2026-11-30"]),
+        "tags": ("topics for the site's tag index, as slugs", [["synchronous-resection"]]),
+        "note": ("free text", ["reworded after the 2024 guideline"]),
+    }

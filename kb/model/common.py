@@ -5,9 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+
+from kb.model.docs import Doc, document_fields
 
 # [0-9], not \d: the regular expressions that check records match any Unicode digit with \d, so
 # an NCT number in Arabic-Indic digits would pass for a real one
@@ -46,6 +55,32 @@ def _valid_calendar_date(value: Any) -> Any:
         except ValueError:
             raise ValueError(f"'{value}' is not a day of the calendar") from None
     return value
+
+
+class WrittenNumber(float):
+    """A number of a record with the text it was written as ('0.220', '29.0'): it computes as
+    the float it is, and pages and exports print it as written, with the source's precision."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, value: float, text: str) -> WrittenNumber:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+    def __reduce__(self) -> tuple[type[WrittenNumber], tuple[float, str]]:
+        return WrittenNumber, (float(self), self.text)
+
+
+def keep_written(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validate as a float, but keep the number as written when the loader gave one."""
+    checked = handler(value)
+    return value if isinstance(value, WrittenNumber) else checked
+
+
+Number = Annotated[float, WrapValidator(keep_written)]
+"""A float of a record, printed as written (kb.load gives WrittenNumber for YAML floats)."""
 
 
 PartialDate = Annotated[
@@ -125,7 +160,13 @@ TrialStatus = Literal[
 class Frozen(BaseModel):
     # numbers must be finite: NaN and infinity compare false with everything, so no rule could
     # catch a contradiction in them, and no export could write them
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        strict=True,
+        allow_inf_nan=False,
+        json_schema_extra=document_fields,
+    )
 
 
 class Identifier(Frozen):
@@ -149,25 +190,57 @@ class Identifier(Frozen):
     )
     note: str | None = None
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "status": (
+            "'verified' once read on the page named in 'source'",
+            ["unverified", "verified"],
+        ),
+        "source": (None, ["https://pubmed.ncbi.nlm.nih.gov/27856064/"]),
+        "checked": (None, ["2024-05-02"]),
+        "registry_title": (None, ["Annals of Oncology 30 (Supplement 5)"]),
+        "larger_work": (None, ["the supplement section that holds the abstract"]),
+        "note": ("free text", ["PMID from the publisher's page; PubMed not reachable"]),
+    }
+
 
 class DoiId(Identifier):
     value: Annotated[str, Field(pattern=DOI_PATTERN)]
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the DOI, without https://doi.org/", ["10.1016/j.ejso.2016.10.023"]),
+    }
 
 
 class PmidId(Identifier):
     value: Annotated[str, Field(pattern=PMID_PATTERN)]
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the PubMed id, digits in quotes", ["27856064"]),
+    }
+
 
 class PmcidId(Identifier):
     value: Annotated[str, Field(pattern=PMCID_PATTERN)]
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the PubMed Central id", ["PMC8600696"]),
+    }
 
 
 class NctId(Identifier):
     value: Annotated[str, Field(pattern=NCT_PATTERN)]
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the ClinicalTrials.gov number", ["NCT03398291"]),
+    }
+
 
 class EudractId(Identifier):
     value: Annotated[str, Field(pattern=EUDRACT_PATTERN)]
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "value": ("the EudraCT number", ["2019-002734-37"]),
+    }
 
 
 class Identifiers(Frozen):
@@ -176,6 +249,17 @@ class Identifiers(Frozen):
     pmcid: PmcidId | None = None
     nct: NctId | None = None
     eudract: EudractId | None = None
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "doi": (
+            "Digital Object Identifier",
+            [{"value": "10.5555/jwm.2024.0012", "status": "unverified"}],
+        ),
+        "pmid": ("PubMed id", [{"value": "900000001", "status": "unverified"}]),
+        "pmcid": ("PubMed Central id", [{"value": "PMC999000001", "status": "unverified"}]),
+        "nct": ("ClinicalTrials.gov number", [{"value": "NCT01234567", "status": "unverified"}]),
+        "eudract": ("EudraCT number", [{"value": "2019-002734-37", "status": "unverified"}]),
+    }
 
 
 class Pico(Frozen):
@@ -186,21 +270,42 @@ class Pico(Frozen):
     comparator: str | None = Field(None, description="what it is compared with")
     outcome: str | None = Field(None, description="what is measured")
 
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "population": (None, ["adults with pancreatic cancer and liver metastases"]),
+        "intervention": (None, ["resection of the primary tumour and the liver metastases"]),
+        "comparator": (None, ["chemotherapy alone"]),
+        "outcome": (None, ["overall survival"]),
+    }
+
 
 class Interval(Frozen):
     """A confidence interval as printed: its bounds and its level (0.95 for 95%)."""
 
-    lower: float
-    upper: float
-    level: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    lower: Number
+    upper: Number
+    level: Annotated[float, Field(gt=0, lt=1), WrapValidator(keep_written)] = 0.95
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "lower": ("lower bound, as printed", [0.58]),
+        "upper": ("upper bound, as printed", [0.89]),
+        "level": (
+            "confidence level as a fraction; 0.95 unless the source says otherwise",
+            [0.95, 0.9],
+        ),
+    }
 
 
 class Range(Frozen):
     """The lowest and highest of several values a source gives together, such as the medians
     of the studies a review includes ('7.6-14.5 months'): not a confidence interval."""
 
-    low: float
-    high: float
+    low: Number
+    high: Number
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "low": ("the lowest of the values, as printed", [7.6]),
+        "high": ("the highest of the values, as printed", [14.5]),
+    }
 
 
 class CuratedCertainty(Frozen):
@@ -208,3 +313,8 @@ class CuratedCertainty(Frozen):
 
     rating: Certainty
     rationale: Text = Field(description="why the rating is lower than the computed one")
+
+    field_docs: ClassVar[dict[str, Doc]] = {
+        "rating": ("GRADE certainty: high, moderate, low, very-low", ["low"]),
+        "rationale": (None, ["one small retrospective series; the computed rating overstates it"]),
+    }

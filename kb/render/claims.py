@@ -19,11 +19,12 @@ from kb.render.sof import Notes, evidence_profile, summary_of_findings
 from kb.render.verification import claim_banners
 from kb.summarize import claim_summary, patients
 from kb.trials import is_overdue, results_due
-from kb.words import design_name, finding_text
+from kb.words import design_name, finding_text, tag_label
 
 
 def claim_tags(claim: Claim) -> list[str]:
-    return sorted({markup.plain_title(claim.topic), *(markup.plain_title(t) for t in claim.tags)})
+    tags = (markup.plain_title(tag_label(t)) for t in claim.tags)
+    return sorted({markup.plain_title(claim.topic), *tags})
 
 
 def render_claim(site: Site, claim: Claim) -> str:

@@ -18,19 +18,14 @@ from kb.render.common import (
 from kb.render.forests import study_forests
 from kb.render.verification import identifier_list, study_banners
 from kb.vancouver import format_reference
-from kb.words import design_name, finding_text
+from kb.words import design_name, finding_text, tag_label
 
 DOWNLOADS = "downloads"
 
 
 def study_tags(study: Study) -> list[str]:
-    return sorted(
-        {
-            markup.plain_title(design_name(study.design)),
-            markup.plain_title(study.question.replace("-", " ")),
-            *(markup.plain_title(t) for t in study.tags),
-        }
-    )
+    tags = (study.design, study.question, *study.tags)  # one vocabulary: kb.words.tag_label
+    return sorted({markup.plain_title(tag_label(tag)) for tag in tags})
 
 
 def render_study(site: Site, study: Study) -> str:

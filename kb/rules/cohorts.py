@@ -34,8 +34,11 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
             declared = {o.study for o in first.overlaps} | {o.study for o in second.overlaps}
             if {first.id, second.id} & declared or not _periods_overlap(first, second):
                 continue
+            # told on the study a change brought in, when one did
+            changed = [s for s in (first, second) if studies[s.id].path in context.changed]
+            newer = changed[-1] if changed else second
             yield Problem.at(
-                studies[second.id],
+                studies[newer.id],
                 ("database",),
                 POSSIBLE_OVERLAP,
                 f"studies '{first.id}' and '{second.id}' both draw on {second.database} over "

@@ -8,7 +8,8 @@ from pathlib import PurePosixPath
 
 from kb.corpus import KnowledgeBase, LoadedRecord
 from kb.evidence import Evidence
-from kb.model import FOLDER_OF_KIND, Claim, Concept, Discrepancy, Study, Trial
+from kb.model import FOLDER_OF_KIND, Study
+from kb.model.pointers import pointers
 from kb.problems import (
     DUPLICATE_ID,
     FILE_NAME_DIFFERS,
@@ -30,7 +31,7 @@ RESERVED_IDS = {"index": "its page would replace the list of all {kind}"}
 def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
     kb = evidence.kb
     yield from _reserved_ids(kb)
-    yield from _duplicate_ids(kb)
+    yield from _duplicate_ids(kb, context)
     yield from _file_names(kb)
     yield from _references(kb)
     yield from _topics(kb)
@@ -66,9 +67,9 @@ def _reserved_ids(kb: KnowledgeBase) -> Iterator[Problem]:
             )
 
 
-def _duplicate_ids(kb: KnowledgeBase) -> Iterator[Problem]:
+def _duplicate_ids(kb: KnowledgeBase, context: Context) -> Iterator[Problem]:
     first: dict[str, LoadedRecord] = {}
-    for loaded in kb.records:
+    for loaded in context.oldest_first(kb.records):
         if not loaded.raw_id:
             continue
         earlier = first.setdefault(loaded.raw_id, loaded)
@@ -125,37 +126,8 @@ def _references(kb: KnowledgeBase) -> Iterator[Problem]:
 
 def _outgoing(loaded: LoadedRecord) -> Iterator[tuple[Loc, str, str]]:
     """Every reference a record makes: where it is written, the target id and its kind."""
-    record = loaded.record
-    if isinstance(record, Study):
-        for i, link in enumerate(record.links):
-            yield ("links", i, "claim"), link.claim, "claim"
-        for i, overlap in enumerate(record.overlaps):
-            yield ("overlaps", i, "study"), overlap.study, "study"
-        for i, included in enumerate(record.includes.studies if record.includes else []):
-            yield ("includes", "studies", i), included, "study"
-    elif isinstance(record, Claim):
-        for i, claim_id in enumerate(record.depends_on):
-            yield ("depends_on", i), claim_id, "claim"
-        for i, outcome in enumerate(record.outcomes):
-            if outcome.baseline_risk is not None:
-                yield (
-                    ("outcomes", i, "baseline_risk", "study"),
-                    outcome.baseline_risk.study,
-                    "study",
-                )
-    elif isinstance(record, Trial):
-        for i, claim_id in enumerate(record.tests):
-            yield ("tests", i), claim_id, "claim"
-        for i, publication in enumerate(record.publications):
-            yield ("publications", i, "study"), publication.study, "study"
-    elif isinstance(record, Concept):
-        for i, source in enumerate(record.sources):
-            yield ("sources", i, "study"), source.study, "study"
-        for i, concept_id in enumerate(record.see_also):
-            yield ("see_also", i), concept_id, "concept"
-    elif isinstance(record, Discrepancy):
-        for i, named in enumerate(record.findings):
-            yield ("findings", i, "study"), named.study, "study"
+    if loaded.record is not None:
+        yield from pointers(loaded.record, loaded.kind)
 
 
 def _repeated_links(loaded: LoadedRecord) -> Iterator[Problem]:

@@ -17,6 +17,7 @@ from kb.problems import (
     FUTURE_DATE,
     INTERVAL_REVERSED,
     NUMBER_NOT_QUOTED,
+    NUMBERS_WITHOUT_QUOTE,
     P_OUT_OF_RANGE,
     PERCENT_OVER_100,
     VALUE_OUTSIDE_INTERVAL,
@@ -154,11 +155,24 @@ def _quoted(finding: Finding, loc: Loc, study: Located) -> Iterator[Problem]:
                 (*loc, "locator"),
                 FINDING_WITHOUT_WORDS,
                 f"finding '{finding.id}' gives numbers without the source's words",
-                "add the sentence they are in as 'quote', or the note's wording as 'paraphrase'",
+                "add the sentence they are in as 'quote'; only where the source's words cannot "
+                "be had, a 'paraphrase' with the reason in 'note'",
             )
         return
     if not finding.quote:
-        return  # a paraphrase alone is a note's wording: shown as such, not checked here
+        # a paraphrase alone is a note's wording, shown as such and not checked against the
+        # numbers; reviewers ask for the source's words, so it needs a reason in 'note'
+        if numbers and not finding.note:
+            yield Problem.at(
+                study,
+                (*loc, "paraphrase"),
+                NUMBERS_WITHOUT_QUOTE,
+                f"finding '{finding.id}' gives numbers on a paraphrase, without the source's "
+                "own words",
+                "add the sentence they are in as 'quote'; if the source's words cannot be had, "
+                "say why in the finding's 'note'",
+            )
+        return
     text = " ".join(part for part in (finding.quote, finding.paraphrase) if part)
     written = quoted_numbers(text)
     for at, number in numbers:

@@ -20,28 +20,6 @@ from kb.problems import (
 )
 from kb.words import join_words, plural
 
-FITS = {
-    "rob-2": {"rct"},
-    "robins-i": {
-        "prospective-cohort",
-        "retrospective-cohort",
-        "registry-analysis",
-        "case-control",
-        "cross-sectional",
-        "case-series",
-    },
-    "quips": {
-        "prospective-cohort",
-        "retrospective-cohort",
-        "registry-analysis",
-        "case-control",
-        "cross-sectional",
-        "rct",
-    },
-    "quadas-2": {"cross-sectional", "prospective-cohort", "retrospective-cohort", "case-control"},
-}
-"""Designs each tool is made for."""
-
 
 def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
     for study in evidence.kb.studies.values():
@@ -49,7 +27,7 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
         if risk is None or risk.tool == "not-assessed":
             continue
         yield from _domains(study)
-        if study.record.design not in FITS[risk.tool]:
+        if study.record.design not in bias.FITS[risk.tool]:
             yield Problem.at(
                 study,
                 ("risk_of_bias", "tool"),
