@@ -129,7 +129,13 @@ def claims_table(site: Site, claims: list[Claim]) -> str:
     for claim in claims:
         outcomes = critical(site, claim)
         effects = "<br>".join(
-            f"**{markup.text(o.outcome.name)}**: {markup.text(effect(site, claim, o))}"
+            f"**{markup.text(o.outcome.name)}**"
+            + (
+                ""
+                if o.outcome.importance == "critical"
+                else " (important outcome; no critical one)"
+            )
+            + f": {markup.text(effect(site, claim, o))}"
             for o in outcomes
         )
         rows.append(
