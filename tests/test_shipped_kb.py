@@ -7,6 +7,7 @@ import datetime as dt
 import os
 import re
 import unicodedata
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from kb.check import check_kb
 from kb.corpus import KnowledgeBase, load_kb
 from kb.evidence import Evidence
 from kb.problems import Severity
+from kb.render.common import Site
+from kb.render.overview import render_graph_page
 from kb.rules.numbers import finding_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -375,3 +378,16 @@ def test_claims_without_high_certainty_say_so_in_their_words(kb: KnowledgeBase) 
         and not HEDGES.search(loaded.record.statement)
     ]
     assert settled == []
+
+
+def test_the_whole_graph_names_records_as_readers_know_them(kb: KnowledgeBase) -> None:
+    """Studies by author and year, claims by their subject, trials by acronym: no record id is
+    drawn as text in the figure (ids stay in the links only)."""
+    page = render_graph_page(Site(Evidence(kb), TODAY, TODAY))
+    svg = page[page.index("<svg") : page.index("</svg>") + 6]
+    root = ET.fromstring(svg)
+    drawn = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert "Crippa et al. 2016" in drawn and "CSPAC-1" in drawn
+    assert "the Lewis-negative phenotype" in drawn
+    ids = set(kb.studies) | set(kb.claims)
+    assert not [text for text in drawn if text in ids]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import networkx as nx
 
@@ -119,9 +120,9 @@ def claim_neighbourhood(graph: nx.MultiDiGraph, claim_id: str, url: Url) -> str:
     return _document(fid, (NB_WIDTH, end + 36), title, desc, body)
 
 
-KG_COLUMNS = {"study": (16.0, 230.0), "claim": (426.0, 250.0), "trial": (836.0, 160.0)}
+KG_COLUMNS = {"study": (12.0, 232.0), "claim": (330.0, 290.0), "trial": (706.0, 120.0)}
 KG_HEADINGS = {"study": "Studies", "claim": "Claims", "trial": "Trials"}
-KG_WIDTH, KG_TOP, KG_PITCH, KG_BOX = 1012.0, 70.0, 28.0, 20.0
+KG_WIDTH, KG_TOP, KG_PITCH, KG_BOX = 832.0, 70.0, 28.0, 20.0
 
 
 def _kg_edges(graph: nx.MultiDiGraph, boxes: dict[str, _Box], fid: str) -> tuple[list[str], str]:
@@ -137,7 +138,7 @@ def _kg_edges(graph: nx.MultiDiGraph, boxes: dict[str, _Box], fid: str) -> tuple
         a, b = boxes[source], boxes[target]
         tip = f"{_describe(graph, source)[1]} {relation} {_describe(graph, target)[1]}"
         if relation == "depends on":  # claim to claim, looping right of the claims' column
-            bulge = min(140.0, 24.0 + abs(b.y - a.y) * 0.25)
+            bulge = min(80.0, 24.0 + abs(b.y - a.y) * 0.25)
             d = _s_curve(a.side("right"), b.side("right"), bulge=bulge)
             out.append(_path(d, relation, tip, f"{fid}-arrow"))
         elif relation == "tests":
@@ -148,10 +149,19 @@ def _kg_edges(graph: nx.MultiDiGraph, boxes: dict[str, _Box], fid: str) -> tuple
     return out, f"Edges: {', '.join(f'{tally[k]} {k}' for k in sorted(tally)) or 'none'}."
 
 
-def knowledge_graph(graph: nx.MultiDiGraph, url: Url) -> str:
+Label = tuple[Sequence[str], str]
+"""A node's label as a reader knows the record ('Crippa et al. 2016'; a claim's subject, in up
+to two lines) and its tooltip."""
+
+
+def knowledge_graph(
+    graph: nx.MultiDiGraph, url: Url, labels: Mapping[str, Label] | None = None
+) -> str:
     """Studies, claims and trials in three columns, each sorted by id and spread over the height
     of the longest; links styled by relation, trials joined to the claims they test and claims to
-    the claims they depend on. Concepts and publication edges are left out."""
+    the claims they depend on. Concepts and publication edges are left out. A node named in
+    `labels` shows that label instead of its id (a claim's, in two lines where there is room)."""
+    labels = labels or {}
     columns: dict[str, list[str]] = {kind: [] for kind in KG_COLUMNS}
     for name, kind in graph.nodes(data="kind"):
         if kind in columns:
@@ -163,11 +173,18 @@ def knowledge_graph(graph: nx.MultiDiGraph, url: Url) -> str:
         names = sorted(columns[kind])
         slot = KG_PITCH * longest / max(1, len(names))
         for index, name in enumerate(names):
-            boxes[name] = _Box(x, KG_TOP + slot * (index + 0.5) - KG_BOX / 2, width, KG_BOX)
+            two = len(labels.get(name, ((),))[0]) > 1 and slot >= KG_BOX + 15
+            high = KG_BOX + 14 if two else KG_BOX
+            boxes[name] = _Box(x, KG_TOP + slot * (index + 0.5) - high / 2, width, high)
         headings.append(_text((x, 56), f"{KG_HEADINGS[kind]} ({len(names)})", font_weight="600"))
     fid = _fid("knowledge-graph")
     edges, counted = _kg_edges(graph, boxes, fid)
-    nodes = [_node(box, graph, name, url) for name, box in sorted(boxes.items())]
+    nodes = [
+        _node(box, graph, name, url, lines=labels[name][0], tip=labels[name][1])
+        if name in labels
+        else _node(box, graph, name, url)
+        for name, box in sorted(boxes.items())
+    ]
     sizes = ", ".join(f"{len(columns[kind])} {KG_HEADINGS[kind].lower()}" for kind in KG_COLUMNS)
     desc = f"The claim-evidence graph, from left to right: {sizes}. {counted} Concepts and "
     desc += "the studies that publish a trial are not drawn."

@@ -204,12 +204,28 @@ def _describe(graph: nx.MultiDiGraph, name: str) -> tuple[str, str, list[str], s
     return kind, rid, label, tip
 
 
-def _node(box: _Box, graph: nx.MultiDiGraph, name: str, url: Url, extra: Sequence[str] = ()) -> str:
+def _node(
+    box: _Box,
+    graph: nx.MultiDiGraph,
+    name: str,
+    url: Url,
+    extra: Sequence[str] = (),
+    lines: Sequence[str] = (),
+    tip: str | None = None,
+) -> str:
     """A linked, labelled shape: the record's label (second line if there is room), or its first
-    line and then the `extra` lines."""
-    kind, record_id, label, tip = _describe(graph, name)
+    line and then the `extra` lines; or the given `lines` of a reader's label, as many as fit,
+    and its `tip`."""
+    kind, record_id, label, described = _describe(graph, name)
+    tip = tip or described
     shape = box.rect(**_NODE_STYLES.get(kind, _NODE_STYLES["study"]))
     base, room = box.y + min(16.0, box.h / 2 + 4.5), box.w - 14
+    if lines:
+        fit = list(lines[: max(1, int((box.h - 4) // 15))])
+        top = box.y + box.h / 2 - 15 * (len(fit) - 1) / 2 + 4.5
+        texts = [_text((box.x + 7, top + 15 * i), s, 13, box.w - 18) for i, s in enumerate(fit)]
+        content = _el("title", _esc(tip)) + shape + "".join(texts)
+        return _el("a", content, href=_href(url, kind, record_id))
     texts = [_text((box.x + 8, base), label[0], width=room, font_weight="600")]
     second = label[1:2] if box.h >= 30 and not extra else []
     texts += [_text((box.x + 8, base + 14), s, 10.5, room, fill_opacity="0.8") for s in second]

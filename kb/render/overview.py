@@ -4,6 +4,7 @@ downloads, and the abbreviation list used for tooltips."""
 from __future__ import annotations
 
 import re
+import textwrap
 
 from kb import figures, markup
 from kb.render.common import Site, certainty_badge, record_link, study_label
@@ -192,12 +193,31 @@ GRAPH_FIGURE_LIMIT = 400
 thousands of nodes is unreadable and would make the page megabytes long."""
 
 
+def graph_labels(site: Site) -> dict[str, tuple[list[str], str]]:
+    """The whole graph's nodes as readers know them: studies by author and year, claims by
+    their subject (in two lines of about 40 characters), trials by acronym; tooltips in words."""
+    labels: dict[str, tuple[list[str], str]] = {}
+    for study_id, study in site.kb.studies.items():
+        name = study_label(site, study_id)
+        labels[f"study:{study_id}"] = ([name], f"{name}: {design_name(study.record.design)}")
+    for claim_id, claim_file in site.kb.claims.items():
+        claim = claim_file.record
+        lines = textwrap.wrap(markup.plain_title(claim.subject), 40) or [claim_id]
+        if len(lines) > 2:
+            lines = [lines[0], lines[1] + " …"]
+        labels[f"claim:{claim_id}"] = (lines, claim.statement)
+    for trial_id, trial_file in site.kb.trials.items():
+        trial = trial_file.record
+        labels[f"trial:{trial_id}"] = ([trial.acronym or trial_id], trial.title)
+    return labels
+
+
 def render_graph_page(site: Site) -> str:
     page = "graph.md"
     drawn = len(site.kb.studies) + len(site.kb.claims) + len(site.kb.trials)
     if drawn <= GRAPH_FIGURE_LIMIT:
         shown = figure(
-            figures.knowledge_graph(site.graph, site.url_from(page)),
+            figures.knowledge_graph(site.graph, site.url_from(page), graph_labels(site)),
             "The claim-evidence graph: studies (left) linked to the claims (middle) "
             "they support, refute or qualify, and the trials (right) that test them. "
             "The list below gives the same links as text.",
