@@ -4,6 +4,7 @@ MkDocs build of a site whose every list is cut after one item (a broken link fai
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -75,3 +76,20 @@ def test_a_site_whose_lists_are_cut_after_one_item_builds_strictly(
     assert re.search(r'<a href="\.\./index_3/">3</a>', second)
     first = generate(options(project), TODAY)
     assert not first.written  # the same evidence gives the same pages
+
+
+def test_later_pages_stay_out_of_the_search_index_and_identifiers_stay_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pagination, "PAGE_ITEMS", 1)
+    project = copy_project(tmp_path, FIXTURE)
+    generate(options(project), TODAY)
+    run_mkdocs(options(project))
+    index = json.loads((project / "site" / "search" / "search_index.json").read_text())
+    locations = {entry["location"].split("#")[0] for entry in index["docs"]}
+    assert "studies/" in locations and "bibliography/" in locations
+    assert not [page for page in locations if re.search(r"_\d+/$", page)]
+    assert not [page for page in locations if page.startswith("tags/") and page != "tags/"]
+    alpha = " ".join(e["text"] for e in index["docs"] if e["location"] == "studies/alpha-2020/")
+    for term in ("alpha-2020", "10.1234/jw.2020.12", "7654321"):  # id, DOI and PMID
+        assert term in alpha, term

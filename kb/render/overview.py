@@ -35,6 +35,11 @@ DOWNLOAD_FILES = (
 )
 
 
+LATER_PAGE: dict[str, object] = {"search": {"exclude": True}}
+"""Front matter of the second and later pages of a list: what they list is searched on each
+record's own page, and the search index is downloaded by every reader."""
+
+
 def _page(title: str, body: list[str], extra: dict[str, object] | None = None) -> str:
     matter = {"title": title, **(extra or {})}
     return markup.front_matter(matter) + "\n" + "\n\n".join(p for p in body if p) + "\n"
@@ -80,7 +85,7 @@ def _paged_table(
     header = markup.table(headers, []) + "\n"
     lines = [markup.table(headers, [row]).split("\n")[-1] for row in rows]
     return {
-        path: _page(named, body, extra)
+        path: _page(named, body, extra if path == first else LATER_PAGE)
         for path, named, body in paginate(first, title, lines, prefix=header, tail=tail or [])
     }
 
@@ -259,7 +264,7 @@ def render_graph_page(site: Site) -> dict[str, str]:
         items.append(line + (f"; tested by {trials}" if trials else ""))
     head = [shown, "## The same graph as text" + markup.NOT_SEARCHED]
     return {
-        path: _page(named, body)
+        path: _page(named, body, None if path == page else LATER_PAGE)
         for path, named, body in paginate(page, "Evidence graph", items, head=head)
     }
 
@@ -279,7 +284,8 @@ def render_bibliography(site: Site) -> dict[str, str]:
             f"({record_link(site, 'study', study_id, page, 'study page')})"
         )
     return {
-        path: _page(named, body) for path, named, body in paginate(page, "Bibliography", entries)
+        path: _page(named, body, None if path == page else LATER_PAGE)
+        for path, named, body in paginate(page, "Bibliography", entries)
     }
 
 

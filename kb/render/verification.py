@@ -311,7 +311,9 @@ def render_verification_page(site: Site) -> dict[str, str]:
     # a page for maintainers: it names every identifier, but a search for one should find the
     # record's own page first
     return {
-        path: markup.front_matter({"title": named, "search": {"boost": 0.2}})
+        path: markup.front_matter(
+            {"title": named, "search": {"boost": 0.2} if path == PAGE else {"exclude": True}}
+        )
         + "\n"
         + "\n\n".join(part for part in body if part)
         + "\n"
