@@ -485,8 +485,17 @@ def test_record_text_reaches_pages_only_as_text(
     plain = pages(
         {**{s: blank(t) for s, t in texts.items()}, **plain_urls}, tmp_path_factory.mktemp("plain")
     )
-    assert sorted(hostile) == sorted(plain)
+    # a tag's page is named after the tag (kb.render.tags), so its name and number vary with
+    # the text: tag pages are only checked for their links below
+    tag_pages = [n for n in hostile if n.startswith("tags/")]
+    assert sorted(set(hostile) - set(tag_pages)) == sorted(
+        n for n in plain if not n.startswith("tags/")
+    )
     for name in hostile:
+        if name in tag_pages:
+            for link in hostile[name].links:
+                assert not re.match(r"\s*(javascript|data|vbscript):", link, re.I), (name, link)
+            continue
         assert hostile[name].elements == plain[name].elements, name
         for tag, attributes in hostile[name].in_figures:
             assert tag in SVG_ELEMENTS and not any(a.startswith("on") for a in attributes), name
