@@ -485,8 +485,20 @@ def test_record_text_reaches_pages_only_as_text(
     plain = pages(
         {**{s: blank(t) for s, t in texts.items()}, **plain_urls}, tmp_path_factory.mktemp("plain")
     )
-    assert sorted(hostile) == sorted(plain)
+
+    # a tag's page is named after the tag (kb.render.tags), so its name and number vary with
+    # the text, and two tags may blank to one: the tag pages and their index are only checked
+    # for their links below
+    def is_tags(name: str) -> bool:
+        return name.startswith("tags/") or re.fullmatch(r"tags(_[0-9]+)?\.md", name) is not None
+
+    tag_pages = [n for n in hostile if is_tags(n)]
+    assert sorted(set(hostile) - set(tag_pages)) == sorted(n for n in plain if not is_tags(n))
     for name in hostile:
+        if name in tag_pages:
+            for link in hostile[name].links:
+                assert not re.match(r"\s*(javascript|data|vbscript):", link, re.I), (name, link)
+            continue
         assert hostile[name].elements == plain[name].elements, name
         for tag, attributes in hostile[name].in_figures:
             assert tag in SVG_ELEMENTS and not any(a.startswith("on") for a in attributes), name

@@ -383,7 +383,7 @@ def test_claims_without_high_certainty_say_so_in_their_words(kb: KnowledgeBase) 
 def test_the_whole_graph_names_records_as_readers_know_them(kb: KnowledgeBase) -> None:
     """Studies by author and year, claims by their subject, trials by acronym: no record id is
     drawn as text in the figure (ids stay in the links only)."""
-    page = render_graph_page(Site(Evidence(kb), TODAY, TODAY))
+    page = render_graph_page(Site(Evidence(kb), TODAY, TODAY))["graph.md"]
     svg = page[page.index("<svg") : page.index("</svg>") + 6]
     root = ET.fromstring(svg)
     drawn = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]

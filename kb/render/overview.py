@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 
 from kb import figures, markup
 from kb.render.common import Site, certainty_badge, record_link, study_label
 from kb.render.figure import figure
+from kb.render.pagination import chunk, page_path, pager, paginate
 from kb.render.verification import names_larger_work
 from kb.summarize import patients
 from kb.trials import is_overdue, results_due
@@ -34,12 +36,24 @@ DOWNLOAD_FILES = (
 )
 
 
+LATER_PAGE: dict[str, object] = {"search": {"exclude": True}}
+"""Front matter of the second and later pages of a list: what they list is searched on each
+record's own page, and the search index is downloaded by every reader."""
+
+
 def _page(title: str, body: list[str], extra: dict[str, object] | None = None) -> str:
     matter = {"title": title, **(extra or {})}
     return markup.front_matter(matter) + "\n" + "\n\n".join(p for p in body if p) + "\n"
 
 
+CLAIM_HEADERS = ["Claim", "Topic", "Certainty", "Studies", "Tested by"]
+
+
 def claims_table(site: Site, page: str) -> str:
+    return markup.table(CLAIM_HEADERS, claim_rows(site, page))
+
+
+def claim_rows(site: Site, page: str) -> list[tuple[str, str, str, str, str]]:
     rows = []
     for claim_id, claim_file in sorted(site.kb.claims.items()):
         claim = claim_file.record
@@ -57,14 +71,32 @@ def claims_table(site: Site, page: str) -> str:
                 trials,
             )
         )
-    return markup.table(["Claim", "Topic", "Certainty", "Studies", "Tested by"], rows)
+    return rows
 
 
-def render_claims_index(site: Site) -> str:
-    return _page("Claims", ["# Claims", claims_table(site, "claims/index.md")])
+def _paged_table(
+    first: str,
+    title: str,
+    headers: list[str],
+    rows: Sequence[Sequence[str]],
+    tail: list[str] | None = None,
+    extra: dict[str, object] | None = None,
+) -> dict[str, str]:
+    """A table over as many pages as it needs (kb.render.pagination)."""
+    header = markup.table(headers, []) + "\n"
+    lines = [markup.table(headers, [row]).split("\n")[-1] for row in rows]
+    return {
+        path: _page(named, body, extra if path == first else LATER_PAGE)
+        for path, named, body in paginate(first, title, lines, prefix=header, tail=tail or [])
+    }
 
 
-def render_studies_index(site: Site) -> str:
+def render_claims_index(site: Site) -> dict[str, str]:
+    page = "claims/index.md"
+    return _paged_table(page, "Claims", CLAIM_HEADERS, claim_rows(site, page))
+
+
+def render_studies_index(site: Site) -> dict[str, str]:
     page = "studies/index.md"
     rows = []
     for study_id, study_file in sorted(site.kb.studies.items()):
@@ -81,13 +113,12 @@ def render_studies_index(site: Site) -> str:
                 str(claims),
             )
         )
-    return _page(
+    return _paged_table(
+        page,
         "Studies",
-        [
-            "# Studies",
-            markup.table(["Study", "Design", "Level", "n", "Claims"], rows),
-            f"Their references in one list: the {_bibliography_link(page)}.",
-        ],
+        ["Study", "Design", "Level", "n", "Claims"],
+        rows,
+        [f"Their references in one list: the {_bibliography_link(page)}."],
     )
 
 
@@ -95,7 +126,7 @@ def _bibliography_link(page: str) -> str:
     return markup.page_link("bibliography", "bibliography.md", page)
 
 
-def render_trials_index(site: Site) -> str:
+def render_trials_index(site: Site) -> dict[str, str]:
     page = "trials/index.md"
     rows = []
     for trial_id, trial_file in sorted(site.kb.trials.items()):
@@ -112,16 +143,11 @@ def render_trials_index(site: Site) -> str:
                 markup.text(overdue),
             )
         )
-    return _page(
-        "Trials",
-        [
-            "# Trials",
-            markup.table(["Trial", "Registry", "Phase", "Status", "Results due", "Overdue"], rows),
-        ],
-    )
+    headers = ["Trial", "Registry", "Phase", "Status", "Results due", "Overdue"]
+    return _paged_table(page, "Trials", headers, rows)
 
 
-def render_concepts_index(site: Site) -> str:
+def render_concepts_index(site: Site) -> dict[str, str]:
     page = "concepts/index.md"
     rows = [
         (
@@ -131,9 +157,7 @@ def render_concepts_index(site: Site) -> str:
         )
         for concept_id, c in sorted(site.kb.concepts.items())
     ]
-    return _page(
-        "Glossary", ["# Glossary", markup.table(["Term", "Short form", "Definition"], rows)]
-    )
+    return _paged_table(page, "Glossary", ["Term", "Short form", "Definition"], rows)
 
 
 def evidence_counts(site: Site) -> tuple[list[str], dict[tuple[str, str], int]]:
@@ -146,37 +170,51 @@ def evidence_counts(site: Site) -> tuple[list[str], dict[tuple[str, str], int]]:
     return designs, counts
 
 
-def render_evidence_map(site: Site) -> str:
-    page = "evidence-map.md"
+EVIDENCE_MAP_CLAIMS = 100
+"""Claims on one page of the evidence map: its figure has a row a claim."""
+
+
+def render_evidence_map(site: Site) -> dict[str, str]:
+    first = "evidence-map.md"
     designs, counts = evidence_counts(site)
-    claim_ids = sorted(site.kb.claims)
-    svg = figures.evidence_map([(c, c) for c in claim_ids], designs, counts, site.url_from(page))
-    rows = [
-        (record_link(site, "claim", c, page), *(str(counts.get((c, d), "")) for d in designs))
-        for c in claim_ids
-    ]
-    weak = [c for c in claim_ids if _rests_on_weak_designs(site, c)]
-    untested = [c for c in claim_ids if not site.evidence.trials_testing(c)]
-    body = [
-        "# Evidence map",
-        "How many studies of each design are linked to each claim (any relation). Every link "
-        "between studies, claims and trials is drawn in the "
-        + markup.page_link("evidence graph", "graph.md", page)
-        + ".",
-        figure(
-            svg,
-            "Evidence map: claims by study design; the table below gives the same counts.",
-            text_version="counts-by-design",
-        ),
-        "## Counts by design" + markup.NOT_SEARCHED,
-        markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
-        "## Gaps",
-        "### Claims resting only on case reports, case series or opinion",
-        "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in weak) or "None.",
-        "### Claims no trial tests",
-        "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in untested) or "None.",
-    ]
-    return _page("Evidence map", body)
+    chunks = chunk(sorted(site.kb.claims), per_page=EVIDENCE_MAP_CLAIMS)
+    pages = {}
+    for number, claim_ids in enumerate(chunks, start=1):
+        page = page_path(first, number)
+        title = "Evidence map" + (f" (page {number} of {len(chunks)})" if len(chunks) > 1 else "")
+        svg = figures.evidence_map(
+            [(c, c) for c in claim_ids], designs, counts, site.url_from(page)
+        )
+        rows = [
+            (record_link(site, "claim", c, page), *(str(counts.get((c, d), "")) for d in designs))
+            for c in claim_ids
+        ]
+        weak = [c for c in claim_ids if _rests_on_weak_designs(site, c)]
+        untested = [c for c in claim_ids if not site.evidence.trials_testing(c)]
+        nav = pager(first, number, len(chunks))
+        body = [
+            f"# {title}",
+            "How many studies of each design are linked to each claim (any relation). Every link "
+            "between studies, claims and trials is drawn in the "
+            + markup.page_link("evidence graph", "graph.md", page)
+            + ".",
+            nav,
+            figure(
+                svg,
+                "Evidence map: claims by study design; the table below gives the same counts.",
+                text_version="counts-by-design",
+            ),
+            "## Counts by design" + markup.NOT_SEARCHED,
+            markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
+            "## Gaps",
+            "### Claims resting only on case reports, case series or opinion",
+            "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in weak) or "None.",
+            "### Claims no trial tests",
+            "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in untested) or "None.",
+            nav,
+        ]
+        pages[page] = _page(title, body)
+    return pages
 
 
 def _rests_on_weak_designs(site: Site, claim_id: str) -> bool:
@@ -212,7 +250,7 @@ def graph_labels(site: Site) -> dict[str, tuple[list[str], str]]:
     return labels
 
 
-def render_graph_page(site: Site) -> str:
+def render_graph_page(site: Site) -> dict[str, str]:
     page = "graph.md"
     drawn = len(site.kb.studies) + len(site.kb.claims) + len(site.kb.trials)
     if drawn <= GRAPH_FIGURE_LIMIT:
@@ -244,16 +282,14 @@ def render_graph_page(site: Site) -> str:
         )
         line = f"- {record_link(site, 'claim', claim_id, page, claim.statement)}: {studies}"
         items.append(line + (f"; tested by {trials}" if trials else ""))
-    body = [
-        "# Evidence graph",
-        shown,
-        "## The same graph as text" + markup.NOT_SEARCHED,
-        "\n".join(items),
-    ]
-    return _page("Evidence graph", body)
+    head = [shown, "## The same graph as text" + markup.NOT_SEARCHED]
+    return {
+        path: _page(named, body, None if path == page else LATER_PAGE)
+        for path, named, body in paginate(page, "Evidence graph", items, head=head)
+    }
 
 
-def render_bibliography(site: Site) -> str:
+def render_bibliography(site: Site) -> dict[str, str]:
     page = "bibliography.md"
     entries = []
     for study_id, study_file in sorted(
@@ -267,7 +303,10 @@ def render_bibliography(site: Site) -> str:
             f"- {_reference_with_doi_link(reference)}{names_larger_work(larger_work)} "
             f"({record_link(site, 'study', study_id, page, 'study page')})"
         )
-    return _page("Bibliography", ["# Bibliography", "\n".join(entries)])
+    return {
+        path: _page(named, body, None if path == page else LATER_PAGE)
+        for path, named, body in paginate(page, "Bibliography", entries)
+    }
 
 
 def _reference_with_doi_link(reference: str) -> str:

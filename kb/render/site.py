@@ -9,6 +9,7 @@ from kb.render.common import Site, record_page
 from kb.render.home import render_home
 from kb.render.keywords import SearchTerms
 from kb.render.studies import DOWNLOADS, render_study
+from kb.render.tags import render_tag_pages
 from kb.render.trials import render_concept, render_trial
 from kb.render.verification import render_verification_page
 
@@ -22,15 +23,15 @@ def render_site(site: Site) -> dict[str, bytes]:
     kb = site.kb
     pages: dict[str, str] = {
         "index.md": render_home(site),
-        "claims/index.md": overview.render_claims_index(site),
-        "studies/index.md": overview.render_studies_index(site),
-        "trials/index.md": overview.render_trials_index(site),
-        "concepts/index.md": overview.render_concepts_index(site),
-        "evidence-map.md": overview.render_evidence_map(site),
-        "graph.md": overview.render_graph_page(site),
-        "bibliography.md": overview.render_bibliography(site),
+        **overview.render_claims_index(site),
+        **overview.render_studies_index(site),
+        **overview.render_trials_index(site),
+        **overview.render_concepts_index(site),
+        **overview.render_evidence_map(site),
+        **overview.render_graph_page(site),
+        **overview.render_bibliography(site),
         "downloads.md": overview.render_downloads(site),
-        "verification.md": render_verification_page(site),
+        **render_verification_page(site),
         ABBREVIATIONS: overview.render_abbreviations(site),
         EVIDENCE_DATE: f'<time datetime="{site.evidence_date}">{site.evidence_date}</time>',
     }
@@ -51,6 +52,7 @@ def render_site(site: Site) -> dict[str, bytes]:
     for concept_id, concept_file in kb.concepts.items():
         concept = concept_file.record
         pages[record_page("concept", concept_id)] = render_concept(site, concept)
+    pages = render_tag_pages(pages)
     terms = SearchTerms(kb)
     pages = {
         path: terms.add_to(text) if path.endswith(".md") and path != ABBREVIATIONS else text

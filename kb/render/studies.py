@@ -73,7 +73,14 @@ def _identifiers(site: Site, study: Study) -> list[str]:
     listed = identifier_list(site, "study", study.id, study.identifiers)
     if not listed:
         return ["No identifier (DOI, PMID, PMCID) is recorded for this study."]
-    return ["## Identifiers", listed]
+    # the values alone are searched, in the first section: the verification words around them
+    # would repeat in the search index for every study
+    values = [
+        study.id,
+        *(identifier.value for _, identifier in identifier_items(study.identifiers)),
+    ]
+    searched = f'<p hidden class="kb-search-terms">{markup.attribute(" ".join(values))}</p>'
+    return [searched, "## Identifiers" + markup.NOT_SEARCHED, listed]
 
 
 def _design(site: Site, study: Study) -> list[str]:

@@ -18,6 +18,7 @@ from kb.render.common import (
     record_link,
     record_page,
 )
+from kb.render.pagination import paginate
 from kb.sources.lock import TrialRegistration
 from kb.verification import NEW_VERSIONS, SOURCE_WORDS, IdentifierUse, Notice, RegistryCheck
 from kb.words import IDENTIFIER_LABELS, IDENTIFIER_URLS
@@ -275,7 +276,7 @@ def _registered_status(registration: TrialRegistration) -> str:
     return text + "."
 
 
-def render_verification_page(site: Site) -> str:
+def render_verification_page(site: Site) -> dict[str, str]:
     rows = []
     counts: Counter[str] = Counter()
     for use, check in sorted(
@@ -295,8 +296,7 @@ def render_verification_page(site: Site) -> str:
     summary = ", ".join(
         f"{counts[key]} {STATUS_WORDS[key].strip('*')}" for key in STATUS_WORDS if counts[key]
     )
-    body = [
-        "# Verification",
+    intro = [
         "Every DOI, PMID, PMCID and ClinicalTrials.gov number of the knowledge base, with its "
         "two verifications: the **curator's** (read on a named source page) and the "
         "**registry's** (found in Crossref, PubMed, PubMed Central or ClinicalTrials.gov by "
@@ -304,18 +304,21 @@ def render_verification_page(site: Site) -> str:
         + markup.page_link("How verification works", "methods.md", PAGE)
         + ".",
         f"{len(rows)} identifiers: {summary}." if rows else "No identifier is recorded.",
-        markup.table(["Record", "Identifier", "Curator", "Registry", "Status"], rows)
-        if rows
-        else "",
     ]
-    return (
-        # a page for maintainers: it names every identifier, but a search for one should find
-        # the record's own page first
-        markup.front_matter({"title": "Verification", "search": {"boost": 0.2}})
+    headers = ["Record", "Identifier", "Curator", "Registry", "Status"]
+    header = markup.table(headers, []) + "\n"
+    lines = [markup.table(headers, [row]).split("\n")[-1] for row in rows]
+    # a page for maintainers: it names every identifier, but a search for one should find the
+    # record's own page first
+    return {
+        path: markup.front_matter(
+            {"title": named, "search": {"boost": 0.2} if path == PAGE else {"exclude": True}}
+        )
         + "\n"
         + "\n\n".join(part for part in body if part)
         + "\n"
-    )
+        for path, named, body in paginate(PAGE, "Verification", lines, intro, header)
+    }
 
 
 def _curator_cell(use: IdentifierUse) -> str:
