@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from kb.cache import DEFAULT_FOLDER as DEFAULT_CACHE
-from kb.cache import CheckCache
+from kb.cache import CacheFolder, CheckCache
 from kb.check import check_path
 from kb.clock import ClockError, resolve_today
 from kb.errors import KbError
@@ -97,6 +97,28 @@ _DOCS = _folder("--docs", "site_src", "The MkDocs docs folder.", exists=False)
 _OFFLINE = click.option(
     "--offline", is_flag=True, help="Build for reading from file:// (no directory URLs)."
 )
+
+
+def _cache_options(folder_help: str, off_help: str) -> Callable[[F], F]:
+    """--cache-dir and --no-cache, the same for every command that keeps a cache."""
+
+    def decorate(command: F) -> F:
+        command = click.option("--no-cache", is_flag=True, help=off_help)(command)
+        return click.option(
+            "--cache-dir",
+            type=click.Path(file_okay=False, path_type=Path),
+            default=DEFAULT_CACHE,
+            show_default=True,
+            help=folder_help,
+        )(command)
+
+    return decorate
+
+
+_HISTORY_CACHE = _cache_options(
+    "Where to keep each commit's analysed claims, for the claim histories, between runs.",
+    "Analyse every commit of the evidence's history afresh.",
+)
 _PATH = click.argument(
     "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
@@ -120,14 +142,9 @@ def main() -> None:
 )
 @click.option("--strict", is_flag=True, help="Fail on warnings too.")
 @today_option("Judge 'overdue' and 'in the future' as of this date")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CACHE,
-    show_default=True,
-    help="Where to keep results of unchanged files between runs.",
+@_cache_options(
+    "Where to keep results of unchanged files between runs.", "Read and check every file afresh."
 )
-@click.option("--no-cache", is_flag=True, help="Read and check every file afresh.")
 def check(
     path: Path, fmt: str, strict: bool, today: dt.date, cache_dir: Path, no_cache: bool
 ) -> None:
@@ -172,11 +189,14 @@ def schema(out: Path, check_only: bool) -> None:
         click.echo(f"wrote {written}")
 
 
-def _run(action: str, today: dt.date, **paths: Any) -> None:
+def _run(action: str, today: dt.date, cache_dir: Path, no_cache: bool, **paths: Any) -> None:
     # the site stack is imported only by the commands that build, so `kb check` stays light
     from kb.build import BuildOptions, build, generate
 
-    options = BuildOptions(**paths)
+    cache = None if no_cache else CacheFolder(cache_dir)
+    if cache is not None and cache.refused:
+        click.echo(f"warning: {cache.refused}", err=True)
+    options = BuildOptions(**paths, cache=cache)
     report = (build if action == "build" else generate)(options, today)
     click.echo(
         f"{len(report.written)} generated files written, {len(report.unchanged)} "
@@ -193,9 +213,12 @@ def _run(action: str, today: dt.date, **paths: Any) -> None:
 @_DOCS
 @_OFFLINE
 @today_option("Date for 'overdue as of'")
-def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.date) -> None:
+@_HISTORY_CACHE
+def generate_command(
+    evidence: Path, docs: Path, offline: bool, today: dt.date, cache_dir: Path, no_cache: bool
+) -> None:
     """Write the generated pages into the docs folder (without building the site)."""
-    _run("generate", today, evidence=evidence, docs=docs, offline=offline)
+    _run("generate", today, cache_dir, no_cache, evidence=evidence, docs=docs, offline=offline)
 
 
 @main.command(name="build")
@@ -211,11 +234,29 @@ def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.date) 
 )
 @_OFFLINE
 @today_option("Date for 'overdue as of'")
+@_HISTORY_CACHE
 def build_command(
-    evidence: Path, docs: Path, site: Path, config: Path, offline: bool, today: dt.date
+    evidence: Path,
+    docs: Path,
+    site: Path,
+    config: Path,
+    offline: bool,
+    today: dt.date,
+    cache_dir: Path,
+    no_cache: bool,
 ) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
-    _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)
+    _run(
+        "build",
+        today,
+        cache_dir,
+        no_cache,
+        evidence=evidence,
+        docs=docs,
+        site=site,
+        config=config,
+        offline=offline,
+    )
 
 
 @main.command(name="new")
