@@ -214,11 +214,9 @@ def _run(action: str, today: dt.date, cache_dir: Path, no_cache: bool, **paths: 
 @_OFFLINE
 @today_option("Date for 'overdue as of'")
 @_HISTORY_CACHE
-def generate_command(
-    evidence: Path, docs: Path, offline: bool, today: dt.date, cache_dir: Path, no_cache: bool
-) -> None:
+def generate_command(today: dt.date, **options: Any) -> None:
     """Write the generated pages into the docs folder (without building the site)."""
-    _run("generate", today, cache_dir, no_cache, evidence=evidence, docs=docs, offline=offline)
+    _run("generate", today, **options)
 
 
 @main.command(name="build")
@@ -235,28 +233,9 @@ def generate_command(
 @_OFFLINE
 @today_option("Date for 'overdue as of'")
 @_HISTORY_CACHE
-def build_command(
-    evidence: Path,
-    docs: Path,
-    site: Path,
-    config: Path,
-    offline: bool,
-    today: dt.date,
-    cache_dir: Path,
-    no_cache: bool,
-) -> None:
+def build_command(today: dt.date, **options: Any) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
-    _run(
-        "build",
-        today,
-        cache_dir,
-        no_cache,
-        evidence=evidence,
-        docs=docs,
-        site=site,
-        config=config,
-        offline=offline,
-    )
+    _run("build", today, **options)
 
 
 @main.command(name="new")
