@@ -1,6 +1,6 @@
 """Benchmark kb on synthetic knowledge bases of 1,000 and 10,000 studies.
 
-    .venv/bin/python benchmarks/run.py [--sizes 1000 10000] [--no-site]
+    .venv/bin/python benchmarks/run.py [--sizes 1000 10000] [--no-site] [--history-only]
 
 Every figure is printed with its ratio to a baseline measured in the same run on the same
 machine, because absolute times on a small shared machine say little:
@@ -14,7 +14,9 @@ machine, because absolute times on a small shared machine say little:
 - regenerating the pages after one edited record: its time and how many files it rewrote;
 - peak memory of a cold check and of the build; search index bytes a record (and whether an id,
   an abbreviation and a registry number are still in it); the largest page;
-- per-record cost at the largest size divided by per-record cost at the smallest (linearity).
+- per-record cost at the largest size divided by per-record cost at the smallest (linearity);
+- the claim histories of the shipped knowledge base (evidence/, over the repository's git
+  history): warm (every commit in the cache) against cold (an empty cache).
 
 Each figure is printed beside the goal of issue 15. These are measurements, not tests: the
 machines are small and shared, so `make test` runs none of this.
@@ -40,8 +42,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic import write_knowledge_base
 
 from kb.build import BuildOptions, generate, run_mkdocs
+from kb.cache import CacheFolder
 from kb.check import check_path
 from kb.generate import MANIFEST
+from kb.history import claim_history, evidence_commits
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 28)
@@ -226,6 +230,32 @@ GOALS: dict[str, tuple[str, float, Callable[[dict[str, float]], float]]] = {
 }
 
 
+def measure_history(work: Path) -> dict[str, float]:
+    """claim_history of the shipped evidence: cold, with an empty cache folder (every commit
+    unpacked and analysed), then warm, with every commit in the cache."""
+    evidence = ROOT / "evidence"
+    folder = work / "history-cache"
+    figures: dict[str, float] = {"commits": len(evidence_commits(evidence))}
+    cold = []
+    for _ in range(2):
+        shutil.rmtree(folder, ignore_errors=True)
+        start = time.perf_counter()
+        claim_history(evidence, CacheFolder(folder))
+        cold.append(time.perf_counter() - start)
+    figures["cold s"] = min(cold)
+    figures["warm s"] = best_of(5, lambda: claim_history(evidence, CacheFolder(folder)))
+    return figures
+
+
+def report_history(figures: dict[str, float]) -> None:
+    print(
+        f"\nclaim histories of evidence/ ({figures['commits']:.0f} commits): cold "
+        f"{figures['cold s']:.2f} s, warm {figures['warm s']:.3f} s; warm = "
+        f"{figures['warm s'] / figures['cold s']:.4f} of cold "
+        f"({figures['cold s'] / figures['warm s']:.0f}x faster)"
+    )
+
+
 def report(results: dict[int, dict[str, float]]) -> None:
     sizes = sorted(results)
     print(f"\n{'figure':32s}" + "".join(f"{f'N = {s:,}':>16s}" for s in sizes))
@@ -267,13 +297,19 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--no-site", action="store_true", help="skip the MkDocs builds")
     parser.add_argument("--work", type=Path, default=None, help="scratch folder")
+    parser.add_argument(
+        "--history-only", action="store_true", help="only the claim histories of evidence/"
+    )
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=arguments.work) as scratch:
+        history = measure_history(Path(scratch))
         results = {}
-        for size in arguments.sizes:
+        for size in [] if arguments.history_only else arguments.sizes:
             results[size] = measure(size, Path(scratch), not arguments.no_site)
             print(f"N = {size:,} done", flush=True)
-    report(results)
+    if results:
+        report(results)
+    report_history(history)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from kb.cache import CacheFolder
 from kb.check import check_evidence
 from kb.clock import resolve_today
 from kb.corpus import load_kb
@@ -57,6 +58,9 @@ class BuildOptions:
     config: Path = Path("mkdocs.yml")
     offline: bool = False
     """Build for reading from file:// (Material's offline plugin, no directory URLs)."""
+    cache: CacheFolder | None = None
+    """Where each commit's analysed claims are kept for the claim histories (kb.history); None
+    analyses every commit afresh."""
 
 
 def evidence_date(evidence: Path, environ: Mapping[str, str] | None = None) -> dt.date:
@@ -103,7 +107,7 @@ def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
         today,
         evidence_date(options.evidence),
         directory_urls=not options.offline,
-        history=claim_history(options.evidence),
+        history=claim_history(options.evidence, options.cache),
         site_url=os.environ.get("KB_SITE_URL") or None,
     )
     return sync_generated(options.docs, render_site(site))

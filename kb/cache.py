@@ -1,16 +1,19 @@
-"""A content-hash cache for `kb check`, so that a re-check of an unchanged knowledge base is quick.
+"""A content-hash cache, so that a re-check or a rebuild of an unchanged knowledge base is quick.
 
-What is cached is derived only from file contents and kb's own code: each record file's load
-result (keyed by the file's path and the bytes that were parsed), the parsed references.bib
-(keyed by its bytes), and the problems of a whole run (keyed by every input plus the check date).
-A cache that is missing, stale, corrupted or written by another kb version is ignored and rebuilt,
-never trusted: the results of a run are the same with and without it (tested). Writes are atomic
-(temporary file and rename), so two runs sharing the folder at once each see a whole file.
+What is cached is derived only from file contents and kb's own code. For `kb check`: each record
+file's load result (keyed by the file's path and the bytes that were parsed), the parsed
+references.bib (keyed by its bytes), and the problems of a whole run (keyed by every input plus
+the check date). For the build, kb.history keeps each commit's analysed claims (keyed by the
+commit). A cache that is missing, stale, corrupted or written by another kb version is ignored and
+rebuilt, never trusted: the results of a run are the same with and without it (tested). Writes are
+atomic (temporary file and rename), so two runs sharing the folder at once each see a whole file;
+the last to write wins, and what the other added is computed again next time.
 
 The cache holds data only: JSON with a format number, each entry checked against the shape kb
-writes before it is used, never pickle, so no file put into the folder can run code. A folder
-that git tracks is refused (and not used at all): a cache committed to a repository would answer
-a fresh clone's check, in CI too, with whatever results its author chose.
+writes before it is used, never pickle, so no file put into the folder can run code. A store is
+read only when it is a regular file (not a link, nor a pipe that would block) of at most
+`MAX_STORE_BYTES`. A folder that git tracks is refused (and not used at all): a cache committed to
+a repository would answer a fresh clone's check, in CI too, with whatever results its author chose.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import kb
-from kb.files import display_path, tracked_by_git, write_atomic
+from kb.files import display_path, read_regular, tracked_by_git, write_atomic
 from kb.problems import Problem, code_named
 
 DEFAULT_FOLDER = Path(".kb-cache")
 FORMAT = 1
 """The layout of the cache's JSON files; a file of another format is ignored."""
+MAX_STORE_BYTES = 1 << 30
+"""A store is about 10 KiB per record (100 MiB at 10,000 studies); a larger file is not read."""
 
 
 def _fingerprint() -> str:
@@ -75,7 +80,7 @@ def problem_from(data: Any) -> Problem:
 
 
 @dataclass
-class _Store:
+class Store:
     """One JSON object on disk, loaded lazily, written back only if it changed."""
 
     file: Path
@@ -108,14 +113,15 @@ class _Store:
 
 
 @dataclass
-class CheckCache:
+class CacheFolder:
+    """The cache folder: one JSON store per name ('records', 'history'), each for this version
+    of kb's code."""
+
     folder: Path = DEFAULT_FOLDER
-    used: set[str] = field(default_factory=set)
-    """Record keys this run looked up; the others belong to files that are gone."""
     refused: str | None = None
     """Why the folder is not used (it is tracked by git), for the command to tell; None when it
     is used."""
-    _stores: dict[str, _Store] = field(default_factory=dict)
+    _stores: dict[str, Store] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.version = _fingerprint()
@@ -126,11 +132,18 @@ class CheckCache:
                 "repository (git rm -r --cached) and keep it git-ignored"
             )
 
-    def store(self, name: str) -> _Store:
+    def store(self, name: str) -> Store:
+        """The store `name` (one word, no '-'), loaded when first used."""
         if name not in self._stores:
             file = self.folder / f"{name}-{self.version}.json"
-            self._stores[name] = _Store(file, self.version, enabled=self.refused is None)
+            self._stores[name] = Store(file, self.version, enabled=self.refused is None)
         return self._stores[name]
+
+
+@dataclass
+class CheckCache(CacheFolder):
+    used: set[str] = field(default_factory=set)
+    """Record keys this run looked up; the others belong to files that are gone."""
 
     def save(self) -> None:
         for name, store in self._stores.items():
@@ -140,9 +153,12 @@ class CheckCache:
 def _read(file: Path, version: str) -> dict[str, Any]:
     """The entries of a cache file, or none when it is missing, damaged or not kb's own shape;
     each entry is checked again where it is used."""
+    raw = read_regular(file, MAX_STORE_BYTES)
+    if raw is None:
+        return {}
     try:
-        data = json.loads(file.read_bytes())
-    except (OSError, ValueError, RecursionError):  # a damaged cache is rebuilt
+        data = json.loads(raw)
+    except (ValueError, RecursionError):  # a damaged cache is rebuilt
         return {}
     if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("kb") != version:
         return {}
@@ -151,6 +167,8 @@ def _read(file: Path, version: str) -> dict[str, Any]:
 
 
 def _write(file: Path, data: dict[str, Any]) -> None:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    with contextlib.suppress(OSError):  # a cache that cannot be written only slows the next run
+    # a cache that cannot be written only slows the next run: a full disk, a read-only folder,
+    # or text that is not Unicode (a lone surrogate, which an "\ud800" escape in YAML can give)
+    with contextlib.suppress(OSError, UnicodeEncodeError):
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
         write_atomic(file, text)

@@ -9,98 +9,38 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from kb.cache import DEFAULT_FOLDER as DEFAULT_CACHE
-from kb.cache import CheckCache
+from kb.cache import CacheFolder, CheckCache
 from kb.check import check_path
-from kb.clock import ClockError, resolve_today
-from kb.errors import KbError
+from kb.cli_options import (
+    DOCS,
+    EVIDENCE,
+    HISTORY_CACHE,
+    OFFLINE,
+    Group,
+    cache_options,
+    folder,
+    today_option,
+)
 from kb.files import display_path, display_prefix
-from kb.interrupts import Terminated
 from kb.report import FORMATS, exit_code, render
 from kb.schema import stale_schemas, write_schemas
 from kb.sources.resolve import GROUPS, Endpoints
 from kb.templates import OPTIONS, create_record, render_record
 
-F = TypeVar("F", bound=Callable[..., Any])
 _DEFAULTS = Endpoints()
 
 
-class Failure(click.ClickException):
-    """A KbError or OSError as click reports it: its details, then 'Error: message'."""
-
-    def __init__(self, message: str, status: int = 2, details: list[str] | None = None) -> None:
-        super().__init__(message)
-        self.exit_code = status  # type: ignore[misc]  # click reads it per instance
-        self.details = details or []
-
-    def show(self, file: Any = None) -> None:
-        for line in self.details:
-            click.echo(line, err=True)
-        super().show(file)
-
-
-def describe_os_error(error: OSError) -> str:
-    """'cannot write site/index.html: No space left on device'."""
-    name = f" {display_path(Path(error.filename))}" if error.filename else ""
-    return f"cannot use{name}: {error.strerror or error}"
-
-
-class _Group(click.Group):
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except KbError as error:
-            raise Failure(str(error), error.exit_code, error.details) from None
-        except OSError as error:
-            raise Failure(describe_os_error(error)) from None
-        except Terminated as stop:  # SIGTERM or SIGHUP: cleaned up, now exit as shells expect
-            raise Failure(str(stop), 128 + stop.signum) from None
-
-
-def _today(ctx: click.Context, param: click.Parameter, value: dt.datetime | None) -> dt.date:
-    try:
-        return resolve_today(value.date() if value else None)
-    except ClockError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
-
-
-def today_option(meaning: str) -> Callable[[F], F]:
-    """--today, one way for every command: YYYY-MM-DD, else SOURCE_DATE_EPOCH, else today."""
-    return click.option(
-        "--today",
-        type=click.DateTime(formats=["%Y-%m-%d"]),
-        callback=_today,
-        help=f"{meaning} (YYYY-MM-DD); default: SOURCE_DATE_EPOCH, else today.",
-    )
-
-
-def _folder(name: str, default: str, help_text: str, exists: bool = True) -> Callable[[F], F]:
-    return click.option(
-        name,
-        type=click.Path(exists=exists, file_okay=False, path_type=Path),
-        default=Path(default),
-        show_default=True,
-        help=help_text,
-    )
-
-
-_EVIDENCE = _folder("--evidence", "evidence", "The knowledge base.")
-_DOCS = _folder("--docs", "site_src", "The MkDocs docs folder.", exists=False)
-_OFFLINE = click.option(
-    "--offline", is_flag=True, help="Build for reading from file:// (no directory URLs)."
-)
 _PATH = click.argument(
     "path", default="evidence", type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="evidence-kb")
 def main() -> None:
     """kb: an evidence knowledge base checked, graded and published from YAML records."""
@@ -128,14 +68,9 @@ def main() -> None:
     help="Tell a conflict between two records on the one changed since BASE (a git revision).",
 )
 @today_option("Judge 'overdue' and 'in the future' as of this date")
-@click.option(
-    "--cache-dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=DEFAULT_CACHE,
-    show_default=True,
-    help="Where to keep results of unchanged files between runs.",
+@cache_options(
+    "Where to keep results of unchanged files between runs.", "Read and check every file afresh."
 )
-@click.option("--no-cache", is_flag=True, help="Read and check every file afresh.")
 def check(
     path: Path,
     fmt: str,
@@ -186,11 +121,14 @@ def schema(out: Path, check_only: bool) -> None:
         click.echo(f"wrote {written}")
 
 
-def _run(action: str, today: dt.date, **paths: Any) -> None:
+def _run(action: str, today: dt.date, cache_dir: Path, no_cache: bool, **paths: Any) -> None:
     # the site stack is imported only by the commands that build, so `kb check` stays light
     from kb.build import BuildOptions, build, generate
 
-    options = BuildOptions(**paths)
+    cache = None if no_cache else CacheFolder(cache_dir)
+    if cache is not None and cache.refused:
+        click.echo(f"warning: {cache.refused}", err=True)
+    options = BuildOptions(**paths, cache=cache)
     report = (build if action == "build" else generate)(options, today)
     click.echo(
         f"{len(report.written)} generated files written, {len(report.unchanged)} "
@@ -203,19 +141,20 @@ def _run(action: str, today: dt.date, **paths: Any) -> None:
 
 
 @main.command(name="generate")
-@_EVIDENCE
-@_DOCS
-@_OFFLINE
+@EVIDENCE
+@DOCS
+@OFFLINE
 @today_option("Date for 'overdue as of'")
-def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.date) -> None:
+@HISTORY_CACHE
+def generate_command(today: dt.date, **options: Any) -> None:
     """Write the generated pages into the docs folder (without building the site)."""
-    _run("generate", today, evidence=evidence, docs=docs, offline=offline)
+    _run("generate", today, **options)
 
 
 @main.command(name="build")
-@_EVIDENCE
-@_DOCS
-@_folder("--site", "site", "Where the built site goes (replaced only on success).", exists=False)
+@EVIDENCE
+@DOCS
+@folder("--site", "site", "Where the built site goes (replaced only on success).", exists=False)
 @click.option(
     "--config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
@@ -223,19 +162,18 @@ def generate_command(evidence: Path, docs: Path, offline: bool, today: dt.date) 
     show_default=True,
     help="The MkDocs configuration.",
 )
-@_OFFLINE
+@OFFLINE
 @today_option("Date for 'overdue as of'")
-def build_command(
-    evidence: Path, docs: Path, site: Path, config: Path, offline: bool, today: dt.date
-) -> None:
+@HISTORY_CACHE
+def build_command(today: dt.date, **options: Any) -> None:
     """Check the evidence, generate the pages and build the site with `mkdocs build --strict`."""
-    _run("build", today, evidence=evidence, docs=docs, site=site, config=config, offline=offline)
+    _run("build", today, **options)
 
 
 @main.command(name="new")
 @click.argument("kind", type=click.Choice(sorted(OPTIONS)))
 @click.argument("record_id", metavar="ID")
-@_EVIDENCE
+@EVIDENCE
 @click.option("--cite", help="Citation key in references.bib (study, trial).")
 @click.option("--design", help="Study design, e.g. rct (study).")
 @click.option("--question", help="OCEBM question type, e.g. prognosis (study, claim).")
@@ -262,7 +200,7 @@ def new_command(kind: str, record_id: str, evidence: Path, **values: str | None)
 @click.argument("kind", type=click.Choice(sorted(OPTIONS)))
 @click.argument("old")
 @click.argument("new")
-@_EVIDENCE
+@EVIDENCE
 def rename_command(kind: str, old: str, new: str, evidence: Path) -> None:
     """Rename the KIND record OLD to NEW: its file, its id and every reference to it, in one
     step that either completes or leaves every file as it was.
@@ -282,7 +220,7 @@ def rename_command(kind: str, old: str, new: str, evidence: Path) -> None:
 
 @main.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@_EVIDENCE
+@EVIDENCE
 @click.option(
     "--allow-similar",
     is_flag=True,
@@ -315,7 +253,7 @@ def import_command(files: tuple[Path, ...], evidence: Path, dry_run: bool, **opt
 
 @main.command(name="diff")
 @click.argument("base")
-@_EVIDENCE
+@EVIDENCE
 @today_option("Date for 'overdue as of'")
 def diff_command(base: str, evidence: Path, today: dt.date) -> None:
     """The evidence impact of the changes since BASE (a git revision such as main or

@@ -13,6 +13,7 @@ import os
 import pickle
 import shutil
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -124,6 +125,32 @@ def test_a_corrupted_cache_is_ignored(evidence: Path, tmp_path: Path, damage: by
         file.write_bytes(damage)
     assert _check(evidence, CheckCache(folder)) == expected
     assert _check(evidence, CheckCache(folder)) == expected
+
+
+def test_a_pipe_or_a_link_in_place_of_a_cache_file_is_not_read(
+    evidence: Path, tmp_path: Path
+) -> None:
+    """Reading a named pipe would wait forever for a writer; a link could point anywhere."""
+    expected = _check(evidence, None)
+    folder = tmp_path / "cache"
+    _check(evidence, CheckCache(folder))
+    version = CheckCache(folder).version
+    (folder / f"results-{version}.json").unlink()
+    os.mkfifo(folder / f"results-{version}.json")
+    (folder / f"records-{version}.json").replace(tmp_path / "elsewhere.json")
+    (folder / f"records-{version}.json").symlink_to(tmp_path / "elsewhere.json")
+    command = [sys.executable, "-m", "kb", "check", "--today", TODAY.isoformat()]
+    command += ["--cache-dir", str(folder), str(evidence)]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    uncached = subprocess.run(
+        [*command, "--no-cache"], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert (run.returncode, run.stdout, run.stderr) == (
+        uncached.returncode,
+        uncached.stdout,
+        uncached.stderr,
+    )
+    assert run.stdout.count("\n") >= len(expected)
 
 
 def test_a_deleted_cache_is_rebuilt(evidence: Path, tmp_path: Path) -> None:

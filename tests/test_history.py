@@ -42,9 +42,12 @@ def commit(root: Path, message: str, date: str) -> None:
 
 @pytest.fixture
 def repository(tmp_path: Path) -> Path:
-    """Three commits: the minimal knowledge base; Smith 2020 judged at high risk of bias (the
-    drug claim loses a level); an unrelated file."""
-    root = tmp_path / "repo"
+    return three_commits(tmp_path / "repo")
+
+
+def three_commits(root: Path) -> Path:
+    """A repository at `root` with three commits: the minimal knowledge base; Smith 2020 judged
+    at high risk of bias (the drug claim loses a level); an unrelated file."""
     write_tree(root / "evidence", minimal_kb())
     git(root, "init", "-q", "-b", "main")
     commit(root, "base", "2024-01-10T12:00:00Z")
