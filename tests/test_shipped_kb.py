@@ -4,6 +4,7 @@ verified source notes it was written from."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 import re
 import unicodedata
@@ -12,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pybtex.database import parse_string
 
 from kb.check import check_kb
 from kb.corpus import KnowledgeBase, load_kb
@@ -19,6 +21,7 @@ from kb.evidence import Evidence
 from kb.problems import Severity
 from kb.render.common import Site
 from kb.render.overview import render_graph_page
+from kb.render.site import render_site
 from kb.rules.numbers import finding_numbers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -391,3 +394,41 @@ def test_the_whole_graph_names_records_as_readers_know_them(kb: KnowledgeBase) -
     assert "the Lewis-negative phenotype" in drawn
     ids = set(kb.studies) | set(kb.claims)
     assert not [text for text in drawn if text in ids]
+
+
+INTERNAL_WORDS = re.compile(
+    r"(?i:sources\.md|sources-2\.md|commentary\.txt|source notes)|UNVERIFIED|DISCREPANCY"
+)
+"""The project's private working vocabulary: the names of its verification files, and the
+capitalised markers of those notes. A clinician learns nothing from "sources.md 7a"; pages say
+where in the publication a fact is, and "not verified" in plain words."""
+
+
+def _shown_text(name: str, data: bytes) -> str:
+    """What a reader sees: entities decoded, Markdown escapes dropped, lines joined. A BibTeX
+    download keeps the UNVERIFIED marker of references.bib in each entry's note, where kb reads
+    it (KB410, BibEntry.declared_unverified) and no page shows it; everything else must not."""
+    text = data.decode("utf-8")
+    if name.endswith(".bib"):
+        entries = parse_string(text, "bibtex").entries.values()
+        text = "\n".join(
+            value.replace("UNVERIFIED", "") if field == "note" else value
+            for entry in entries
+            for field, value in entry.fields.items()
+        )
+    text = re.sub(r"\\(.)", r"\1", html.unescape(text))
+    return re.sub(r"\s+", " ", text)
+
+
+def test_no_page_shows_the_projects_working_vocabulary(kb: KnowledgeBase) -> None:
+    """Every generated page, and every download, speaks of the publication, never of the
+    project's own notes: where in the publication a fact is, or that it is not verified."""
+    pages = render_site(Site(Evidence(kb), TODAY, TODAY))
+    assert any(name.startswith("studies/") for name in pages), "the study pages are generated"
+    found = [
+        (name, text[max(0, match.start() - 60) : match.end() + 60])
+        for name, data in sorted(pages.items())
+        for text in [_shown_text(name, data)]
+        for match in INTERNAL_WORDS.finditer(text)
+    ]
+    assert found == []
