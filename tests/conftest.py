@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import git
 
 from kb.check import check_kb
 from kb.corpus import load_kb, modeline
@@ -283,6 +284,17 @@ def check_tree(root: Path, today: dt.date = TODAY) -> list[Problem]:
     """Every problem in the knowledge base at `root`, with paths relative to it."""
     with contextlib.chdir(root):
         return check_kb(load_kb(Path(".")), today)
+
+
+@pytest.fixture
+def repository(tmp_path: Path) -> Path:
+    """A git repository whose main branch holds the minimal knowledge base in evidence/."""
+    root = tmp_path / "repo"
+    write_tree(root / "evidence", minimal_kb())
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", ".")
+    git(root, "commit", "-q", "-m", "base")
+    return root
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 from conftest import TODAY, check_tree, minimal_kb, write_tree
-from test_diff import git, kb_diff
+from test_diff import kb_diff
 
 from kb.check import check_kb
 from kb.cli import main
@@ -19,17 +19,6 @@ from kb.corpus import load_kb
 from kb.impact import compare
 
 NEW_STUDY = "studies/aaa-2024.yaml"
-
-
-@pytest.fixture
-def repository(tmp_path: Path) -> Path:
-    """A git repository whose main branch holds the minimal knowledge base in evidence/."""
-    root = tmp_path / "repo"
-    write_tree(root / "evidence", minimal_kb())
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "base")
-    return root
 
 
 def new_study_citing_smith(root: Path) -> None:

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS, require_chromium, serve
+from chromium import launch, require_chromium, serve
 from site_project import copy_project, options
 
 from kb.build import build
 
 TODAY = dt.date(2026, 12, 1)
-playwright_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 SIDES = ("Favours ", "Better with ", "Worse with ", "Lower with ", "Higher with ")
 
 
@@ -29,14 +29,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launch()
 
 
 def test_the_first_screen_holds_the_question_the_bottom_line_and_the_critical_claims(

@@ -6,7 +6,6 @@ import contextlib
 import datetime as dt
 import html
 import json
-import subprocess
 from pathlib import Path
 
 import locks
@@ -14,41 +13,11 @@ import markdown
 import pytest
 from click.testing import CliRunner, Result
 from conftest import minimal_kb, write_tree
-from helpers import snapshot
+from helpers import git, snapshot
 
 from kb import markup
 from kb.build import BuildOptions, generate
 from kb.cli import main
-
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.org",
-}
-
-
-def git(root: Path, *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        env={**GIT_ENV, "PATH": "/usr/bin:/bin", "HOME": str(root)},
-        check=True,
-    )
-    return result.stdout
-
-
-@pytest.fixture
-def repository(tmp_path: Path) -> Path:
-    """A git repository whose main branch holds the minimal knowledge base in evidence/."""
-    root = tmp_path / "repo"
-    write_tree(root / "evidence", minimal_kb())
-    git(root, "init", "-q", "-b", "main")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "base")
-    return root
 
 
 def kb_diff(root: Path, *args: str) -> Result:

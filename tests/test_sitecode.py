@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import minimal_kb, write_tree
-from test_diff import git, kb_diff
+from helpers import git
+from test_diff import kb_diff
 
 from kb.cli import main
 from kb.sitecode import check_site_code
