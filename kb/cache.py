@@ -50,7 +50,8 @@ def _fingerprint() -> str:
 def content_key(*parts: bytes | str) -> str:
     digest = hashlib.sha256()
     for part in parts:
-        data = part.encode() if isinstance(part, str) else part
+        # a file name git or the file system gives undecodable keeps its bytes (surrogateescape)
+        data = part.encode("utf-8", "surrogateescape") if isinstance(part, str) else part
         digest.update(len(data).to_bytes(8, "little"))
         digest.update(data)
     return digest.hexdigest()

@@ -17,6 +17,7 @@ from typing import Any
 from kb.corpus import KnowledgeBase, LoadedRecord, load_kb
 from kb.errors import KbError
 from kb.files import create_atomic, display_path, write_atomic
+from kb.interrupts import signals_deferred
 from kb.load import parse_yaml
 from kb.model import ID_PATTERN
 from kb.model.pointers import pointers
@@ -105,7 +106,8 @@ def _data(file: Path) -> Any:
 
 
 def _replaced(file: Path, loaded: LoadedRecord, places: list[Loc], old: str, new: str) -> str:
-    text = file.read_text(encoding="utf-8")
+    # bytes decoded, not read_text: its newline translation would turn CRLF files into LF ones
+    text = file.read_bytes().decode("utf-8")
     lines = text.split("\n")
     for loc in sorted(places, key=loaded.source.value, reverse=True):
         line, col = loaded.source.value(loc)
@@ -183,10 +185,11 @@ def apply_rename(plan: Rename, evidence: Path) -> None:
         plan.source.unlink()
         _confirm_renamed(plan, evidence)
     except BaseException:
-        for file, data in originals.items():
-            if not file.exists() or file.read_bytes() != data:
-                write_atomic(file, data)
-        plan.target.unlink(missing_ok=True)
+        with signals_deferred():  # a second Ctrl-C must not stop the putting back half-way
+            for file, data in originals.items():
+                if not file.exists() or file.read_bytes() != data:
+                    write_atomic(file, data)
+            plan.target.unlink(missing_ok=True)
         raise
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,21 @@ def test_strict_leaves_the_calendar_out_unless_asked(
         p.code for p in check_tree(root, dt.date(2024, 6, 1)) if p.severity.value != "info"
     ] == ["KB601"]
     assert result.exit_code == status, result.output
+
+
+def test_a_file_name_that_is_not_utf_8_does_not_stop_a_cached_check(
+    repository: Path, tmp_path: Path
+) -> None:
+    """git names the file with bytes that are no UTF-8: the cache key keeps them as bytes, so the
+    cached check says what the uncached one says."""
+    odd = os.fsencode(repository / "evidence") + b"/note-\xff.txt"
+    with open(odd, "wb") as file:
+        file.write(b"a note\n")
+    plain = kb_check(repository, "--changed-from", "main")
+    with contextlib.chdir(repository):
+        cached = CliRunner().invoke(
+            main,
+            ["check", "evidence", "--cache-dir", str(tmp_path / "c"), "--changed-from", "main"],
+        )
+    assert cached.exception is None or isinstance(cached.exception, SystemExit), cached.output
+    assert (cached.exit_code, cached.output) == (plain.exit_code, plain.output)

@@ -274,3 +274,32 @@ def test_a_eudract_registry_entry_becomes_a_trial_named_by_its_number(
     assert result.exit_code == 0, result.output
     trial = (kb_root / "trials" / "eudract-2019-002734-37.yaml").read_text("utf-8")
     assert "  eudract:\n    value: 2019-002734-37\n    status: unverified\n" in trial
+
+
+def test_forced_update_of_fields_sharing_a_line_is_refused_not_a_traceback(
+    tmp_path: Path, kb_root: Path
+) -> None:
+    """A replaced value is found by its own line; an entry written on one line cannot be edited
+    in place, which is told as KB807 and changes nothing."""
+    bib = kb_root / "references.bib"
+    text = bib.read_text("utf-8").replace(
+        "@article{smith2020,\n  author  = {Smith, John and Doe, Jane},\n  title   = ",
+        "@article{smith2020, author = {Smith, John and Doe, Jane}, title = ",
+    )
+    assert "@article{smith2020, author" in text
+    bib.write_text(text, "utf-8")
+    before = snapshot(kb_root)
+    export = write(
+        tmp_path,
+        "x.ris",
+        "TY  - JOUR\nTI  - Drug X after resection of the primary tumour: a randomised trial\n"
+        "AU  - Smith, J.\nAU  - Doe, J.\nPY  - 2020\nT2  - Journal of Trials\n"
+        "DO  - 10.1000/jt.2020.1\nER  - \n",
+    )
+    retitled = export.read_text("utf-8").replace("a randomised trial", "a randomized trial")
+    export.write_text(retitled, "utf-8")
+    result = kb_import(kb_root, export, "--update", "--force")
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "error[KB807] cannot add to the entries of references.bib" in result.output
+    assert "does not give its field 'title' on a line of its own" in result.output
+    assert snapshot(kb_root) == before

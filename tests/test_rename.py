@@ -114,3 +114,14 @@ def test_a_failed_write_puts_every_file_back(
     assert "No space left on device" in result.output
     monkeypatch.setattr(os, "replace", replace)
     assert snapshot(kb_root) == before
+
+
+def test_a_rename_keeps_each_file_s_line_endings(kb_root: Path) -> None:
+    """Only the id's characters change: a file written with CRLF line endings keeps them."""
+    concept = kb_root / "concepts" / "hazard-ratio.yaml"
+    crlf = concept.read_bytes().replace(b"\n", b"\r\n")
+    assert b"smith-2020" in crlf
+    concept.write_bytes(crlf)
+    result = kb_rename(kb_root, "study", "smith-2020", "smith-2020-drug-x")
+    assert result.exit_code == 0, result.output
+    assert concept.read_bytes() == crlf.replace(b"smith-2020", b"smith-2020-drug-x")

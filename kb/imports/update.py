@@ -128,6 +128,10 @@ def _value_end(text: str, start: int, end: int) -> int:
 def _edit_entry(text: str, update: EntryUpdate) -> str:
     opening, closing = _entry_span(text, update.key)
     fields = {m.group(2).lower(): m for m in _FIELD_LINE.finditer(text, opening, closing)}
+    if missing := sorted(set(update.replaced) - set(fields)):
+        raise UpdateError(
+            f"entry '{update.key}' does not give its field '{missing[0]}' on a line of its own"
+        )
     for name, value in sorted(update.replaced.items(), key=lambda i: -fields[i[0]].end()):
         start = fields[name].end()
         end = _value_end(text, start, closing)
