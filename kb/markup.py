@@ -43,6 +43,16 @@ NOT_SEARCHED = " { data-search-exclude }"
 """Appended to a heading, keeps its section out of the search index that every reader downloads:
 tables, quotes and figures repeat what the searchable parts of the page already say."""
 
+NOT_SEARCHED_OPEN = "<div data-search-exclude markdown>"
+"""Opens a block kept out of the search index (`not_searched`)."""
+
+
+def not_searched(block: str) -> str:
+    """A Markdown block (a list, a table, a paragraph) shown as it is but left out of the search
+    index: what it says is searched on a record's own page, or repeats the page's searched
+    text, and every reader downloads the index."""
+    return f"{NOT_SEARCHED_OPEN}\n\n{block}\n\n</div>" if block else ""
+
 
 def text(value: object) -> str:
     """Inline text: one line, every Markdown/HTML-significant character neutralised."""

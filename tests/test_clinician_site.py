@@ -193,6 +193,22 @@ def test_a_registry_number_finds_its_trial_first(served: str, browser: Any) -> N
     page.close()
 
 
+@pytest.mark.parametrize(
+    "words",
+    [
+        "oweira-2017-seer",  # the record's id
+        "10.3748/wjg.v23.i10.1872",  # its DOI
+        "site-specific metastases pancreatic adenocarcinoma",  # words of its title
+    ],
+)
+def test_a_study_is_found_by_its_id_doi_and_title(served: str, browser: Any, words: str) -> None:
+    """A study's page is one search entry (its id, identifiers and title), which still finds it."""
+    page = browser.new_page(viewport={"width": 1366, "height": 900})
+    page.goto(f"{served}/")
+    search_for(page, words, ".md-search-result__item a[href*='/studies/oweira-2017-seer/']")
+    page.close()
+
+
 def test_a_glossary_synonym_finds_the_trial_that_uses_another_name(
     served: str, browser: Any
 ) -> None:

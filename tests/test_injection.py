@@ -189,7 +189,8 @@ def test_search_results_show_payloads_as_text(served: str, browser: Any) -> None
         results = page.locator(".md-search-result__item")
         for _ in range(10):
             search.fill("")
-            search.press_sequentially("kbslot1")
+            # a claim's statement: searched (a study's notes and findings are not)
+            search.press_sequentially("kbslot27")
             try:
                 results.first.wait_for(timeout=1_500)
                 break

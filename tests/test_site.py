@@ -194,7 +194,9 @@ def test_offline_build_uses_file_urls(tmp_path: Path) -> None:
     site = project / "site"
     home = (site / "index.html").read_text()
     assert 'href="claims/index.html"' in home
-    assert (site / "search" / "search_index.js").is_file()
+    offline_index = (site / "search" / "search_index.js").read_text()
+    for needle in ("oweira-2017-seer", "10.3748/wjg.v23.i10.1872", "Surveillance Epidemiology"):
+        assert needle in offline_index, needle  # a study's id, DOI and title words
     graph = (site / "graph.html").read_text()
     assert re.search(r'href="claims/[a-z0-9-]+\.html"', graph)
     assert external_requests(site) == []

@@ -42,7 +42,8 @@ def render_claim(site: Site, claim: Claim) -> str:
         f"# {markup.text(claim.statement)}",
         *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),
-        _dates(site, claim),
+        # the same words on every claim: nothing a search should find a claim by
+        markup.not_searched(_dates(site, claim)),
         markup.text(claim_summary(site.evidence, claim.id, site.today)),
         "## Summary of findings",
         '<div class="kb-sof" markdown>',
@@ -243,7 +244,10 @@ def _quotes(site: Site, claim: Claim, page: str) -> list[str]:
 def _trials(site: Site, claim: Claim, page: str) -> list[str]:
     trial_ids = site.evidence.trials_testing(claim.id)
     if not trial_ids:
-        return ["## Trials", "No registered trial in this knowledge base tests this claim."]
+        return [
+            "## Trials" + markup.NOT_SEARCHED,
+            "No registered trial in this knowledge base tests this claim.",
+        ]
     rows = []
     for trial_id in trial_ids:
         trial = site.kb.trial(trial_id)

@@ -1,6 +1,7 @@
 """Figures are inline SVG inside a <figure> with a caption, so their links work and screen readers
 get the SVG's own title and description. The SVG sits in a box that scrolls sideways when the
-figure is wider than the screen, and the caption links to the same content as text."""
+figure is wider than the screen, and the caption links to the same content as text. A figure is
+left out of the search index: its labels repeat that text."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ def figure(svg: str | None, caption: str, text_version: str | None = None) -> st
         else ""
     )
     return (
-        f'<figure class="kb-figure">\n<div class="kb-figure__scroll">\n{svg.strip()}\n</div>\n'
+        '<figure class="kb-figure" data-search-exclude>\n<div class="kb-figure__scroll">\n'
+        f"{svg.strip()}\n</div>\n"
         f"<figcaption>{markup.text(caption)}{link}</figcaption>\n</figure>"
     )

@@ -207,7 +207,7 @@ def render_home(site: Site) -> str:
         body += [
             f"## {markup.text(topic)}",
             bottom_line(site, claims),
-            claims_table(site, claims),
+            markup.not_searched(claims_table(site, claims)),
         ]
     body += ["## What is still unknown", unknowns(site)]
     if question and question.summary:

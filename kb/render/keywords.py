@@ -11,7 +11,7 @@ import html
 import re
 
 from kb.corpus import KnowledgeBase
-from kb.markup import NOT_SEARCHED
+from kb.markup import NOT_SEARCHED, NOT_SEARCHED_OPEN
 
 _HEADING = re.compile(r"^(#{1,6}) ")
 
@@ -62,16 +62,22 @@ class SearchTerms:
 
 
 def _searchable(lines: list[str]) -> list[str]:
-    """The lines outside the sections kept out of the search index (`markup.NOT_SEARCHED`)."""
+    """The lines outside the sections and blocks kept out of the search index
+    (`markup.NOT_SEARCHED`, `markup.not_searched`)."""
     kept, skipping = [], 0  # the level of the heading that started the skipped section
+    in_block = False
     for line in lines:
         heading = _HEADING.match(line)
         if heading and skipping and len(heading.group(1)) <= skipping:
             skipping = 0
         if heading and not skipping and line.endswith(NOT_SEARCHED):
             skipping = len(heading.group(1))
-        if not skipping:
+        if line == NOT_SEARCHED_OPEN:
+            in_block = True
+        if not skipping and not in_block:
             kept.append(line)
+        if in_block and line == "</div>":
+            in_block = False
     return kept
 
 

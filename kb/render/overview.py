@@ -208,9 +208,13 @@ def render_evidence_map(site: Site) -> dict[str, str]:
             markup.table(["Claim", *(markup.text(design_name(d, 2)) for d in designs)], rows),
             "## Gaps",
             "### Claims resting only on case reports, case series or opinion",
-            "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in weak) or "None.",
+            markup.not_searched("\n".join(f"- {record_link(site, 'claim', c, page)}" for c in weak))
+            or "None.",
             "### Claims no trial tests",
-            "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in untested) or "None.",
+            markup.not_searched(
+                "\n".join(f"- {record_link(site, 'claim', c, page)}" for c in untested)
+            )
+            or "None.",
             nav,
         ]
         pages[page] = _page(title, body)

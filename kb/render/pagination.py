@@ -74,7 +74,8 @@ def paginate(
     for number, page_items in enumerate(pages, start=1):
         nav = pager(first, number, len(pages))
         named = title if len(pages) == 1 else f"{title} (page {number} of {len(pages)})"
-        listed = prefix + "\n".join(page_items) if page_items else ""
+        # each item is searched on its record's own page (later pages are not searched at all)
+        listed = markup.not_searched(prefix + "\n".join(page_items)) if page_items else ""
         body = [f"# {named}", *head, nav, listed, nav, *tail]
         result.append((page_path(first, number), named, body))
     return result

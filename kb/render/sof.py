@@ -119,15 +119,19 @@ def _effect(site: Site, claim_id: str, rated: OutcomeCertainty) -> str:
             f"({interval(round(pooled.ci_lower, 3), round(pooled.ci_upper, 3), 0.95)}; "
             f"{pooled.k} studies, {markup.text(pooled.method)}, I² {pooled.i2:.0%}{pi})"
         )
+    studies = []
     for item in body.items:
         if item.finding is None:
             continue
         turned = _turned(item) if item.inverted else ""
         relation = "" if item.relation == "supports" else f" ({item.relation} the claim)"
-        lines.append(
+        studies.append(
             f"{markup.text(item.label)}{relation}: "
             f"{markup.text(finding_text(item.finding) + turned)}"
         )
+    if studies:
+        # each study's own result is searched on the study's page, not once more for each claim
+        lines.append(f"<span data-search-exclude>{'<br>'.join(studies)}</span>")
     absolute = _absolute(site, claim_id, rated)
     if absolute:
         lines.append(absolute)

@@ -41,8 +41,9 @@ def render_study(site: Site, study: Study) -> str:
         ),
         f"# {markup.text(study_label(site, study.id))}",
         *study_banners(site, study.id),
-        _named(site, study),
-        markup.text(reference) if reference else "",
+        _search_terms(site, study),
+        markup.not_searched(_named(site, study)),
+        markup.not_searched(markup.text(reference)) if reference else "",
         *_identifiers(site, study),
         *_design(site, study),
         *_pico(study),
@@ -73,14 +74,22 @@ def _identifiers(site: Site, study: Study) -> list[str]:
     listed = identifier_list(site, "study", study.id, study.identifiers)
     if not listed:
         return ["No identifier (DOI, PMID, PMCID) is recorded for this study."]
-    # the values alone are searched, in the first section: the verification words around them
-    # would repeat in the search index for every study
+    return ["## Identifiers" + markup.NOT_SEARCHED, listed]
+
+
+def _search_terms(site: Site, study: Study) -> str:
+    """The study's one search entry: its id, identifiers and title, in its first section. The
+    rest of the page is kept out of the search index, which every reader downloads: the
+    reference, summary, tables and quotes would add about 600 bytes a study (even the summary's
+    first dozen words, 100), while its claims' pages are searched for what it shows."""
+    entry = site.kb.bibliography.get(study.cite)
     values = [
         study.id,
         *(identifier.value for _, identifier in identifier_items(study.identifiers)),
+        entry.title if entry and entry.title else "",
     ]
-    searched = f'<p hidden class="kb-search-terms">{markup.attribute(" ".join(values))}</p>'
-    return [searched, "## Identifiers" + markup.NOT_SEARCHED, listed]
+    terms = " ".join(value for value in values if value)
+    return f'<p hidden class="kb-search-terms">{markup.attribute(terms)}</p>'
 
 
 def _design(site: Site, study: Study) -> list[str]:
@@ -229,7 +238,7 @@ def _claims(site: Site, study: Study, page: str) -> list[str]:
 def _summary(study: Study) -> list[str]:
     parts = []
     if study.summary:
-        parts += ["## Summary", markup.paragraphs(study.summary)]
+        parts += ["## Summary" + markup.NOT_SEARCHED, markup.paragraphs(study.summary)]
     if study.note:
         parts += ["## Notes" + markup.NOT_SEARCHED, markup.paragraphs(study.note)]
     return parts
