@@ -18,8 +18,8 @@ machine, because absolute times on a small shared machine say little:
 - the claim histories of the shipped knowledge base (evidence/, over the repository's git
   history): warm (every commit in the cache) against cold (an empty cache).
 
-Each figure is printed beside the goal of issue 15. These are measurements, not tests: the
-machines are small and shared, so `make test` runs none of this.
+Each figure is printed beside its goal (GOALS, below). These are
+measurements, not tests: the machines are small and shared, so `make test` runs none of this.
 """
 
 from __future__ import annotations

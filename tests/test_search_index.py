@@ -20,7 +20,7 @@ from synthetic import write_knowledge_base
 TODAY = dt.date(2026, 11, 28)
 STUDIES = 60
 BYTES_A_RECORD = 500
-"""Issue 15's goal: at 10,000 studies the hand-written pages are a few bytes a record, so what
+"""The goal: at 10,000 studies the hand-written pages are a few bytes a record, so what
 the records' own pages and the lists add is what the index grows by."""
 
 
