@@ -7,7 +7,7 @@ outcome ids within their claim; a ratio states which groups it compares.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from kb.corpus import Loaded
 from kb.evidence import Evidence
@@ -42,11 +42,16 @@ def check(evidence: Evidence, context: Context) -> Iterator[Problem]:
         yield from _discrepancy(discrepancy, evidence, pruned)
 
 
+def _repeats(ids: Iterable[str]) -> dict[int, int]:
+    """Index of each id used before -> the index of its first use."""
+    first: dict[str, int] = {}
+    return {i: first[id_] for i, id_ in enumerate(ids) if first.setdefault(id_, i) != i}
+
+
 def _findings(study: Loaded[Study]) -> Iterator[Problem]:
-    seen: dict[str, int] = {}
+    repeats = _repeats(f.id for f in study.record.findings)
     for index, finding in enumerate(study.record.findings):
-        first = seen.setdefault(finding.id, index)
-        if first != index:
+        if (first := repeats.get(index)) is not None:
             yield Problem.at(
                 study,
                 ("findings", index, "id"),
@@ -124,10 +129,18 @@ def _links(
 
 
 def _outcomes(claim: Loaded[Claim], evidence: Evidence) -> Iterator[Problem]:
-    seen: dict[str, int] = {}
+    linked = evidence.linked(claim.record.id)
+    ids = {o.id for o in claim.record.outcomes}
+    # a link with no basis, or naming an outcome the claim lacks, is told already
+    broken = any(
+        (not link.findings and link.rests_on is None)
+        or any(ref.outcome not in ids for ref in link.findings)
+        for _, link in linked
+    )
+    informed = {ref.outcome for _, link in linked for ref in link.findings}
+    repeats = _repeats(o.id for o in claim.record.outcomes)
     for index, outcome in enumerate(claim.record.outcomes):
-        first = seen.setdefault(outcome.id, index)
-        if first != index:
+        if (first := repeats.get(index)) is not None:
             yield Problem.at(
                 claim,
                 ("outcomes", index, "id"),
@@ -136,15 +149,6 @@ def _outcomes(claim: Loaded[Claim], evidence: Evidence) -> Iterator[Problem]:
                 "give each outcome of a claim its own id",
             )
             continue
-        linked = evidence.linked(claim.record.id)
-        ids = {o.id for o in claim.record.outcomes}
-        # a link with no basis, or naming an outcome the claim lacks, is told already
-        broken = any(
-            (not link.findings and link.rests_on is None)
-            or any(ref.outcome not in ids for ref in link.findings)
-            for _, link in linked
-        )
-        informed = {ref.outcome for _, link in linked for ref in link.findings}
         # only where other outcomes have findings: a claim resting on text alone says so itself
         if informed and not broken and outcome.id not in informed:
             yield Problem.at(
