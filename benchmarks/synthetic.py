@@ -13,6 +13,8 @@ import argparse
 import random
 from pathlib import Path
 
+from kb.bias import TOOLS
+
 WORDS = [
     "resection",
     "chemotherapy",
@@ -183,16 +185,8 @@ tags: [{rng.choice(WORDS)}, {rng.choice(WORDS)}]
     return study_id, text, bib
 
 
-ROBINS_I = (
-    "confounding",
-    "selection",
-    "classification",
-    "deviations",
-    "missing-data",
-    "measurement",
-    "reporting",
-)
-ROB_2 = ("randomisation", "deviations", "missing-data", "measurement", "reporting")
+ROBINS_I = tuple(TOOLS["robins-i"].domains)
+ROB_2 = tuple(TOOLS["rob-2"].domains)
 
 
 def _risk_of_bias(rng: random.Random, design: str) -> str:

@@ -14,6 +14,7 @@ import yaml
 from conftest import check_tree, write_tree
 from statsmodels.stats.meta_analysis import combine_effects
 
+from kb.bias import TOOLS
 from kb.corpus import load_kb
 from kb.evidence import Evidence
 from kb.pooling import Estimate
@@ -40,23 +41,12 @@ ROBINS_SERIOUS = {
     "tool": "robins-i",
     "domains": [
         {"domain": d, "judgement": "serious" if d == "confounding" else "low", "reason": "So."}
-        for d in (
-            "confounding",
-            "selection",
-            "classification",
-            "deviations",
-            "missing-data",
-            "measurement",
-            "reporting",
-        )
+        for d in TOOLS["robins-i"].domains
     ],
 }
 ROB2_LOW = {
     "tool": "rob-2",
-    "domains": [
-        {"domain": d, "judgement": "low", "reason": "So."}
-        for d in ("randomisation", "deviations", "missing-data", "measurement", "reporting")
-    ],
+    "domains": [{"domain": d, "judgement": "low", "reason": "So."} for d in TOOLS["rob-2"].domains],
 }
 
 
