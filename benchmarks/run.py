@@ -301,6 +301,8 @@ def main() -> None:
         "--history-only", action="store_true", help="only the claim histories of evidence/"
     )
     arguments = parser.parse_args()
+    if arguments.work is not None:
+        arguments.work.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=arguments.work) as scratch:
         history = measure_history(Path(scratch))
         results = {}

@@ -21,19 +21,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kb.cache import CacheFolder
-from kb.check import check_evidence
+from kb import vancouver
+from kb.cache import CacheFolder, CheckCache
+from kb.check import analyse_path
 from kb.clock import resolve_today
-from kb.corpus import load_kb
 from kb.errors import KbError
-from kb.evidence import Evidence
 from kb.files import display_path, display_prefix, tracked_by_git, usual_mode
 from kb.generate import GenerationReport, sync_generated
 from kb.history import claim_history
+from kb.inputs import Inputs, relative_path
 from kb.interrupts import signals_raise
 from kb.locking import write_lock
 from kb.problems import Problem, Severity
 from kb.render.common import Site
+from kb.render.reuse import Reuse, settings_key
 from kb.render.site import render_site
 from kb.report import format_text
 from kb.words import counted
@@ -59,8 +60,9 @@ class BuildOptions:
     offline: bool = False
     """Build for reading from file:// (Material's offline plugin, no directory URLs)."""
     cache: CacheFolder | None = None
-    """Where each commit's analysed claims are kept for the claim histories (kb.history); None
-    analyses every commit afresh."""
+    """The cache folder: each commit's analysed claims for the claim histories (kb.history)
+    and, when it is a CheckCache, the records, problems and page keys of the last runs
+    (kb.check, kb.render.reuse); None analyses and renders everything afresh."""
 
 
 def evidence_date(evidence: Path, environ: Mapping[str, str] | None = None) -> dt.date:
@@ -92,8 +94,8 @@ def generate(options: BuildOptions, today: dt.date) -> GenerationReport:
 
 
 def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
-    evidence = Evidence(load_kb(options.evidence))
-    problems = check_evidence(evidence, today)
+    cache = options.cache if isinstance(options.cache, CheckCache) else None
+    evidence, problems, inputs = analyse_path(options.evidence, today, cache)
     errors = [p for p in problems if p.severity is Severity.ERROR]
     if errors:
         prefix = display_prefix(options.evidence)
@@ -110,7 +112,30 @@ def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
         history=claim_history(options.evidence, options.cache),
         site_url=os.environ.get("KB_SITE_URL") or None,
     )
-    return sync_generated(options.docs, render_site(site))
+    reuse = _reuse(site, inputs, options.docs, cache)
+    references = cache.store("references") if cache is not None else None
+    if references is not None:
+        vancouver.preload(references.load())
+    report = sync_generated(options.docs, render_site(site, reuse))
+    reuse.save()
+    if references is not None and references.load() != (kept := vancouver.formatted_references()):
+        references.entries, references.changed = kept, True
+        references.save()
+    return report
+
+
+def _reuse(site: Site, inputs: Inputs, docs: Path, cache: CheckCache | None) -> Reuse:
+    """What lets unchanged record pages be read back rather than rendered (kb.render.reuse);
+    nothing without a cache."""
+    if cache is None or cache.refused:
+        return Reuse.none()
+    files = {
+        relative_path(file, inputs.root): inputs.key(file, kind)
+        for file, kind in [*inputs.records, (inputs.question, "question")]
+        if inputs.content.get(file) is not None
+    }
+    lock = inputs.key(inputs.lock, "lock")
+    return Reuse(cache.store("pages"), docs, files, settings_key(site, files, lock))
 
 
 def build(options: BuildOptions, today: dt.date) -> GenerationReport:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from kb.cache import CheckCache, problem_data, problem_from
 from kb.corpus import KnowledgeBase, load_kb
-from kb.inputs import read_inputs
+from kb.inputs import Inputs, read_inputs
 from kb.problems import Context, Problem, sort_problems
 from kb.sitecode import check_site_code
 
@@ -67,19 +67,64 @@ def check_path(
     inputs = read_inputs(root)
     if cache is None or cache.refused:
         return check_kb(load_kb(root, None, inputs), today, changed)
-    run_key = inputs.run_key(cache.version, today.isoformat(), *sorted(changed), "")
-    results = cache.store("results")
-    hit = _thaw_problems(results.load().get(run_key)) if run_key else None
+    hit = _problems_seen(inputs, today, cache, changed)
     if hit is None:
         from kb.evidence import Evidence  # only now: see evidence_problems
 
-        hit = evidence_problems(Evidence(load_kb(root, cache, inputs)), today, changed)
-        if run_key:
-            kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
-            results.entries = dict(kept)
-            results.put(run_key, [problem_data(p) for p in hit])
-        cache.save()
+        hit = _problems_found(Evidence(load_kb(root, cache, inputs)), inputs, today, cache, changed)
     return sort_problems([*hit, *check_site_code(inputs.root)])
+
+
+def analyse_path(
+    root: Path, today: dt.date, cache: CheckCache | None = None
+) -> tuple[Evidence, list[Problem], Inputs]:
+    """The analysis of the knowledge base at `root` with its problems, for the commands that
+    need both (`kb generate`, `kb build`): with a cache, unchanged files are not parsed and the
+    problems of inputs seen before (by `kb check` too) are not looked for again."""
+    from kb.evidence import Evidence
+
+    inputs = read_inputs(root)
+    usable = None if cache is None or cache.refused else cache
+    evidence = Evidence(load_kb(root, usable, inputs))
+    if usable is None:
+        return evidence, check_evidence(evidence, today), inputs
+    hit = _problems_seen(inputs, today, usable, frozenset())
+    if hit is None:
+        hit = _problems_found(evidence, inputs, today, usable, frozenset())
+    else:
+        usable.save()  # the records parsed afresh
+    return evidence, sort_problems([*hit, *check_site_code(inputs.root)]), inputs
+
+
+def _run_key(
+    inputs: Inputs, today: dt.date, cache: CheckCache, changed: frozenset[str]
+) -> str | None:
+    return inputs.run_key(cache.version, today.isoformat(), *sorted(changed), "")
+
+
+def _problems_seen(
+    inputs: Inputs, today: dt.date, cache: CheckCache, changed: frozenset[str]
+) -> list[Problem] | None:
+    run_key = _run_key(inputs, today, cache, changed)
+    return _thaw_problems(cache.store("results").load().get(run_key)) if run_key else None
+
+
+def _problems_found(
+    evidence: Evidence,
+    inputs: Inputs,
+    today: dt.date,
+    cache: CheckCache,
+    changed: frozenset[str],
+) -> list[Problem]:
+    problems = evidence_problems(evidence, today, changed)
+    run_key = _run_key(inputs, today, cache, changed)
+    if run_key:
+        results = cache.store("results")
+        kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
+        results.entries = dict(kept)
+        results.put(run_key, [problem_data(p) for p in problems])
+    cache.save()
+    return problems
 
 
 def _thaw_problems(data: object) -> list[Problem] | None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from kb.cache import CacheFolder, CheckCache
+from kb.cache import CheckCache
 from kb.check import check_path
 from kb.cli_options import (
     DOCS,
@@ -125,7 +125,7 @@ def _run(action: str, today: dt.date, cache_dir: Path, no_cache: bool, **paths: 
     # the site stack is imported only by the commands that build, so `kb check` stays light
     from kb.build import BuildOptions, build, generate
 
-    cache = None if no_cache else CacheFolder(cache_dir)
+    cache = None if no_cache else CheckCache(cache_dir)
     if cache is not None and cache.refused:
         click.echo(f"warning: {cache.refused}", err=True)
     options = BuildOptions(**paths, cache=cache)

@@ -57,14 +57,22 @@ def _write_manifest(docs: Path, files: dict[str, set[str]], kept: list[str]) -> 
         write_atomic(target, text)
 
 
-def _target(docs: Path, name: str) -> Path | None:
+def _target(docs: Path, name: str, inside: dict[Path, bool] | None = None) -> Path | None:
     """Where `name` lives under `docs`, or None when it would be outside: a path with '..', an
-    absolute one, or one through a symbolic link that leads out of the docs folder."""
+    absolute one, or one through a symbolic link that leads out of the docs folder. `inside`
+    remembers, folder by folder, whether a folder lies inside, so that thousands of pages in
+    one folder resolve it once."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or not path.parts:
         return None
     target = docs / path
-    return target if target.resolve().is_relative_to(docs.resolve()) else None
+    if target.is_symlink():  # the file itself may lead out, whatever its folder
+        return target if target.resolve().is_relative_to(docs.resolve()) else None
+    known = {} if inside is None else inside
+    folder = target.parent
+    if folder not in known:
+        known[folder] = folder.resolve().is_relative_to(docs.resolve())
+    return target if known[folder] else None
 
 
 def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
@@ -76,8 +84,9 @@ def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
     previous = _load_manifest(docs)
     report = GenerationReport()
     writes: list[tuple[str, Path]] = []
+    inside: dict[Path, bool] = {}
     for name in sorted(files):
-        target = _target(docs, name)
+        target = _target(docs, name, inside)
         if target is None:
             raise GenerationError(f"refusing to write outside the docs folder: {name!r}")
         current = target.read_bytes() if target.is_file() else None

@@ -17,7 +17,7 @@ from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin
 
 from kb.build import BuildOptions, generate
-from kb.cache import DEFAULT_FOLDER, CacheFolder
+from kb.cache import DEFAULT_FOLDER, CheckCache
 from kb.clock import resolve_today
 from kb.errors import KbError
 
@@ -46,7 +46,7 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
             offline=not config.use_directory_urls,
             # beside mkdocs.yml, where `kb build` keeps it when run from there (refused, and so
             # not used, when git tracks it)
-            cache=CacheFolder(Path(config.config_file_path).parent / DEFAULT_FOLDER),
+            cache=CheckCache(Path(config.config_file_path).parent / DEFAULT_FOLDER),
         )
         try:
             generate(options, resolve_today())

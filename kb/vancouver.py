@@ -17,6 +17,7 @@ Registered as the pybtex plugin `vancouver` (group `pybtex.style.formatting`) in
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import re
 from collections.abc import Mapping
@@ -297,6 +298,9 @@ def fingerprint(entry_type: str, fields: Fields) -> str:
 _STYLE: VancouverStyle | None = None
 _CACHE: dict[tuple[str, str], str] = {}
 _STATS = {"hits": 0, "misses": 0}
+_USED: set[tuple[str, str]] = set()
+_PYBTEX = importlib.metadata.version("pybtex")
+"""Formatting kept between runs is keyed by pybtex's version too: another may format otherwise."""
 
 
 def cache_info() -> dict[str, int]:
@@ -306,13 +310,35 @@ def cache_info() -> dict[str, int]:
 
 def clear_cache() -> None:
     _CACHE.clear()
+    _USED.clear()
     _STATS.update(hits=0, misses=0)
+
+
+def preload(formatted: dict[str, Any]) -> None:
+    """Formatted references kept from an earlier run (`formatted_references`), each keyed by
+    its entry's key and content, so an unchanged entry is not formatted again; entries of
+    another shape are ignored."""
+    for name, text in formatted.items():
+        key, _, content = name.rpartition(" ")
+        version, _, content = content.rpartition("/")
+        if key and version == _PYBTEX and isinstance(text, str):
+            _CACHE.setdefault((key, content), text)
+
+
+def formatted_references() -> dict[str, str]:
+    """The references formatted or looked up since the cache was cleared, for `preload`."""
+    return {
+        f"{key} {_PYBTEX}/{content}": _CACHE[key, content]
+        for key, content in sorted(_USED)
+        if (key, content) in _CACHE
+    }
 
 
 def format_fields(key: str, entry_type: str, fields: Fields) -> str:
     """The plain-text Vancouver reference of one entry, formatted once per content."""
     global _STYLE
     cache_key = (key, fingerprint(entry_type, fields))
+    _USED.add(cache_key)
     cached = _CACHE.get(cache_key)
     if cached is not None:
         _STATS["hits"] += 1

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from kb import exports, references
+from kb.model import Claim
 from kb.render import overview
 from kb.render.claims import claim_feed, feed_path, render_claim
 from kb.render.common import Site, record_page
 from kb.render.home import render_home
 from kb.render.keywords import SearchTerms
+from kb.render.reuse import (
+    Meta,
+    Reuse,
+    claim_key,
+    download_key,
+    final_key,
+    study_key,
+    terms_key,
+)
 from kb.render.studies import DOWNLOADS, render_study
-from kb.render.tags import render_tag_pages
+from kb.render.tags import page_meta, tag_listing, tag_slugs, with_tag_pages
 from kb.render.trials import render_concept, render_trial
 from kb.render.verification import render_verification_page
 
@@ -19,8 +32,12 @@ EVIDENCE_DATE = "overrides/partials/evidence-date.html"
 generated alike); no final newline, so no space follows it in a sentence."""
 
 
-def render_site(site: Site) -> dict[str, bytes]:
+def render_site(site: Site, reuse: Reuse | None = None) -> dict[str, bytes]:
+    """Every generated file. With `reuse` (kb.render.reuse), a record page, feed or download
+    whose key is unchanged since the last run is read back from the docs folder instead of
+    rendered; the files are the same either way."""
     kb = site.kb
+    reuse = reuse or Reuse.none()
     pages: dict[str, str] = {
         "index.md": render_home(site),
         **overview.render_claims_index(site),
@@ -35,33 +52,65 @@ def render_site(site: Site) -> dict[str, bytes]:
         ABBREVIATIONS: overview.render_abbreviations(site),
         EVIDENCE_DATE: f'<time datetime="{site.evidence_date}">{site.evidence_date}</time>',
     }
-    feeds: dict[str, bytes] = {}
+    # record pages and downloads: path -> (key, render)
+    records: dict[str, tuple[str | None, Callable[[], str]]] = {}
     for claim_id, claim_file in kb.claims.items():
         claim = claim_file.record
-        pages[record_page("claim", claim_id)] = render_claim(site, claim)
-        if site.history.get(claim_id):
-            feeds[feed_path(claim_id)] = claim_feed(site, claim)
+        history = site.history.get(claim_id)
+        key = claim_key(reuse, site, claim_id, repr(history)) if reuse.enabled else None
+        records[record_page("claim", claim_id)] = (key, partial(render_claim, site, claim))
+        if history:
+            records[feed_path(claim_id)] = (key, partial(_feed, site, claim))
     for study_id, study_file in kb.studies.items():
         study = study_file.record
-        pages[record_page("study", study_id)] = render_study(site, study)
-        pages[f"{DOWNLOADS}/studies/{study_id}.bib"] = references.study_bibtex(kb, study_id)
-        pages[f"{DOWNLOADS}/studies/{study_id}.ris"] = references.study_ris(kb, study_id)
+        key = study_key(reuse, site, study_id) if reuse.enabled else None
+        records[record_page("study", study_id)] = (key, partial(render_study, site, study))
+        key = download_key(reuse, site, study_id) if reuse.enabled else None
+        for suffix, export in (("bib", references.study_bibtex), ("ris", references.study_ris)):
+            path = f"{DOWNLOADS}/studies/{study_id}.{suffix}"
+            records[path] = (key, partial(export, kb, study_id))
     for trial_id, trial_file in kb.trials.items():
-        trial = trial_file.record
-        pages[record_page("trial", trial_id)] = render_trial(site, trial)
+        pages[record_page("trial", trial_id)] = render_trial(site, trial_file.record)
     for concept_id, concept_file in kb.concepts.items():
-        concept = concept_file.record
-        pages[record_page("concept", concept_id)] = render_concept(site, concept)
-    pages = render_tag_pages(pages)
+        pages[record_page("concept", concept_id)] = render_concept(site, concept_file.record)
+    rendered: dict[str, str] = {}
+    metas: dict[str, Meta] = {}
+    for path, (key, render) in records.items():
+        known = reuse.known(path, key)
+        if known is None:
+            rendered[path] = render()
+            known = page_meta(path, rendered[path]) or ("", [])
+        if known[1]:
+            metas[path] = known
+    metas.update({path: meta for path, text in pages.items() if (meta := page_meta(path, text))})
+    slugs = tag_slugs({tag for _, tags in metas.values() for tag in tags})
     terms = SearchTerms(kb)
-    pages = {
-        path: terms.add_to(text) if path.endswith(".md") and path != ABBREVIATIONS else text
-        for path, text in pages.items()
-    }
-    pages[f"{DOWNLOADS}/evidence.json"] = exports.evidence_json(site.evidence, site.today)
-    pages[f"{DOWNLOADS}/references.csl.json"] = references.csl_json(kb)
-    pages[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb)
-    pages[f"{DOWNLOADS}/references.ris"] = references.ris(kb)
-    pages[f"{DOWNLOADS}/graph.graphml"] = exports.graphml(site.graph)
-    encoded = {path: text.encode("utf-8") for path, text in pages.items()}
-    return dict(sorted({**encoded, **feeds}.items()))
+    glossary = terms_key(reuse, site)
+
+    def finish(path: str, text: str) -> str:
+        if not path.endswith(".md") or path == ABBREVIATIONS:
+            return text
+        return terms.add_to(with_tag_pages(text, slugs) if path in metas else text)
+
+    encoded = {path: finish(path, text).encode("utf-8") for path, text in pages.items()}
+    for path, text in tag_listing(metas, slugs).items():
+        encoded[path] = finish(path, text).encode("utf-8")
+    for path, (key, render) in records.items():
+        final = final_key(key, metas.get(path, ("", []))[1], slugs, glossary)
+        kept = None if path in rendered else reuse.kept(path, key, final)
+        if kept is None:
+            text = rendered[path] if path in rendered else render()
+            kept = finish(path, text).encode("utf-8")
+            reuse.remember(path, key, final, kept, metas.get(path, ("", [])))
+        encoded[path] = kept
+    evidence_json = exports.evidence_json(site.evidence, site.today)
+    encoded[f"{DOWNLOADS}/evidence.json"] = evidence_json.encode()
+    encoded[f"{DOWNLOADS}/references.csl.json"] = references.csl_json(kb).encode()
+    encoded[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb).encode()
+    encoded[f"{DOWNLOADS}/references.ris"] = references.ris(kb).encode()
+    encoded[f"{DOWNLOADS}/graph.graphml"] = exports.graphml(site.graph).encode()
+    return dict(sorted(encoded.items()))
+
+
+def _feed(site: Site, claim: Claim) -> str:
+    return claim_feed(site, claim).decode("utf-8")

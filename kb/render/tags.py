@@ -50,27 +50,45 @@ def _front_matter(text: str) -> tuple[dict[str, object], int]:
     return values, end + 1
 
 
+def page_meta(path: str, text: str) -> tuple[str, list[str]] | None:
+    """The title and tags of a generated page with tags, from its front matter; None for a
+    page without tags (or a file that is not a page)."""
+    matter, _ = _front_matter(text) if path.endswith(".md") else ({}, 0)
+    tags = matter.get("tags")
+    if not isinstance(tags, list) or not tags:
+        return None
+    return str(matter.get("title", path)), [str(tag) for tag in tags]
+
+
+def with_tag_pages(text: str, slugs: dict[str, str]) -> str:
+    """The page with `tag_pages` (tag -> slug) added to its front matter, for the theme's tag
+    partial; a page without tags is returned as it is."""
+    matter, end = _front_matter(text)
+    tags = matter.get("tags")
+    if not isinstance(tags, list) or not tags:
+        return text
+    line = markup.front_matter({"tag_pages": {t: slugs[str(t)] for t in tags}})
+    return text[:end] + line.split("\n")[1] + "\n" + text[end:]
+
+
 def render_tag_pages(pages: dict[str, str]) -> dict[str, str]:
     """The pages with `tag_pages` added to the front matter of those with tags, and the tag
     pages themselves."""
+    metas = {path: meta for path, text in pages.items() if (meta := page_meta(path, text))}
+    slugs = tag_slugs({tag for _, tags in metas.values() for tag in tags})
+    result = {
+        path: with_tag_pages(text, slugs) if path in metas else text for path, text in pages.items()
+    }
+    return {**result, **tag_listing(metas, slugs)}
+
+
+def tag_listing(metas: dict[str, tuple[str, list[str]]], slugs: dict[str, str]) -> dict[str, str]:
+    """`tags.md` and the pages of each tag, from every tagged page's title and tags."""
     tagged: dict[str, list[tuple[str, str]]] = {}  # tag -> (title, page)
-    result = dict(pages)
-    for path, text in sorted(pages.items()):
-        if not path.endswith(".md"):
-            continue
-        matter, _ = _front_matter(text)
-        tags = matter.get("tags")
-        if not isinstance(tags, list) or not tags:
-            continue
+    for path, (title, tags) in sorted(metas.items()):
         for tag in tags:
-            tagged.setdefault(str(tag), []).append((str(matter.get("title", path)), path))
-    slugs = tag_slugs(set(tagged))
-    for path, text in sorted(pages.items()):
-        matter, end = _front_matter(text) if path.endswith(".md") else ({}, 0)
-        tags = matter.get("tags")
-        if isinstance(tags, list) and tags:
-            line = markup.front_matter({"tag_pages": {t: slugs[str(t)] for t in tags}})
-            result[path] = text[:end] + line.split("\n")[1] + "\n" + text[end:]
+            tagged.setdefault(tag, []).append((title, path))
+    result: dict[str, str] = {}
     index = []
     for name in sorted(tagged, key=lambda n: (n.casefold(), n)):
         target = f"tags/{slugs[name]}.md"

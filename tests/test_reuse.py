@@ -1,0 +1,188 @@
+"""Pages kept from the last run (kb.render.reuse) are exactly the pages a fresh run renders.
+
+A copy of the shipped knowledge base is generated twice after every edit: once through the
+cache, which reads back the record pages whose keys did not change, and once with no cache at
+all. Every file of the two docs folders must be the same, byte for byte, after each of the edits
+below; each edit is one kind of input a page reads (a record's text, a number, a bibliography
+entry, a claim's statement, a link, a trial, the glossary, a discrepancy, the question, the
+tags, the dates, the URL style, a new or removed record), so a key that leaves one out fails here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kb.build import BuildError, BuildOptions, generate
+from kb.cache import CheckCache
+from kb.generate import MANIFEST, GenerationError
+
+ROOT = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 12, 1)
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path.name}: the test no longer edits anything"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def _files(docs: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(docs).as_posix(): p.read_bytes()
+        for p in sorted(docs.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+
+
+class Twins:
+    """The same knowledge base generated into two docs folders, with and without the cache."""
+
+    def __init__(self, root: Path) -> None:
+        self.evidence = root / "evidence"
+        shutil.copytree(ROOT / "evidence", self.evidence)
+        self.cached = root / "cached"
+        self.fresh = root / "fresh"
+        self.cache = root / ".kb-cache"
+
+    def generate(self, today: dt.date = TODAY, offline: bool = False) -> tuple[int, int]:
+        """Both generations; how many files each wrote."""
+        cached = generate(
+            BuildOptions(self.evidence, self.cached, offline=offline, cache=CheckCache(self.cache)),
+            today,
+        )
+        fresh = generate(BuildOptions(self.evidence, self.fresh, offline=offline), today)
+        mine, theirs = _files(self.cached), _files(self.fresh)
+        assert sorted(mine) == sorted(theirs)
+        differing = [name for name in mine if mine[name] != theirs[name]]
+        assert not differing, f"pages differ with the cache: {differing[:5]}"
+        return len(cached.written), len(fresh.written)
+
+    def record(self, folder: str, name: str) -> Path:
+        return self.evidence / folder / f"{name}.yaml"
+
+
+STUDY = "oweira-2017-seer"
+CLAIM = "liver-mets-worse-prognosis-than-lung-or-nodal"
+
+
+def _new_study(twins: Twins) -> None:
+    """A second study like Oweira's, with its own entry and identifiers, linked to the same
+    claims."""
+    text = twins.record("studies", STUDY).read_text(encoding="utf-8")
+    for old, new in [
+        (f"id: {STUDY}", "id: oweira-2017-seer-copy"),
+        ("cite: Oweira2017SEER", "cite: Copy2020Cohort"),
+        ("wjg.v23.i10.1872", "wjg.v23.i10.9999"),
+        ("PMC5352929", "PMC5352000"),
+    ]:
+        assert old in text
+        text = text.replace(old, new)
+    twins.record("studies", "oweira-2017-seer-copy").write_text(text, encoding="utf-8")
+    with (twins.evidence / "references.bib").open("a", encoding="utf-8") as bib:
+        bib.write(
+            "\n@article{Copy2020Cohort,\n  author  = {Copyist, Ann and Other, Bob and Third, Cy},"
+            "\n  title   = {A second cohort of patients with liver metastases},\n"
+            "  journal = {Journal of Examples},\n  year    = {2020}\n}\n"
+        )
+
+
+EDITS: dict[str, Callable[[Twins], None]] = {
+    "a study's summary": lambda t: _edit(
+        t.record("studies", STUDY), "summary: >-\n", "summary: >-\n  Edited.\n"
+    ),
+    "a study's number, which claims pool and grade": lambda t: _edit(
+        t.record("studies", STUDY), "analysed: 13233", "analysed: 13234"
+    ),
+    "a link's relation": lambda t: _edit(
+        t.record("studies", STUDY),
+        f"claim: {CLAIM}\n    relation: supports",
+        f"claim: {CLAIM}\n    relation: refutes",
+    ),
+    "a study's tags, which renames a tag page": lambda t: _edit(
+        t.record("studies", STUDY), "tags: [seer,", "tags: [seer, zzz-new-tag,"
+    ),
+    "a claim's topic that takes the file name of another tag's page": lambda t: _edit(
+        t.record("claims", "ca125-cea-alternative-markers"),
+        "topic: Tumour markers",
+        "topic: Liver metastases",  # sorts before 'liver metastases', whose page becomes -2
+    ),
+    "an author in references.bib, which relabels the study everywhere": lambda t: _edit(
+        t.evidence / "references.bib", "author  = {Oweira, Hani", "author  = {Oweiro, Hani"
+    ),
+    "a claim's statement, shown on the pages of its studies": lambda t: _edit(
+        t.record("claims", CLAIM), "statement: >-\n", "statement: >-\n  Edited:\n"
+    ),
+    "a trial's acronym, shown on claim pages": lambda t: _edit(
+        t.record("trials", "cspac-1"), "acronym: CSPAC-1", "acronym: CSPAC-One"
+    ),
+    "a concept's abbreviation, which every page's search terms use": lambda t: _edit(
+        t.record("concepts", "cea"), "abbreviation: CEA", "abbreviation: CEAX"
+    ),
+    "a discrepancy, shown on the studies it names": lambda t: _edit(
+        t.record("discrepancies", "tachezy-median-survival"),
+        "description: >-\n",
+        "description: >-\n  Edited.\n",
+    ),
+    "the question": lambda t: _edit(
+        t.evidence / "question.yaml", "title: Surgery", "title: Edited surgery"
+    ),
+    "a new study": _new_study,
+    "a removed study": lambda t: t.record("studies", "oweira-2017-seer-copy").unlink(),
+}
+
+
+@pytest.fixture(scope="module")
+def twins(tmp_path_factory: pytest.TempPathFactory) -> Twins:
+    twins = Twins(tmp_path_factory.mktemp("reuse"))
+    twins.generate()
+    return twins
+
+
+def test_an_unchanged_knowledge_base_renders_and_writes_nothing(twins: Twins) -> None:
+    assert twins.generate() == (0, 0)
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_every_page_is_the_same_with_and_without_the_cache_after(twins: Twins, edit: str) -> None:
+    """The edits run in order on one knowledge base, each on top of the last."""
+    EDITS[edit](twins)
+    written, fresh = twins.generate()
+    assert written == fresh > 0
+
+
+def test_the_dates_and_the_url_style_are_part_of_every_key(twins: Twins) -> None:
+    twins.generate(today=TODAY + dt.timedelta(days=400))
+    twins.generate(offline=True)
+    twins.generate()
+
+
+def test_a_page_deleted_or_edited_in_the_docs_folder_is_not_reused(twins: Twins) -> None:
+    page = twins.cached / "studies" / f"{STUDY}.md"
+    page.unlink()
+    twins.generate()
+    assert page.is_file()
+    page.write_text(page.read_text(encoding="utf-8") + "edited by hand\n", encoding="utf-8")
+    # as without the cache: kb refuses to overwrite a page edited by hand
+    with pytest.raises(GenerationError, match="edited by hand"):
+        generate(BuildOptions(twins.evidence, twins.cached, cache=CheckCache(twins.cache)), TODAY)
+
+
+def test_a_damaged_pages_store_is_rebuilt(tmp_path: Path) -> None:
+    twins = Twins(tmp_path)
+    twins.generate()
+    for store in twins.cache.glob("pages-*.json"):
+        store.write_text('{"format": 1, "kb": "x", "entries": {"a": [1]}}', encoding="utf-8")
+    _edit(twins.record("studies", STUDY), "summary: >-\n", "summary: >-\n  Edited.\n")
+    twins.generate()
+
+
+def test_evidence_with_errors_stops_both_runs_alike(tmp_path: Path) -> None:
+    twins = Twins(tmp_path)
+    _edit(twins.record("studies", STUDY), f"claim: {CLAIM}", "claim: no-such-claim")
+    with pytest.raises(BuildError):
+        generate(BuildOptions(twins.evidence, twins.cached, cache=CheckCache(twins.cache)), TODAY)
