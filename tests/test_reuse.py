@@ -186,3 +186,33 @@ def test_evidence_with_errors_stops_both_runs_alike(tmp_path: Path) -> None:
     _edit(twins.record("studies", STUDY), f"claim: {CLAIM}", "claim: no-such-claim")
     with pytest.raises(BuildError):
         generate(BuildOptions(twins.evidence, twins.cached, cache=CheckCache(twins.cache)), TODAY)
+
+
+def test_a_preview_rebuilds_the_pages_an_edit_changes_and_no_others(tmp_path: Path) -> None:
+    """`make serve`: MkDocs with kb's plugin regenerating the pages before each dirty build."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from site_project import copy_project
+
+    project = copy_project(tmp_path)
+    preview = tmp_path / "preview"
+
+    def rebuild() -> None:
+        config = load_config(str(project / "mkdocs.yml"), site_dir=str(preview), strict=False)
+        config.plugins.on_startup(command="serve", dirty=True)
+        build(config, dirty=True)
+
+    rebuild()
+    edited = preview / "studies" / STUDY / "index.html"
+    other = preview / "studies" / "zanini-liver-mets-surgery" / "index.html"
+    built = {p: p.stat().st_mtime_ns for p in preview.rglob("*.html")}
+    _edit(
+        project / "evidence" / "studies" / f"{STUDY}.yaml",
+        "summary: >-\n",
+        "summary: >-\n  Xyzzy.\n",
+    )
+    rebuild()
+    assert "Xyzzy" in edited.read_text(encoding="utf-8")
+    assert other.stat().st_mtime_ns == built[other]
+    rebuilt = [p for p, when in built.items() if p.stat().st_mtime_ns != when]
+    assert set(rebuilt) == {preview / "404.html", edited}  # MkDocs writes 404.html every time
