@@ -47,6 +47,7 @@ class Inputs:
     content: dict[Path, Content] = field(default_factory=dict)
     plain: set[Path] = field(default_factory=set)
     """Files that are regular files, not symbolic links: only these are cached."""
+    _keys: dict[tuple[Path, str], str | None] = field(default_factory=dict)
 
     @property
     def bib(self) -> Path:
@@ -67,6 +68,11 @@ class Inputs:
     def key(self, file: Path, kind: str) -> str | None:
         """The cache key of one file: its kind, path and bytes; None for a file that is not
         cached (a link, or one that could not be read: those always take the guarded path)."""
+        if (file, kind) not in self._keys:
+            self._keys[file, kind] = self._key(file, kind)
+        return self._keys[file, kind]
+
+    def _key(self, file: Path, kind: str) -> str | None:
         data = self.content[file]
         path = relative_path(file, self.root)
         if data is None:
@@ -87,6 +93,9 @@ class Inputs:
 def relative_path(file: Path, root: Path) -> str:
     """How problems and exports name a file of the knowledge base: relative to its folder, with
     '/', whatever the working directory."""
+    name, prefix = str(file), str(root).rstrip(os.sep) + os.sep
+    if os.sep == "/" and name.startswith(prefix):  # what relative_to gives, without its cost
+        return name[len(prefix) :]
     try:
         return file.relative_to(root).as_posix()
     except ValueError:

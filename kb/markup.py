@@ -127,8 +127,22 @@ def link(label: str, url: str) -> str:
 def page_link(label: str, target: str, source: str) -> str:
     """A Markdown link from the page `source` to the page `target` (docs-relative .md paths);
     MkDocs turns it into the right URL for either URL style."""
-    relative = posixpath.relpath(target, posixpath.dirname(source) or ".")
+    relative = relative_path(target, posixpath.dirname(source))
     return f"[{text(label)}]({relative})"
+
+
+def relative_path(target: str, folder: str) -> str:
+    """`posixpath.relpath(target, folder or '.')` for two docs-relative paths, worked out from
+    their parts alone: relpath asks the system for the working directory on every call, and the
+    pages make tens of thousands of links."""
+    parts = target.split("/")
+    base = folder.split("/") if folder else []
+    if {"", ".", ".."} & {*parts, *base}:
+        return posixpath.relpath(target, folder or ".")
+    common = 0
+    while common < min(len(parts), len(base)) and parts[common] == base[common]:
+        common += 1
+    return "/".join([".."] * (len(base) - common) + parts[common:]) or "."
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
@@ -168,7 +182,7 @@ def page_url(target: str, source: str, directory_urls: bool) -> str:
 
     source_url = url_of(source)
     base = source_url.rstrip("/") if directory_urls else posixpath.dirname(source_url)
-    relative = posixpath.relpath(url_of(target).rstrip("/") or ".", base or ".")
+    relative = relative_path(url_of(target).rstrip("/") or ".", base)
     if directory_urls:
         return "./" if relative == "." else relative + "/"
     return relative

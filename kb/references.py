@@ -16,7 +16,7 @@ from __future__ import annotations
 import codecs
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -204,9 +204,19 @@ def _bibliography(kb: KnowledgeBase, keys: Iterable[str]) -> str:
     return str(_LatexWriter(encoding="UTF-8").to_string(data))
 
 
-def bibtex(kb: KnowledgeBase) -> str:
-    """Every entry cited by a study or trial, by key, written with pybtex's BibTeX writer."""
-    return _bibliography(kb, kb.citing)
+def bibtex(kb: KnowledgeBase, written: Mapping[str, str] | None = None) -> str:
+    """Every entry cited by a study or trial, by key, written with pybtex's BibTeX writer.
+    `written` gives, by study id, the study's own BibTeX (`study_bibtex`) where it is at hand:
+    the writer puts a blank line between entries and nothing else, so the whole file is those
+    entries joined, and an entry a study's download already holds is not written again."""
+    known = written or {}
+    by_key = {
+        entry.key: known[study_id]
+        for study_id, study in kb.studies.items()
+        if study_id in known and (entry := kb.bibliography.get(study.record.cite)) is not None
+    }
+    keys = sorted(kb.citing, key=lambda k: (k.casefold(), k))
+    return "\n".join(by_key.get(key) or _bibliography(kb, [key]) for key in keys)
 
 
 def _study(kb: KnowledgeBase, study_id: str) -> Study:
@@ -274,8 +284,9 @@ def ris_record(kb: KnowledgeBase, study: Study) -> str:
     )
 
 
-def ris(kb: KnowledgeBase) -> str:
-    """RIS records for every study, in study id order.
+def ris(kb: KnowledgeBase, written: Mapping[str, str] | None = None) -> str:
+    """RIS records for every study, in study id order; `written` gives, by study id, a study's
+    own record (`study_ris`) where it is at hand.
 
     Lines are 'TAG  - value' and end in CR LF, as the RIS specification (Research Information
     Systems) requires; readers such as Zotero accept LF too, and CR LF is just as deterministic.
@@ -285,8 +296,9 @@ def ris(kb: KnowledgeBase) -> str:
     the study id go into N1 notes. The empty 'ER  - ' line ends each record, with no blank line
     between records.
     """
+    known = written or {}
     return "".join(
-        ris_record(kb, study) for _, study in sorted((i, s.record) for i, s in kb.studies.items())
+        known.get(study_id) or ris_record(kb, kb.study(study_id)) for study_id in sorted(kb.studies)
     )
 
 

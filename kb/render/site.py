@@ -106,8 +106,13 @@ def render_site(site: Site, reuse: Reuse | None = None) -> dict[str, bytes]:
     evidence_json = exports.evidence_json(site.evidence, site.today)
     encoded[f"{DOWNLOADS}/evidence.json"] = evidence_json.encode()
     encoded[f"{DOWNLOADS}/references.csl.json"] = references.csl_json(kb).encode()
-    encoded[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb).encode()
-    encoded[f"{DOWNLOADS}/references.ris"] = references.ris(kb).encode()
+    # the whole bibliography's BibTeX and RIS are the studies' own, joined (kb.references)
+    bib, ris = (
+        {i: encoded[f"{DOWNLOADS}/studies/{i}.{s}"].decode() for i in kb.studies}
+        for s in ("bib", "ris")
+    )
+    encoded[f"{DOWNLOADS}/references.bib"] = references.bibtex(kb, bib).encode()
+    encoded[f"{DOWNLOADS}/references.ris"] = references.ris(kb, ris).encode()
     encoded[f"{DOWNLOADS}/graph.graphml"] = exports.graphml(site.graph).encode()
     return dict(sorted(encoded.items()))
 
