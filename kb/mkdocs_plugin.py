@@ -30,6 +30,11 @@ class KbPluginConfig(Config):
 class KbPlugin(BasePlugin[KbPluginConfig]):
     def __init__(self) -> None:
         self.serving = False
+        self.cache: CheckCache | None = None
+        """Kept from one rebuild to the next while serving: every entry is keyed by content
+        (a file's bytes, a whole run's inputs, a page's inputs and its file's digest), so what
+        another process writes meanwhile cannot make one wrong, and the stores are not read
+        from disk again at every edit."""
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
@@ -44,15 +49,21 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
             evidence=self._evidence(config),
             docs=Path(config.docs_dir),
             offline=not config.use_directory_urls,
-            # beside mkdocs.yml, where `kb build` keeps it when run from there (refused, and so
-            # not used, when git tracks it)
-            cache=CheckCache(Path(config.config_file_path).parent / DEFAULT_FOLDER),
+            cache=self._cache(config),
         )
         try:
             generate(options, resolve_today())
         except KbError as error:
             details = "".join(f"\n  {line}" for line in error.details)
             raise PluginError(f"kb: {error}{details}") from None
+
+    def _cache(self, config: MkDocsConfig) -> CheckCache:
+        folder = Path(config.config_file_path).parent / DEFAULT_FOLDER
+        if self.cache is None or self.cache.folder != folder:
+            # beside mkdocs.yml, where `kb build` keeps it when run from there (refused, and so
+            # not used, when git tracks it)
+            self.cache = CheckCache(folder)
+        return self.cache
 
     def on_serve(
         self, server: LiveReloadServer, *, config: MkDocsConfig, builder: object

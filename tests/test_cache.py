@@ -80,6 +80,24 @@ def test_records_rebuilt_from_the_cache_equal_freshly_loaded_ones(
     assert cached.bibliography.entries == fresh.bibliography.entries
 
 
+def test_a_cache_kept_in_memory_answers_run_after_run(
+    evidence: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `make serve` keeps it: thawing an entry must leave it as it was, numbers as written
+    included, or every second run parses every record again."""
+    cache = CheckCache(tmp_path / "cache")
+    fresh = load_kb(evidence)
+    load_kb(evidence, cache)
+
+    def refuse(*args: object) -> object:
+        raise AssertionError("a record was parsed again")
+
+    monkeypatch.setattr(corpus, "parse_record", refuse)
+    for _ in range(3):
+        again = load_kb(evidence, cache)
+        assert [r.record for r in again.records] == [r.record for r in fresh.records]
+
+
 def test_a_warm_run_reads_no_record(
     evidence: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
