@@ -133,6 +133,15 @@ class CacheFolder:
                 "repository (git rm -r --cached) and keep it git-ignored"
             )
 
+    def release(self) -> None:
+        """Forget the stores read so far (after saving them), for the memory they hold."""
+        self.save()
+        self._stores.clear()
+
+    def save(self) -> None:
+        for store in self._stores.values():
+            store.save()
+
     def store(self, name: str) -> Store:
         """The store `name` (one word, no '-'), loaded when first used."""
         if name not in self._stores:

@@ -18,6 +18,7 @@ from mkdocs.plugins import BasePlugin
 
 from kb.build import BuildOptions, generate
 from kb.cache import DEFAULT_FOLDER, CheckCache
+from kb.cli_options import few_collections
 from kb.clock import resolve_today
 from kb.errors import KbError
 
@@ -52,7 +53,8 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
             cache=self._cache(config),
         )
         try:
-            generate(options, resolve_today())
+            with few_collections():
+                generate(options, resolve_today())
         except KbError as error:
             details = "".join(f"\n  {line}" for line in error.details)
             raise PluginError(f"kb: {error}{details}") from None

@@ -11,11 +11,14 @@ tags, the dates, the URL style, a new or removed record), so a key that leaves o
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kb.build import BuildError, BuildOptions, generate
 from kb.cache import CheckCache
@@ -170,6 +173,8 @@ def test_a_page_deleted_or_edited_in_the_docs_folder_is_not_reused(twins: Twins)
     # as without the cache: kb refuses to overwrite a page edited by hand
     with pytest.raises(GenerationError, match="edited by hand"):
         generate(BuildOptions(twins.evidence, twins.cached, cache=CheckCache(twins.cache)), TODAY)
+    page.unlink()  # as its message says; the tests after this one go on from here
+    twins.generate()
 
 
 def test_a_damaged_pages_store_is_rebuilt(tmp_path: Path) -> None:
@@ -216,3 +221,55 @@ def test_a_preview_rebuilds_the_pages_an_edit_changes_and_no_others(tmp_path: Pa
     assert other.stat().st_mtime_ns == built[other]
     rebuilt = [p for p, when in built.items() if p.stat().st_mtime_ns != when]
     assert set(rebuilt) == {preview / "404.html", edited}  # MkDocs writes 404.html every time
+
+
+_LINE = re.compile(r"^(?P<head>\s*(?:- )?(?P<key>[a-z_]+): )(?P<value>[^\s\[{>|\"'&*!%@`#].*)$")
+
+
+def _editable_lines(evidence: Path) -> list[tuple[Path, int]]:
+    """Every 'key: value' line of every record whose value is written plainly on the line."""
+    found = []
+    for file in sorted(evidence.rglob("*.yaml")):
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines()):
+            match = _LINE.match(line)
+            if match and match["key"] not in {"id", "cite", "claim", "study", "finding"}:
+                found.append((file, number))
+    return found
+
+
+def _changed(value: str) -> str:
+    """A number made a little larger, anything else with a word added."""
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return value[:-1] + str((int(value[-1]) + 1) % 10)
+    return value + " Zq"
+
+
+@settings(max_examples=25, deadline=None, derandomize=True)
+@given(st.data())
+def test_any_one_value_edited_gives_the_pages_a_fresh_run_gives(
+    twins: Twins, data: st.DataObject
+) -> None:
+    """Beyond the edits above: one value of any record, chosen at random, changed (and put back
+    afterwards); a change that makes the evidence wrong must stop both runs alike."""
+    file, number = data.draw(st.sampled_from(_editable_lines(twins.evidence)))
+    before = file.read_text(encoding="utf-8")
+    lines = before.split("\n")
+    match = _LINE.match(lines[number])
+    assert match is not None
+    lines[number] = match["head"] + _changed(match["value"])
+    file.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        outcomes = []
+        for options in (
+            BuildOptions(twins.evidence, twins.cached, cache=CheckCache(twins.cache)),
+            BuildOptions(twins.evidence, twins.fresh),
+        ):
+            try:
+                generate(options, TODAY)
+                outcomes.append("written")
+            except BuildError:
+                outcomes.append("stopped")
+        assert outcomes[0] == outcomes[1]
+        assert _files(twins.cached) == _files(twins.fresh)
+    finally:
+        file.write_text(before, encoding="utf-8")
