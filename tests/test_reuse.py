@@ -193,7 +193,9 @@ def test_evidence_with_errors_stops_both_runs_alike(tmp_path: Path) -> None:
         generate(BuildOptions(twins.evidence, twins.cached, cache=CheckCache(twins.cache)), TODAY)
 
 
-def test_a_preview_rebuilds_the_pages_an_edit_changes_and_no_others(tmp_path: Path) -> None:
+def test_a_preview_rebuilds_the_pages_an_edit_changes_and_no_others(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`make serve`: MkDocs with kb's plugin regenerating the pages before each dirty build."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
@@ -201,6 +203,7 @@ def test_a_preview_rebuilds_the_pages_an_edit_changes_and_no_others(tmp_path: Pa
 
     project = copy_project(tmp_path)
     preview = tmp_path / "preview"
+    monkeypatch.chdir(project)  # as `make serve` runs: the snippets' paths are the project's
 
     def rebuild() -> None:
         config = load_config(str(project / "mkdocs.yml"), site_dir=str(preview), strict=False)
