@@ -120,8 +120,8 @@ def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
         vancouver.preload(references.load())
     report = sync_generated(options.docs, render_site(site, reuse))
     reuse.save()
-    if references is not None and references.load() != (kept := vancouver.formatted_references()):
-        references.entries, references.changed = kept, True
+    if references is not None:
+        references.replace(vancouver.formatted_references())
         references.save()
     return report
 

@@ -99,6 +99,11 @@ class Store:
         self.load()[key] = value
         self.changed = True
 
+    def replace(self, entries: dict[str, Any]) -> None:
+        """Hold exactly `entries` from now on (written back only if that changes anything)."""
+        if self.load() != entries:
+            self.entries, self.changed = entries, True
+
     def save(self, keep: set[str] | None = None) -> None:
         if not self.enabled or not self.changed or self.entries is None:
             return

@@ -121,8 +121,7 @@ def _problems_found(
     if run_key:
         results = cache.store("results")
         kept = list(results.load().items())[-(_RESULTS_KEPT - 1) :]
-        results.entries = dict(kept)
-        results.put(run_key, [problem_data(p) for p in problems])
+        results.replace({**dict(kept), run_key: [problem_data(p) for p in problems]})
     cache.save()
     return problems
 

@@ -11,6 +11,7 @@ tags, the dates, the URL style, a new or removed record), so a key that leaves o
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -177,11 +178,20 @@ def test_a_page_deleted_or_edited_in_the_docs_folder_is_not_reused(twins: Twins)
     twins.generate()
 
 
-def test_a_damaged_pages_store_is_rebuilt(tmp_path: Path) -> None:
+def test_entries_of_another_shape_in_the_pages_store_are_not_used(tmp_path: Path) -> None:
+    """Keys and digests as kb wrote them, but tags that are a string: taken as they are, each
+    letter would become a tag and the tag pages would differ from a fresh run's."""
     twins = Twins(tmp_path)
     twins.generate()
-    for store in twins.cache.glob("pages-*.json"):
-        store.write_text('{"format": 1, "kb": "x", "entries": {"a": [1]}}', encoding="utf-8")
+    (store,) = twins.cache.glob("pages-*.json")
+    data = json.loads(store.read_text(encoding="utf-8"))
+    damaged = 0
+    for entry in data["entries"].values():
+        if entry[4]:
+            entry[4], damaged = "xy", damaged + 1
+    assert damaged
+    data["entries"]["not a page"] = [1]
+    store.write_text(json.dumps(data), encoding="utf-8")
     _edit(twins.record("studies", STUDY), "summary: >-\n", "summary: >-\n  Edited.\n")
     twins.generate()
 

@@ -30,6 +30,7 @@ from kb.cache import Store, content_key
 from kb.cite import BibEntry
 from kb.corpus import Loaded
 from kb.files import digest, read_regular
+from kb.model import FOLDER_OF_KIND
 from kb.render.common import Site
 
 MAX_PAGE_BYTES = 1 << 26
@@ -75,13 +76,8 @@ class Reuse:
 
     def record(self, site: Site, kind: str, record_id: str) -> str | None:
         """The key of the file holding the record, 'missing' when there is none."""
-        records: dict[str, Mapping[str, Loaded[Any]]] = {
-            "study": site.kb.studies,
-            "claim": site.kb.claims,
-            "trial": site.kb.trials,
-            "concept": site.kb.concepts,
-        }
-        loaded = records[kind].get(record_id)
+        records: Mapping[str, Loaded[Any]] = getattr(site.kb, FOLDER_OF_KIND[kind])
+        loaded = records.get(record_id)
         return "missing" if loaded is None else self.files.get(loaded.path)
 
     def named(self, site: Site, kind: str, record_id: str) -> str | None:
@@ -117,9 +113,7 @@ class Reuse:
     def save(self) -> None:
         """Keep the entries of this run's pages only (a removed record's go)."""
         if self.store is not None and self.enabled:
-            if self.store.load() != self.fresh:
-                self.store.entries = dict(sorted(self.fresh.items()))
-                self.store.changed = True
+            self.store.replace(dict(sorted(self.fresh.items())))
             self.store.save()
 
     def _stored(self, path: str) -> list[Any] | None:
