@@ -1,12 +1,18 @@
-"""A thin MkDocs plugin: during `mkdocs serve`, regenerate the pages when a record changes.
+"""A thin MkDocs plugin: during `mkdocs serve`, regenerate the pages when a record changes, and
+in every build convert kb's generated pages to HTML without Python-Markdown.
 
-The build itself never depends on this plugin (`kb build` generates the pages before running
-MkDocs, and Zensical ignores plugins); it only saves running `kb generate` by hand while
-previewing. A failure is MkDocs' own PluginError, which MkDocs reports in one line.
+The build's output never depends on this plugin (`kb build` generates the pages before running
+MkDocs, Zensical ignores plugins, and `kb.render.to_html` gives the HTML Python-Markdown would
+give); it saves running `kb generate` by hand while previewing, and most of a large site's build
+time. A failure is MkDocs' own PluginError, which MkDocs reports in one line.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+from functools import partial
 from pathlib import Path
 
 from mkdocs.config import config_options
@@ -15,17 +21,29 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.livereload import LiveReloadServer
 from mkdocs.plugins import BasePlugin
+from mkdocs.structure.files import Files
+from mkdocs.structure.pages import Page, _RelativePathTreeprocessor
+from mkdocs.structure.toc import get_toc
 
 from kb.build import BuildOptions, generate
 from kb.cache import DEFAULT_FOLDER, CheckCache
 from kb.cli_options import few_collections
 from kb.clock import resolve_today
 from kb.errors import KbError
+from kb.generate import MANIFEST
+from kb.render.to_html import Dialect, Unsupported, convert
+
+log = logging.getLogger("mkdocs.plugins.kb")
+
+PYTHON_MARKDOWN = "KB_PYTHON_MARKDOWN"
+"""Set to 1, every page is converted by Python-Markdown (to compare, or to rule kb out)."""
 
 
 class KbPluginConfig(Config):
     evidence = config_options.Type(str, default="evidence")
     """The evidence folder, relative to mkdocs.yml."""
+    html = config_options.Type(bool, default=True)
+    """Convert kb's generated pages to HTML without Python-Markdown (`kb.render.to_html`)."""
 
 
 class KbPlugin(BasePlugin[KbPluginConfig]):
@@ -39,6 +57,43 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
 
     def on_startup(self, *, command: str, dirty: bool) -> None:
         self.serving = command == "serve"
+
+    def on_config(self, config: MkDocsConfig) -> None:
+        self.dialect: Dialect | None = None
+        if not self.config.html or os.environ.get(PYTHON_MARKDOWN) == "1":
+            return
+        try:
+            # pymdownx.snippets reads its base_path from the working directory, as here
+            self.dialect = Dialect.read(config.markdown_extensions, config.mdx_configs, Path())
+        except Unsupported as reason:
+            log.info("kb: every page goes through Python-Markdown (%s)", reason)
+
+    def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
+        if self.dialect is not None and page.file.src_uri in self.generated:
+            # MkDocs calls page.render right after reading the page: this page's own method
+            page.render = partial(self._render, page, self.dialect)  # type: ignore[method-assign]
+        return page
+
+    def _render(self, page: Page, dialect: Dialect, config: MkDocsConfig, files: Files) -> None:
+        self.converted[render(page, dialect, config, files)] += 1
+
+    def on_post_build(self, *, config: MkDocsConfig) -> None:
+        log.info(
+            "kb: %d pages converted by kb, %d of its pages by Python-Markdown",
+            self.converted[True],
+            self.converted[False],
+        )
+
+    def on_files(self, files: Files, *, config: MkDocsConfig) -> Files:
+        """Notes the pages kb generated (its manifest), once a build, after any regeneration."""
+        self.generated: frozenset[str] = frozenset()
+        self.converted = {True: 0, False: 0}
+        try:
+            data = json.loads((Path(config.docs_dir) / MANIFEST).read_text(encoding="utf-8"))
+            self.generated = frozenset(name for name in data["files"] if name.endswith(".md"))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+        return files
 
     def _evidence(self, config: MkDocsConfig) -> Path:
         return Path(config.config_file_path).parent / self.config.evidence
@@ -72,3 +127,23 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
     ) -> LiveReloadServer:
         server.watch(str(self._evidence(config)))
         return server
+
+
+def render(page: Page, dialect: Dialect, config: MkDocsConfig, files: Files) -> bool:
+    """`Page.render` for a page kb generated: its HTML from `convert`, and everything MkDocs
+    keeps from a conversion set as MkDocs sets it; Python-Markdown when `convert` declines.
+    Whether kb converted it."""
+    assert page.markdown is not None
+    links = _RelativePathTreeprocessor(page.file, files, config)
+    try:
+        converted = convert(page.markdown, dialect, links.path_to_url)
+    except Unsupported:
+        Page.render(page, config, files)
+        return False
+    page.content = converted.html
+    page.toc = get_toc(converted.toc_tokens)  # type: ignore[arg-type]
+    page._title_from_render = converted.title
+    page.present_anchor_ids = converted.ids
+    if logging.getLogger("mkdocs.structure.pages").getEffectiveLevel() > logging.DEBUG:
+        page.links_to_anchors = links.links_to_anchors
+    return True

@@ -21,6 +21,7 @@ from kb.build import BuildError, BuildOptions, build, generate
 from kb.corpus import load_kb
 from kb.evidence import Evidence
 from kb.markup import NOT_SEARCHED
+from kb.mkdocs_plugin import PYTHON_MARKDOWN
 from kb.render.common import Site
 from kb.render.keywords import SearchTerms
 from kb.render.site import render_site
@@ -103,8 +104,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     try:
         build(options(project), TODAY)
         build(options(project, "site-again"), TODAY)
+        os.environ[PYTHON_MARKDOWN] = "1"
+        build(options(project, "site-markdown"), TODAY)
     finally:
         del os.environ["SOURCE_DATE_EPOCH"]
+        os.environ.pop(PYTHON_MARKDOWN, None)
     return project
 
 
@@ -175,6 +179,14 @@ def test_two_builds_of_the_same_evidence_are_byte_identical(built: Path) -> None
     first, second = files(built / "site"), files(built / "site-again")
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_pages_converted_by_kb_are_the_pages_python_markdown_makes(built: Path) -> None:
+    """The site built with kb converting its own pages (kb.render.to_html) is the site built
+    with Python-Markdown converting every page, search index and sitemap included."""
+    ours, theirs = files(built / "site"), files(built / "site-markdown")
+    assert sorted(ours) == sorted(theirs)
+    assert [name for name in ours if ours[name] != theirs[name]] == []
 
 
 def test_the_built_site_loads_nothing_from_another_host(built: Path) -> None:

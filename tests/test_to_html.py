@@ -1,0 +1,271 @@
+"""kb's pages converted without Python-Markdown (kb.render.to_html) are what Python-Markdown
+makes of them: every generated page of the shipped, a synthetic and a hostile knowledge base,
+and of pages made from text drawn at random, compared both ways; what MkDocs keeps from a
+conversion (toc, anchors, links to anchors, title) compared too; and what the converter does not
+reproduce goes through Python-Markdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import markdown
+import pytest
+from conftest import write_tree
+from hostile import TEXT_SLOTS, URL_SLOTS, fill
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from markdown.extensions import toc
+from mkdocs.config import load_config
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import Files, get_files
+from mkdocs.structure.pages import Page, _RelativePathTreeprocessor
+from site_project import copy_project, options
+from test_fuzz import (
+    EXTENSION_CONFIGS,
+    EXTENSIONS,
+    FRONT_MATTER,
+    SCALE,
+    SETTINGS,
+    TEXT,
+    URL_TAIL,
+    check_and_render,
+)
+
+from benchmarks.synthetic import write_knowledge_base
+from kb.build import generate
+from kb.generate import MANIFEST
+from kb.mkdocs_plugin import render
+from kb.render.site import ABBREVIATIONS
+from kb.render.to_html import Dialect, Unsupported, convert, read_abbreviations
+
+TODAY = dt.date(2026, 11, 28)
+
+
+def mkdocs_config(project: Path) -> tuple[MkDocsConfig, Files, Dialect]:
+    config = load_config(str(project / "mkdocs.yml"))
+    config.plugins.on_startup(command="build", dirty=False)
+    config = config.plugins.on_config(config)
+    return (
+        config,
+        get_files(config),
+        Dialect.read(config.markdown_extensions, config.mdx_configs, project),
+    )
+
+
+def compare_pages(project: Path) -> tuple[list[str], list[str], list[str]]:
+    """Every page kb generated in the project, rendered by MkDocs with Python-Markdown and with
+    kb's converter: (pages converted by kb, pages it declined, pages that differ)."""
+    config, files, dialect = mkdocs_config(project)
+    generated = json.loads((project / "site_src" / MANIFEST).read_text())["files"]
+    converted, declined, different = [], [], []
+    for name in sorted(n for n in generated if n.endswith(".md") and not n.startswith("includes/")):
+        file = files.get_file_from_path(name)
+        assert file is not None, name
+        expected, page = Page(None, file, config), Page(None, file, config)
+        expected.read_source(config)
+        page.read_source(config)
+        Page.render(expected, config, files)
+        try:
+            links = _RelativePathTreeprocessor(file, files, config).path_to_url
+            convert(page.markdown or "", dialect, links)
+            converted.append(name)
+        except Unsupported:
+            declined.append(name)
+        render(page, dialect, config, files)
+        kept = ("content", "present_anchor_ids", "links_to_anchors", "_title_from_render")
+        if str(expected.toc) != str(page.toc) or any(
+            getattr(expected, a) != getattr(page, a) for a in kept
+        ):
+            different.append(name)
+    return converted, declined, different
+
+
+def generated_project(tmp_path: Path, evidence: Path) -> Path:
+    project = copy_project(tmp_path, evidence)
+    generate(options(project), TODAY)
+    return project
+
+
+def test_the_shipped_pages_convert_as_python_markdown_converts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = generated_project(tmp_path, Path(__file__).parent.parent / "evidence")
+    monkeypatch.chdir(project)  # where pymdownx.snippets looks for the abbreviations
+    converted, declined, different = compare_pages(project)
+    assert different == []
+    assert declined == [] and len(converted) > 100, "every page kb generates is converted by kb"
+
+
+def test_a_real_build_converts_kb_pages_itself(tmp_path: Path) -> None:
+    project = generated_project(tmp_path, Path(__file__).parent.parent / "evidence")
+    command = [sys.executable, "-m", "mkdocs", "build", "--verbose", "--site-dir", "site"]
+    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
+    found = re.search(
+        r"kb: (\d+) pages converted by kb, (\d+) of its pages by Python", result.stderr
+    )
+    assert found and int(found[1]) > 100 and found[2] == "0", result.stderr[-2000:]
+
+
+def test_synthetic_pages_convert_as_python_markdown_converts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evidence = write_knowledge_base(tmp_path / "synthetic", 60)
+    project = generated_project(tmp_path, evidence)
+    monkeypatch.chdir(project)
+    converted, declined, different = compare_pages(project)
+    assert different == []
+    assert declined == [] and sum(n.startswith("studies/study-") for n in converted) == 60
+
+
+def test_hostile_pages_convert_as_python_markdown_converts_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_injection import BLOCK_PAYLOAD, PAYLOAD
+
+    texts = {slot: (BLOCK_PAYLOAD if i % 2 else "") + PAYLOAD for i, slot in enumerate(TEXT_SLOTS)}
+    texts[("concepts/hazard-ratio.yaml", ("abbreviation",))] = "HR"
+    urls = {slot: 'https://example.org/"><script>x</script>?a&b=<c>' for slot in URL_SLOTS}
+    evidence = write_tree(tmp_path / "evidence", fill({**texts, **urls}))
+    project = generated_project(tmp_path, evidence)
+    monkeypatch.chdir(project)
+    converted, _, different = compare_pages(project)
+    assert different == []
+    assert "studies/smith-2020.md" in converted
+
+
+def python_markdown(page: str, abbreviations: str) -> tuple[str, list[dict[str, Any]]]:
+    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    html = md.convert(FRONT_MATTER.sub("", page) + "\n\n" + abbreviations)
+    return html, md.toc_tokens  # type: ignore[attr-defined]
+
+
+@settings(SETTINGS, max_examples=12 * SCALE)
+@given(
+    texts=st.fixed_dictionaries({slot: TEXT for slot in TEXT_SLOTS}),
+    tails=st.fixed_dictionaries({slot: URL_TAIL for slot in URL_SLOTS}),
+)
+def test_pages_of_any_text_convert_as_python_markdown_converts_them(
+    tmp_path_factory: Any, texts: dict[Any, str], tails: dict[Any, str]
+) -> None:
+    urls = {slot: "https://example.org/" + tail for slot, tail in tails.items()}
+    # an abbreviation the converter cannot match safely turns it off for the whole site (tested
+    # below), so the concept's abbreviation stays a plain one and every other text varies
+    texts[("concepts/hazard-ratio.yaml", ("abbreviation",))] = "HR"
+    files = fill({**texts, **urls})
+    problems, site = check_and_render(write_tree(tmp_path_factory.mktemp("any"), files))
+    assert site is not None, problems
+    abbreviations = site[ABBREVIATIONS].decode()
+    dialect = Dialect(read_abbreviations(abbreviations.splitlines()), toc.slugify)
+    for name, data in site.items():
+        if not name.endswith(".md") or name == ABBREVIATIONS:
+            continue
+        page = data.decode()
+        try:
+            ours = convert(FRONT_MATTER.sub("", page), dialect, lambda target: target)
+        except Unsupported:
+            continue
+        html, tokens = python_markdown(page, abbreviations)
+        assert (ours.html, ours.toc_tokens) == (html, tokens), name
+
+
+PAGE = "# Title\n\nA paragraph about HR.\n\n## Findings { data-search-exclude }\n\n- one\n"
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        PAGE + "\n!!! note\n\n    an admonition without a title\n",
+        PAGE + '\n!!! note "x"\n    with no blank line\n',
+        PAGE + "\nA ``code`` span.\n",
+        PAGE + "\nA `<code>` span.\n",
+        PAGE + "\n- a\n\n- b\n",  # a loose list
+        PAGE + "\nA line  \nbroken.\n",
+        PAGE + "\nterm\n: definition\n",
+        PAGE + "\n    indented code\n",
+        PAGE + "\n1. ordered\n",
+        PAGE + "\n> quoted\n",
+        PAGE + "\nA & B\n",
+        PAGE + "\n| a | b |\n|:--|---|\n| 1 | 2 |\n",  # aligned columns
+        PAGE + "\n*[X]: an abbreviation\n",
+        PAGE + "\n## [A link](x.md) in a heading\n",
+        PAGE + "\nSome text\n<div>raw HTML right after it</div>\n",
+    ],
+)
+def test_what_it_does_not_reproduce_it_declines(page: str) -> None:
+    dialect = Dialect({"HR": "hazard ratio"}, toc.slugify)
+    with pytest.raises(Unsupported):
+        convert(page, dialect, lambda target: target)
+
+
+def test_what_it_converts_matches_python_markdown() -> None:
+    page = (
+        PAGE
+        + "\n| Item | Value |\n|---|---|\n| HR | **1.2** &#40;*x*&#41; |\n| Empty |   |\n"
+        + '\n<div class="kb-x" data-search-exclude markdown>\n\n'
+        + "- **a** [b](c.md)\n    - d\n\n</div>\n"
+        + '\n<figure class="f">\n<svg><title id="t">HR</title></svg>\n</figure>\n'
+        + '\n## Findings\n\nText <span id="s"></span>HR, HRs and CA19-9.\n'
+        + '\n!!! note "A <span class="c">title</span> on HR"\n\n    One `code` span.\n\n'
+        + "    - <span>an</span> item\n"
+        + '\n<div class="kb-screen-only" markdown>\n\n## Inside\n\n'
+        + '<figure class="f" data-search-exclude id="g">\n<div class="s">\n<svg/>\n</div>\n'
+        + "</figure>\n\n</div>\n"
+    )
+    dialect = Dialect({"HR": "hazard ratio", "CA19-9": "a marker"}, toc.slugify)
+    ours = convert(page, dialect, lambda target: target)
+    abbreviations = "*[HR]: hazard ratio\n*[CA19-9]: a marker\n"
+    assert (ours.html, ours.toc_tokens) == python_markdown(page, abbreviations)
+    assert {"title", "findings", "findings_1", "t", "s", "g", "inside"} <= ours.ids
+    assert ours.title == "Title"
+
+
+def test_settings_it_does_not_reproduce_turn_it_off(tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("*[HR]: hazard ratio\n")
+    read = Dialect.read(["toc", "abbr"], {"toc": {"permalink": True}}, tmp_path)
+    assert read.abbreviations == {}
+    snippets = {"toc": {"permalink": True}, "pymdownx.snippets": {"auto_append": ["a.md"]}}
+    read = Dialect.read(["toc", "abbr", "pymdownx.snippets"], snippets, tmp_path)
+    assert read.abbreviations == {"HR": "hazard ratio"}
+    for extensions, configs in [
+        (["toc", "abbr", "smarty"], {"toc": {"permalink": True}}),
+        (["toc", "abbr"], {"toc": {"permalink": True, "toc_depth": 2}}),
+        (["toc", "abbr"], {"toc": {}}),
+        (["abbr"], {}),
+    ]:
+        with pytest.raises(Unsupported):
+            Dialect.read(extensions, configs, tmp_path)
+    (tmp_path / "a.md").write_text("*[HR]: hazard ratio\nA paragraph.\n")
+    with pytest.raises(Unsupported):
+        Dialect.read(["toc", "abbr", "pymdownx.snippets"], snippets, tmp_path)
+    for line in ("*[klzzwxh]: x\n", "*[H&R]: x\n", "*[12]: x\n"):
+        with pytest.raises(Unsupported):
+            read_abbreviations([line])
+
+
+def test_a_declined_page_is_rendered_by_python_markdown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A broken link on a page kb declines is reported once, by Python-Markdown."""
+    project = generated_project(tmp_path, Path(__file__).parent.parent / "evidence")
+    monkeypatch.chdir(project)
+    page_file = project / "site_src" / "studies" / "tachezy-synchronous-resection.md"
+    page_file.write_text(page_file.read_text() + "\nA & B and [a link](nowhere.md).\n")
+    config, files, dialect = mkdocs_config(project)
+    file = files.get_file_from_path("studies/tachezy-synchronous-resection.md")
+    assert file is not None
+    expected, page = Page(None, file, config), Page(None, file, config)
+    for each in (expected, page):
+        each.read_source(config)
+    Page.render(expected, config, files)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        render(page, dialect, config, files)
+    assert page.content == expected.content and "A &amp; B" in page.content
+    assert sum("nowhere.md" in record.getMessage() for record in caplog.records) == 1
