@@ -14,6 +14,7 @@ import logging
 import os
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from mkdocs.config import config_options
 from mkdocs.config.base import Config
@@ -31,12 +32,18 @@ from kb.cli_options import few_collections
 from kb.clock import resolve_today
 from kb.errors import KbError
 from kb.generate import MANIFEST
-from kb.render.to_html import Dialect, Unsupported, convert
+from kb.render.markdown_dialect import Dialect, Unsupported
+from kb.render.search_sections import parse
+from kb.render.to_html import convert
 
 log = logging.getLogger("mkdocs.plugins.kb")
 
 PYTHON_MARKDOWN = "KB_PYTHON_MARKDOWN"
-"""Set to 1, every page is converted by Python-Markdown (to compare, or to rule kb out)."""
+"""Set to 1, every page is converted by Python-Markdown and indexed by Material's own parsing
+(to compare, or to rule kb out)."""
+
+MATERIAL_VERSIONS = frozenset({(9, 8)})
+"""The Material releases whose search plugin kb's indexing was compared with (see `index`)."""
 
 
 class KbPluginConfig(Config):
@@ -67,6 +74,12 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
             self.dialect = Dialect.read(config.markdown_extensions, config.mdx_configs, Path())
         except Unsupported as reason:
             log.info("kb: every page goes through Python-Markdown (%s)", reason)
+            return
+        for plugin in config.plugins.values():
+            search_index: Any = getattr(plugin, "search_index", None)
+            if _is_material_index(search_index):
+                # an attribute of this one index, which lives as long as this build's plugins
+                search_index.add_entry_from_context = partial(index, search_index, self)
 
     def on_pre_page(self, page: Page, *, config: MkDocsConfig, files: Files) -> Page:
         if self.dialect is not None and page.file.src_uri in self.generated:
@@ -147,3 +160,30 @@ def render(page: Page, dialect: Dialect, config: MkDocsConfig, files: Files) -> 
     if logging.getLogger("mkdocs.structure.pages").getEffectiveLevel() > logging.DEBUG:
         page.links_to_anchors = links.links_to_anchors
     return True
+
+
+def _is_material_index(search_index: object) -> bool:
+    if type(search_index).__module__ != "material.plugins.search.plugin":
+        return False
+    from material import __version__
+
+    return tuple(int(part) for part in __version__.split(".")[:2]) in MATERIAL_VERSIONS
+
+
+def index(search_index: Any, plugin: KbPlugin, page: Page) -> None:
+    """Material's `SearchIndex.add_entry_from_context` for a page kb generated, with the page's
+    HTML fed to Material's own parser by `search_sections.feed`; any other page as Material
+    indexes it."""
+    from material.plugins.search.plugin import Parser, SearchIndex
+
+    if page.file.src_uri not in plugin.generated:
+        SearchIndex.add_entry_from_context(search_index, page)
+        return
+    search = page.meta.get("search") or {}
+    if search.get("exclude"):
+        return
+    parser = parse(Parser, page.content or "")
+    parser.close()
+    for section in parser.data:
+        if not section.is_excluded():
+            search_index.create_entry_for_section(section, page.toc, page.url, page)
