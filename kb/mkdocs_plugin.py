@@ -67,13 +67,14 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
 
     def on_config(self, config: MkDocsConfig) -> None:
         self.dialect: Dialect | None = None
+        self.off = "turned off"
         if not self.config.html or os.environ.get(PYTHON_MARKDOWN) == "1":
             return
         try:
             # pymdownx.snippets reads its base_path from the working directory, as here
             self.dialect = Dialect.read(config.markdown_extensions, config.mdx_configs, Path())
         except Unsupported as reason:
-            log.info("kb: every page goes through Python-Markdown (%s)", reason)
+            self.off = str(reason)
             return
         for plugin in config.plugins.values():
             search_index: Any = getattr(plugin, "search_index", None)
@@ -91,6 +92,9 @@ class KbPlugin(BasePlugin[KbPluginConfig]):
         self.converted[render(page, dialect, config, files)] += 1
 
     def on_post_build(self, *, config: MkDocsConfig) -> None:
+        if self.dialect is None:
+            log.info("kb: Python-Markdown converted every page (%s)", self.off)
+            return
         log.info(
             "kb: %d pages converted by kb, %d of its pages by Python-Markdown",
             self.converted[True],

@@ -10,9 +10,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import os
 import re
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ from mkdocs.config import load_config
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import Files, get_files
 from mkdocs.structure.pages import Page, _RelativePathTreeprocessor
-from site_project import copy_project, options
+from site_project import copy_project, files, options
 from test_fuzz import (
     EXTENSION_CONFIGS,
     EXTENSIONS,
@@ -126,11 +128,26 @@ def test_the_shipped_pages_convert_as_python_markdown_converts_them(
 def test_a_real_build_converts_kb_pages_itself(tmp_path: Path) -> None:
     project = generated_project(tmp_path, Path(__file__).parent.parent / "evidence")
     command = [sys.executable, "-m", "mkdocs", "build", "--verbose", "--site-dir", "site"]
-    result = subprocess.run(command, cwd=project, capture_output=True, text=True, check=True)
+    run = partial(
+        subprocess.run,
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "SOURCE_DATE_EPOCH": "1795737600"},  # the same sitemap date
+    )
+    result = run(command)
     found = re.search(
         r"kb: (\d+) pages converted by kb, (\d+) of its pages by Python", result.stderr
     )
     assert found and int(found[1]) > 100 and found[2] == "0", result.stderr[-2000:]
+    # turned off in mkdocs.yml, every page goes through Python-Markdown, to the same site
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("  - kb\n", "  - kb:\n      html: false\n"))
+    command[-1] = "site-markdown"
+    result = run(command)
+    assert "kb: Python-Markdown converted every page (turned off)" in result.stderr
+    assert files(project / "site") == files(project / "site-markdown")
 
 
 def test_synthetic_pages_convert_as_python_markdown_converts_them(
