@@ -99,7 +99,8 @@ def render_site(site: Site, reuse: Reuse | None = None) -> dict[str, bytes]:
         final = final_key(key, metas.get(path, ("", []))[1], slugs, glossary)
         kept = None if path in rendered else reuse.kept(path, key, final)
         if kept is None:
-            text = rendered[path] if path in rendered else render()
+            # each page's text is let go once encoded: at 10,000 studies they are hundreds of MB
+            text = rendered.pop(path) if path in rendered else render()
             kept = finish(path, text).encode("utf-8")
             reuse.remember(path, key, final, kept, metas.get(path, ("", [])))
         encoded[path] = kept
