@@ -1,10 +1,12 @@
-"""A thin MkDocs plugin: during `mkdocs serve`, regenerate the pages when a record changes, and
-in every build convert kb's generated pages to HTML without Python-Markdown.
+"""A thin MkDocs plugin: during `mkdocs serve`, regenerate the pages when a record changes; in
+every build, convert kb's generated pages to HTML without Python-Markdown and read them for
+Material's search index without Python's HTML tokenizer.
 
 The build's output never depends on this plugin (`kb build` generates the pages before running
-MkDocs, Zensical ignores plugins, and `kb.render.to_html` gives the HTML Python-Markdown would
-give); it saves running `kb generate` by hand while previewing, and most of a large site's build
-time. A failure is MkDocs' own PluginError, which MkDocs reports in one line.
+MkDocs, Zensical ignores plugins, and `kb.render.to_html` and `kb.render.search_sections` give
+what Python-Markdown and Material would); it saves running `kb generate` by hand while
+previewing, and most of a large site's build time. A failure is MkDocs' own PluginError, which
+MkDocs reports in one line.
 """
 
 from __future__ import annotations
