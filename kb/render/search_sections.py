@@ -51,33 +51,38 @@ class _Tags:
         self.usable = self._read()
 
     def _read(self) -> bool:
-        page, previous = self.page, 0
+        page, previous, raw = self.page, 0, ""
         open_: list[int] = []
-        for found in _TAG.finditer(page):
-            if page.find("<", previous, found.start()) >= 0:
+        spans, names, kinds = self.spans, self.names, self.kinds
+        attributes_of, ends, headings = self.attributes, self.ends, self.headings
+        count = 0  # headings so far
+        for index, found in enumerate(_TAG.finditer(page)):
+            start = found.start()
+            if page.find("<", previous, start) >= 0:
                 return False  # a '<' that is not one of these tags: HTMLParser's business
             previous = found.end()
             end, name, attributes, closed = found.groups()
             name = name.lower()
-            index = len(self.names)
             kind = "end" if end else "empty" if closed else "start"
             if end and (attributes or closed):
                 return False
-            self.spans.append(found.span())
-            self.names.append(name)
-            self.kinds.append(kind)
-            self.attributes.append(attributes)
-            self.ends.append(-1)
-            self.headings.append(self.headings[-1] + (not end and name in _HEADINGS))
-            after_raw = index and self.kinds[index - 1] == "start" and self.names[index - 1] in _RAW
-            if after_raw and (kind != "end" or name != self.names[index - 1]):
+            if raw and (kind != "end" or name != raw):
                 return False  # HTMLParser reads a script's content as text, not tags
+            raw = name if kind == "start" and name in _RAW else ""
+            spans.append((start, previous))
+            names.append(name)
+            kinds.append(kind)
+            attributes_of.append(attributes)
+            ends.append(-1)
+            if not end and name in _HEADINGS:
+                count += 1
+            headings.append(count)
             if kind == "start" and name not in _VOID:
                 open_.append(index)
-            elif kind == "end":
-                if name in _VOID or not open_ or self.names[open_[-1]] != name:
+            elif end:
+                if name in _VOID or not open_ or names[open_[-1]] != name:
                     return False
-                self.ends[open_.pop()] = index
+                ends[open_.pop()] = index
         return not open_ and page.find("<", previous) < 0
 
     def data_before(self, index: int) -> str:

@@ -50,6 +50,8 @@ _INLINE = re.compile(
     r"|(?P<em>\*(?P<em_text>[^*\s](?:[^*]*[^*\s])?)\*(?!\*))"
     r"|(?P<link>\[(?P<label>[^\[\]]*)\]\((?P<target>[^\s()<>\"']+)\))"
 )
+_INLINE_START = re.compile(r"[`&<*\[]")
+"""The characters every match of `_INLINE` starts with."""
 _MEANINGFUL = re.compile(r"[*_`\\\[\]<>&{}|!]|  \n|--8<--|\x02|\x03")
 """A character that would mean something to Python-Markdown where `_INLINE` found nothing."""
 _TAG_ID = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\s[^>]*?\b(id|name)=\"([^\"]*)\"")
@@ -79,6 +81,8 @@ class _Page:
         )
 
     def inline(self, value: str) -> str:
+        if not _INLINE_START.search(value):  # most table cells: nothing but text
+            return self.text(value)
         out: list[str] = []
         position = 0
         for found in _INLINE.finditer(value):
