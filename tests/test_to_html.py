@@ -230,6 +230,7 @@ PAGE = "# Title\n\nA paragraph about HR.\n\n## Findings { data-search-exclude }\
         PAGE + "\n> quoted\n",
         PAGE + "\nA & B\n",
         PAGE + "\n| a | b |\n|:--|---|\n| 1 | 2 |\n",  # aligned columns
+        PAGE + '\n| a | b |\n|---|---|\n| <span title="x|y">1</span> | 2 |\n',
         PAGE + "\n*[X]: an abbreviation\n",
         PAGE + "\n## [A link](x.md) in a heading\n",
         PAGE + "\nSome text\n<div>raw HTML right after it</div>\n",

@@ -260,7 +260,11 @@ class _Page:
             raise Unsupported("table")
         columns = lines[1].count("|") - 1
         rows = [_cells(line) for line in (lines[0], *lines[2:])]
-        if any(len(row) != columns for row in rows):
+        # Python-Markdown splits a row at every '|', inside a tag's attribute too
+        if any(
+            len(row) != columns or line.count("|") != columns + 1
+            for row, line in zip(rows, (lines[0], *lines[2:]), strict=True)
+        ):
             raise Unsupported("table row")
         head = "\n".join(f"<th>{self.inline(cell)}</th>" for cell in rows[0])
         out = ["<table>", "<thead>", "<tr>", head, "</tr>", "</thead>", "<tbody>"]
