@@ -259,13 +259,7 @@ class _Page:
         if len(lines) < 2 or not re.fullmatch(r"\|(?:---\|)+", lines[1]):
             raise Unsupported("table")
         columns = lines[1].count("|") - 1
-        rows = [_cells(line) for line in (lines[0], *lines[2:])]
-        # Python-Markdown splits a row at every '|', inside a tag's attribute too
-        if any(
-            len(row) != columns or line.count("|") != columns + 1
-            for row, line in zip(rows, (lines[0], *lines[2:]), strict=True)
-        ):
-            raise Unsupported("table row")
+        rows = [_cells(line, columns) for line in (lines[0], *lines[2:])]
         head = "\n".join(f"<th>{self.inline(cell)}</th>" for cell in rows[0])
         out = ["<table>", "<thead>", "<tr>", head, "</tr>", "</thead>", "<tbody>"]
         for row in rows[1:]:
@@ -355,10 +349,13 @@ def _next_line(lines: list[str], start: int) -> str | None:
     return None
 
 
-def _cells(line: str) -> list[str]:
-    if not (line.startswith("| ") and line.endswith(" |")):
+def _cells(line: str, columns: int) -> list[str]:
+    """A row's cells; Python-Markdown splits a row at every '|', inside a tag's attribute too."""
+    cells = [cell.strip() for cell in line[2:-2].split(" | ")]
+    framed = line.startswith("| ") and line.endswith(" |")
+    if not framed or line.count("|") != columns + 1 or len(cells) != columns:
         raise Unsupported("table row")
-    return [cell.strip() for cell in line[2:-2].split(" | ")]
+    return cells
 
 
 def _attribute(value: str) -> str:
