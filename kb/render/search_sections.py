@@ -20,10 +20,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from kb.render.to_html import ATTRIBUTE
+
 _TAG = re.compile(
     r"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:=\"[^\"<]*\")?)*)\s*(/?)>"
 )
-_ATTRIBUTE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)(=\"([^\"]*)\")?")
 _SKIPPED = frozenset({"script", "style", "object"})
 """Elements Material's parser always skips."""
 _RAW = frozenset({"script", "style"})
@@ -93,7 +94,7 @@ class _Tags:
     def parsed(self, index: int) -> list[tuple[str, str | None]]:
         return [
             (name.lower(), html.unescape(value) if equals else None)
-            for name, equals, value in _ATTRIBUTE.findall(self.attributes[index])
+            for name, equals, value in ATTRIBUTE.findall(self.attributes[index])
         ]
 
 

@@ -25,6 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from markdown.extensions.toc import nest_toc_tokens, strip_tags, unique
+from markdown.serializers import _escape_attrib_html
+
 from kb.render.markdown_dialect import Dialect, Unsupported
 
 
@@ -50,12 +53,13 @@ _INLINE = re.compile(
     r"|(?P<em>\*(?P<em_text>[^*\s](?:[^*]*[^*\s])?)\*(?!\*))"
     r"|(?P<link>\[(?P<label>[^\[\]]*)\]\((?P<target>[^\s()<>\"']+)\))"
 )
+_attribute: Callable[[str], str] = _escape_attrib_html
+"""An attribute value escaped as Python-Markdown's serializer writes it."""
 _INLINE_START = re.compile(r"[`&<*\[]")
 """The characters every match of `_INLINE` starts with."""
 _MEANINGFUL = re.compile(r"[*_`\\\[\]<>&{}|!]|  \n|--8<--|\x02|\x03")
 """A character that would mean something to Python-Markdown where `_INLINE` found nothing."""
 _TAG_ID = re.compile(r"<([a-zA-Z][a-zA-Z0-9]*)\s[^>]*?\b(id|name)=\"([^\"]*)\"")
-_HTML_TAG = re.compile(r"<[^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -189,7 +193,7 @@ class _Page:
         """Attributes as Python-Markdown writes an element's: sorted, every value escaped, one
         without a value given its name as value."""
         attributes: dict[str, str] = {}
-        for name, equals, value in _ATTRIBUTE.findall(written):
+        for name, equals, value in ATTRIBUTE.findall(written):
             if name in attributes or name != name.lower():
                 raise Unsupported(f"attribute {name}")
             attributes[name] = html.unescape(value) if equals else name
@@ -235,8 +239,6 @@ class _Page:
                 raise Unsupported(f"list line {line[:60]!r}")
         out = ["<ul>"]
         for text, children in items:
-            if text != text.strip() or not text:
-                raise Unsupported("list item")
             body = self.item_text(text)
             if children:
                 nested = "\n".join(f"<li>{self.item_text(child)}</li>" for child in children)
@@ -277,7 +279,8 @@ class _Page:
 
 
 _START_TAG = re.compile(r"<([a-z][a-z0-9]*)((?:\s+[a-zA-Z_:][-a-zA-Z0-9_:.]*(?:=\"[^\"<>]*\")?)*)>")
-_ATTRIBUTE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)(=\"([^\"]*)\")?")
+ATTRIBUTE = re.compile(r"([a-zA-Z_:][-a-zA-Z0-9_:.]*)(=\"([^\"]*)\")?")
+"""An attribute of a tag kb writes: name, '=\"value\"' or nothing, value."""
 
 _BLOCK_TAGS = frozenset(
     {"address", "article", "aside", "blockquote", "details", "div", "dl", "fieldset"}
@@ -295,33 +298,33 @@ def _raw_start(line: str) -> tuple[str, bool] | None:
     return found[1], line.endswith(" markdown>")
 
 
-def _raw_end(lines: list[str], start: int, tag: str) -> int:
-    """The line where the raw block opened at `start` closes: its tag closed at a line's end."""
-    depth = 0
-    opening = re.compile(rf"<{tag}[\s>]")
-    for index in range(start, len(lines)):
-        line = lines[index]
-        depth += len(opening.findall(line)) - line.count(f"</{tag}>")
-        if depth <= 0:
-            if not line.endswith(f"</{tag}>") or depth < 0:
-                raise Unsupported(f"raw HTML {tag}")
-            return index
-        if tag in ("script", "style", "pre") and index > start:
-            raise Unsupported(f"raw {tag} over lines")
-    raise Unsupported(f"unclosed {tag}")
-
-
-def _markdown_end(lines: list[str], start: int, tag: str) -> int:
-    """The line closing the md_in_html element opened at `start`, blank lines around its body."""
+def _closing(lines: list[str], start: int, tag: str) -> int:
+    """The line where the element opened at `start` is closed: its tag's depth back to 0."""
     depth = 0
     opening = re.compile(rf"<{tag}[\s>]")
     for index in range(start, len(lines)):
         depth += len(opening.findall(lines[index])) - lines[index].count(f"</{tag}>")
-        if depth <= 0:
-            if lines[index] != f"</{tag}>" or lines[start + 1] or lines[index - 1] or depth:
-                raise Unsupported(f"md_in_html {tag}")
+        if depth < 0:
+            raise Unsupported(f"HTML {tag} closed too often")
+        if depth == 0:
             return index
     raise Unsupported(f"unclosed {tag}")
+
+
+def _raw_end(lines: list[str], start: int, tag: str) -> int:
+    """The line where the raw block opened at `start` closes: its tag closed at a line's end."""
+    end = _closing(lines, start, tag)
+    if not lines[end].endswith(f"</{tag}>") or (tag in ("script", "style", "pre") and end > start):
+        raise Unsupported(f"raw HTML {tag}")
+    return end
+
+
+def _markdown_end(lines: list[str], start: int, tag: str) -> int:
+    """The line closing the md_in_html element opened at `start`, blank lines around its body."""
+    end = _closing(lines, start, tag)
+    if lines[end] != f"</{tag}>" or lines[start + 1] or lines[end - 1]:
+        raise Unsupported(f"md_in_html {tag}")
+    return end
 
 
 def _indented_end(lines: list[str], start: int) -> int:
@@ -358,17 +361,9 @@ def _cells(line: str, columns: int) -> list[str]:
     return cells
 
 
-def _attribute(value: str) -> str:
-    """An attribute value as Python-Markdown's serializer writes it."""
-    value = re.sub(r"&(?!(?:\#[0-9]+|\#x[0-9a-f]+|[0-9a-z]+);)", "&amp;", value, flags=re.I)
-    return value.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
 def convert(markdown: str, dialect: Dialect, link: Callable[[str], str]) -> Converted:
     """The page's HTML as Python-Markdown makes it with the site's extensions; `link` turns a
     Markdown link's target into the page's URL for it (MkDocs' own rewriting)."""
-    from markdown.extensions.toc import nest_toc_tokens, strip_tags, unique
-
     if _CONTROL.search(markdown):
         # Python-Markdown's own placeholders are made of STX and ETX, and this module's of
         # NUL and SOH: a page holding any of them (or a tab or carriage return) is left to it
@@ -391,7 +386,7 @@ def convert(markdown: str, dialect: Dialect, link: Callable[[str], str]) -> Conv
             {"level": level, "id": slug, "name": name, "html": inner, "data-toc-label": ""}
         )
         if number == 0 and level == 1 and body.startswith("\x000\x00"):
-            title = _heading_text(inner)
+            title = name  # MkDocs strips the heading's tags and white space alike
 
     def place(found: re.Match[str]) -> str:
         # in the order of the page, as MkDocs rewrites (and records) links after the toc
@@ -406,15 +401,10 @@ def convert(markdown: str, dialect: Dialect, link: Callable[[str], str]) -> Conv
         )
 
     body = re.sub("\x00([0-9]+)\x00|\x01([0-9]+)\x01", place, body)
-    ids = {slug["id"] for slug in tokens} | page.tree_ids
+    ids = set(slugs) | page.tree_ids
     ids |= {
         html.unescape(value)
         for tag, attribute, value in _TAG_ID.findall(markdown)
         if attribute == "id" or tag == "a"
     }
     return Converted(body.strip(), nest_toc_tokens(tokens), ids, title)
-
-
-def _heading_text(inner: str) -> str:
-    """MkDocs' title from a heading's inner HTML: tags and whitespace removed, entities kept."""
-    return " ".join(_HTML_TAG.sub("", inner).split())
