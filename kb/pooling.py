@@ -152,17 +152,15 @@ def _restricted_log_likelihood(y: Sequence[float], v: Sequence[float], tau2: flo
 
 def _fisher_scoring(y: Sequence[float], v: Sequence[float], tau2: float) -> float:
     """Fisher scoring of the restricted likelihood from `tau2`, kept at zero or above; a step
-    that would lower the likelihood is halved until it does not (plain scoring can oscillate
-    about the maximum without reaching it)."""
+    that would lower the likelihood is halved until it does not. Where the expected information
+    is well below the curvature, scoring overshoots and swings about the maximum, closing in
+    only slowly: once two steps bracket it (the score changes sign), the score's root between
+    them is found by bisection."""
+    previous: tuple[float, float] | None = None
     for _ in range(500):
-        w = [1 / (vi + tau2) for vi in v]
-        total = sum(w)
-        mu = sum(wi * yi for wi, yi in zip(w, y, strict=True)) / total
-        w2 = sum(wi**2 for wi in w)
-        score = 0.5 * (
-            sum(wi**2 * (yi - mu) ** 2 for wi, yi in zip(w, y, strict=True)) - total + w2 / total
-        )
-        information = 0.5 * (w2 - 2 * sum(wi**3 for wi in w) / total + (w2 / total) ** 2)
+        score, information = _score(y, v, tau2)
+        if previous is not None and score * previous[1] < 0:
+            return _maximum_between(y, v, previous[0], tau2)
         step = score / information
         here = _restricted_log_likelihood(y, v, tau2)
         new = max(0.0, tau2 + step)
@@ -173,8 +171,37 @@ def _fisher_scoring(y: Sequence[float], v: Sequence[float], tau2: float) -> floa
             new = max(0.0, tau2 + step)
         if abs(new - tau2) < 1e-12 * max(1.0, tau2):
             return new
+        previous = (tau2, score)
         tau2 = new
     return tau2
+
+
+def _score(y: Sequence[float], v: Sequence[float], tau2: float) -> tuple[float, float]:
+    """The derivative of the restricted log-likelihood at τ², and its expected information."""
+    w = [1 / (vi + tau2) for vi in v]
+    total = sum(w)
+    mu = sum(wi * yi for wi, yi in zip(w, y, strict=True)) / total
+    w2 = sum(wi**2 for wi in w)
+    score = 0.5 * (
+        sum(wi**2 * (yi - mu) ** 2 for wi, yi in zip(w, y, strict=True)) - total + w2 / total
+    )
+    information = 0.5 * (w2 - 2 * sum(wi**3 for wi in w) / total + (w2 / total) ** 2)
+    return score, information
+
+
+def _maximum_between(y: Sequence[float], v: Sequence[float], a: float, b: float) -> float:
+    """The highest of `a`, `b` and the root of the score between them (bisection)."""
+    positive, negative = (a, b) if _score(y, v, a)[0] > 0 else (b, a)
+    for _ in range(200):
+        middle = (positive + negative) / 2
+        if abs(positive - negative) < 1e-13 * max(1.0, middle):
+            break
+        if _score(y, v, middle)[0] > 0:
+            positive = middle
+        else:
+            negative = middle
+    root = (positive + negative) / 2
+    return max((root, a, b), key=lambda t: _restricted_log_likelihood(y, v, t))
 
 
 def _reml(y: Sequence[float], v: Sequence[float]) -> float:
