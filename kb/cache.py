@@ -7,7 +7,8 @@ the check date). For the build, kb.history keeps each commit's analysed claims (
 commit). A cache that is missing, stale, corrupted or written by another kb version is ignored and
 rebuilt, never trusted: the results of a run are the same with and without it (tested). Writes are
 atomic (temporary file and rename), so two runs sharing the folder at once each see a whole file;
-the last to write wins, and what the other added is computed again next time.
+the last to write wins, and what the other added is computed again next time. The records store,
+the largest by far, is kept in parts, so that one edited record rewrites one part.
 
 The cache holds data only: JSON with a format number, each entry checked against the shape kb
 writes before it is used, never pickle, so no file put into the folder can run code. A store is
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +35,11 @@ DEFAULT_FOLDER = Path(".kb-cache")
 FORMAT = 1
 """The layout of the cache's JSON files; a file of another format is ignored."""
 MAX_STORE_BYTES = 1 << 30
-"""A store is about 10 KiB per record (100 MiB at 10,000 studies); a larger file is not read."""
+"""The records store is about 10 KiB per record (100 MiB at 10,000 studies, in `PARTS` files);
+a larger file is not read."""
+PARTS = 64
+"""The records store's files: one edited record rewrites one of them (1.6 MiB at 10,000
+studies, not 100 MiB)."""
 
 
 def _fingerprint() -> str:
@@ -107,7 +113,7 @@ class Store:
     def save(self, keep: set[str] | None = None) -> None:
         if not self.enabled or not self.changed or self.entries is None:
             return
-        if keep is not None:  # drop entries of files that no longer exist
+        if keep is not None:  # drop entries that are no longer needed
             self.entries = {k: v for k, v in self.entries.items() if k in keep}
         _write(self.file, {"format": FORMAT, "kb": self.version, "entries": self.entries})
         self.changed = False
@@ -156,13 +162,105 @@ class CacheFolder:
 
 
 @dataclass
+class PartedStore:
+    """The records store: one JSON object in `PARTS` files, a key's part chosen by a hash of
+    the key. An entry is taken out of memory when it is read (its record is built from it and
+    the entry is not needed again), and what is put is held as JSON text: at 10,000 studies the
+    store's hundred MB of JSON would otherwise be held as about 0.7 GB of objects. Saving
+    rewrites only the parts that gained an entry or hold one not kept, each read again from
+    disk and merged, so a part another run saved meanwhile keeps what it added."""
+
+    folder: Path
+    name: str
+    version: str
+    enabled: bool = True
+    _unread: dict[int, dict[str, Any]] = field(default_factory=dict)
+    """Each part read so far: the entries not yet taken."""
+    _held: dict[int, set[str]] = field(default_factory=dict)
+    """Each part read so far: every key its file held."""
+    _added: dict[int, dict[str, str]] = field(default_factory=dict)
+    """Each part's entries put since the last save, as JSON text."""
+
+    def part(self, key: str) -> int:
+        return zlib.crc32(key.encode("utf-8", "surrogateescape")) % PARTS
+
+    def file(self, part: int) -> Path:
+        return self.folder / f"{self.name}-{self.version}-{part:02x}.json"
+
+    def take(self, key: str) -> Any:
+        """The entry under `key` (None when there is none), let go from memory."""
+        part = self.part(key)
+        if part not in self._unread:
+            entries = _read(self.file(part), self.version) if self.enabled else {}
+            self._unread[part], self._held[part] = entries, set(entries)
+        return self._unread[part].pop(key, None)
+
+    def put(self, key: str, value: Any) -> None:
+        if not self.enabled:
+            return
+        with contextlib.suppress(UnicodeEncodeError):  # see `_write`: such an entry is not kept
+            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+            text.encode()
+            self._added.setdefault(self.part(key), {})[key] = text
+
+    def save(self, keep: set[str]) -> None:
+        """Write each part that changed, holding the keys in `keep` only; a part that would be
+        empty is removed (a part this run did not read holds only keys it does not keep)."""
+        if not self.enabled:
+            return
+        for part in range(PARTS):
+            added = self._added.pop(part, {})
+            held = self._held.get(part)
+            file = self.file(part)
+            if not added and (held <= keep if held is not None else not file.exists()):
+                continue
+            on_disk = _read(file, self.version)
+            texts = {
+                key: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+                for key, value in on_disk.items()
+                if key in keep and key not in added
+            }
+            texts.update((key, text) for key, text in added.items() if key in keep)
+            body = ",".join(f"{json.dumps(key)}:{texts[key]}" for key in sorted(texts))
+            head = json.dumps({"format": FORMAT, "kb": self.version})[:-1]
+            with contextlib.suppress(OSError):
+                if texts:
+                    write_atomic(file, f'{head},"entries":{{{body}}}}}'.encode())
+                else:
+                    file.unlink(missing_ok=True)
+            self._held[part] = set(texts)
+        for file in self.folder.glob(f"{self.name}-*.json"):
+            if not file.name.startswith(f"{self.name}-{self.version}-"):
+                file.unlink(missing_ok=True)  # another version's, or the store as one file
+        for file in self.folder.glob("*.pickle"):
+            file.unlink(missing_ok=True)  # written by older versions of kb
+
+
+@dataclass
 class CheckCache(CacheFolder):
     used: set[str] = field(default_factory=set)
     """Record keys this run looked up; the others belong to files that are gone."""
+    _records: PartedStore | None = None
+    loaded: dict[str, Any] = field(default_factory=dict)
+    """Record key -> what loading that file gave, as built from the cache or parsed: what
+    `kb.corpus` returns again while this cache is kept in memory (as `make serve` keeps it)."""
+
+    @property
+    def records(self) -> PartedStore:
+        if self._records is None:
+            enabled = self.refused is None
+            self._records = PartedStore(self.folder, "records", self.version, enabled)
+        return self._records
 
     def save(self) -> None:
-        for name, store in self._stores.items():
-            store.save(self.used if name == "records" else None)
+        super().save()
+        if self._records is not None:
+            self._records.save(self.used)
+        self.loaded = {key: value for key, value in self.loaded.items() if key in self.used}
+
+    def release(self) -> None:
+        super().release()
+        self._records, self.loaded = None, {}
 
 
 def _read(file: Path, version: str) -> dict[str, Any]:

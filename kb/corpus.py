@@ -140,6 +140,8 @@ def load_kb(
     given); with a cache, unchanged files are not parsed."""
     inputs = inputs or read_inputs(root)
     root = inputs.root
+    if cache is not None:
+        cache.used = set()  # the files of this run; the cache keeps no others
     problems: list[Problem] = list(inputs.listing)
     records: list[LoadedRecord] = []
     for file, kind in inputs.records:
@@ -171,14 +173,15 @@ def _load_record_cached(
     key = inputs.key(file, kind) if cache is not None else None
     if cache is None or key is None or content is None:
         return parse_record(content or b"", file, kind, inputs.root)
-    store = cache.store("records")
     cache.used.add(key)
-    hit = _thaw(store.load().get(key))
-    if hit is not None:
-        return hit
-    result = parse_record(content, file, kind, inputs.root)
-    store.put(key, _freeze(*result))
-    return result
+    result = cache.loaded.get(key)
+    if result is None:
+        result = _thaw(cache.records.take(key))
+    if result is None:
+        result = parse_record(content, file, kind, inputs.root)
+        cache.records.put(key, _freeze(*result))
+    cache.loaded[key] = result
+    return result[0], list(result[1])
 
 
 # Cached load results are plain JSON data; an entry that does not have exactly the shape written
@@ -220,16 +223,12 @@ def _plain_data(value: Any, at: list[Any], written: list[list[Any]]) -> Any:
 
 def _with_written(dump: Any, written: Any) -> Any:
     """The dumped record with its numbers as written again; ValueError or TypeError (a miss)
-    when a place or a text does not fit the data. The numbers are put in place in `dump`, the
-    cached entry itself, so an entry thawed again (a store kept in memory between runs, as
-    `make serve` keeps it) already holds them."""
+    when a place or a text does not fit the data."""
     for at, text in written:
         parent = dump
         for part in at[:-1]:
             parent = parent[part]
         value = parent[at[-1]]
-        if isinstance(value, WrittenNumber) and value.text == text:
-            continue
         if type(value) is not float or not isinstance(text, str):
             raise ValueError("not a written number")
         if float(text.replace("_", "")) != value:
