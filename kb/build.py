@@ -37,7 +37,7 @@ from kb.locking import write_lock
 from kb.problems import Problem, Severity
 from kb.render.common import Site
 from kb.render.reuse import Reuse, settings_key
-from kb.render.site import render_site
+from kb.render.site import site_files
 from kb.report import format_text
 from kb.words import counted
 
@@ -118,7 +118,7 @@ def _generate(options: BuildOptions, today: dt.date) -> GenerationReport:
     references = cache.store("references") if cache is not None else None
     if references is not None:
         vancouver.preload(references.load())
-    report = sync_generated(options.docs, render_site(site, reuse))
+    report = sync_generated(options.docs, site_files(site, reuse))
     reuse.save()
     if references is not None:
         references.replace(vancouver.formatted_references())

@@ -11,6 +11,7 @@ linked into place, so no reader ever sees half a file.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -181,17 +182,17 @@ def usual_mode(directory: bool = False) -> int:
     return (0o777 if directory else 0o666) & ~umask()
 
 
-def _temporary_beside(target: Path, data: bytes) -> Path:
-    """`data` in a new temporary file in `target`'s folder, ready to be moved into place, with
-    the mode of the file it replaces, else the usual mode of a new file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+def _temporary_beside(target: Path, data: bytes, folder: Path | None = None) -> Path:
+    """`data` in a new temporary file in `target`'s folder (or in `folder`, on the same file
+    system), ready to be moved into place, with the mode of the file it replaces, else the usual
+    mode of a new file."""
+    folder = folder or target.parent
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
     except OSError:
         mode = usual_mode()
-    handle, temporary = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.name}.", suffix=".tmp"
-    )
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
             os.fchmod(stream.fileno(), mode)
@@ -216,6 +217,26 @@ def write_atomic(target: Path, data: bytes) -> None:
         except BaseException:
             temporary.unlink(missing_ok=True)
             raise
+
+
+def stage(target: Path, data: bytes, folder: Path) -> Path:
+    """`data` in a new file in `folder`, with the mode `target` has (or a new file's), to be
+    moved into place later by `move_into_place`; signals wait until the file is whole or gone."""
+    with signals_deferred():
+        return _temporary_beside(target, data, folder)
+
+
+def move_into_place(staged: Path, target: Path) -> None:
+    """Move a file made by `stage` to `target`, replacing it in one step; on another file
+    system (a folder mounted inside), copied there through a file beside it instead."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(staged, target)
+    except OSError as error:
+        if error.errno != errno.EXDEV:
+            raise
+        write_atomic(target, staged.read_bytes())
+        staged.unlink()
 
 
 def create_atomic(target: Path, data: bytes) -> None:

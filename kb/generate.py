@@ -8,13 +8,19 @@ overwrite or remove anything it did not write itself, or that was edited since i
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from kb.errors import KbError
-from kb.files import digest, write_atomic
+from kb.files import digest, move_into_place, stage, write_atomic
 
 MANIFEST = ".kb-generated.json"
+STAGING = ".kb-staging-"
+"""The prefix of the folder in the docs folder where a run's new files wait until every file has
+been checked (a dot: MkDocs leaves it out of the site)."""
 
 
 class GenerationError(KbError):
@@ -75,56 +81,88 @@ def _target(docs: Path, name: str, inside: dict[Path, bool] | None = None) -> Pa
     return target if known[folder] else None
 
 
-def sync_generated(docs: Path, files: dict[str, bytes]) -> GenerationReport:
-    """Make the generated files under `docs` exactly `files` (relative path -> bytes).
+def sync_generated(
+    docs: Path, files: Mapping[str, bytes] | Iterable[tuple[str, bytes]]
+) -> GenerationReport:
+    """Make the generated files under `docs` exactly `files`: relative path -> bytes, or the
+    (path, bytes) pairs as they are made, so that a caller need not hold every file at once.
 
-    Every file is checked before any is written, so a refusal changes nothing. Before writing,
-    the manifest records the digests about to be written as well as the old ones, so a run that
-    is stopped half-way leaves files that the next run still recognises as its own."""
+    Each file is checked as it comes and, when its bytes differ from those on disk, written to a
+    staging folder inside `docs`; only once every file has been checked are they moved into
+    place, so a refusal changes nothing. Before moving them, the manifest records the digests
+    about to be written as well as the old ones, so a run that is stopped half-way leaves files
+    that the next run still recognises as its own. A staging folder left by a run that was
+    killed is removed by the next."""
     previous = _load_manifest(docs)
     report = GenerationReport()
-    writes: list[tuple[str, Path]] = []
+    for left in docs.glob(f"{STAGING}*"):  # a killed run's: kb alone writes these names
+        shutil.rmtree(left, ignore_errors=True)
+    digests: dict[str, str] = {}
+    staged: list[tuple[str, Path, Path]] = []  # name, target, the new bytes' staged file
+    staging: Path | None = None
     inside: dict[Path, bool] = {}
-    for name in sorted(files):
-        target = _target(docs, name, inside)
-        if target is None:
-            raise GenerationError(f"refusing to write outside the docs folder: {name!r}")
-        current = target.read_bytes() if target.is_file() else None
-        if current is not None and name not in previous:
-            raise GenerationError(
-                f"{target} exists and was not written by kb; move it, or rename the record "
-                "that generates it"
-            )
-        if current is not None and digest(current) not in previous[name]:
-            raise GenerationError(
-                f"{target} was edited by hand since kb generated it; move the "
-                "edits into the records or a hand-written page, then delete it"
-            )
-        if current == files[name]:
-            report.unchanged.append(name)
-        else:
-            writes.append((name, target))
-    stale = sorted(set(previous) - set(files))
-    if writes or stale:
-        intent = {name: set(digests) for name, digests in previous.items()}
-        for name, _ in writes:
-            intent.setdefault(name, set()).add(digest(files[name]))
-        _write_manifest(docs, intent, [])
-    for name, target in writes:
-        write_atomic(target, files[name])
-        report.written.append(name)
+    try:
+        for name, data in files.items() if isinstance(files, Mapping) else files:
+            if name in digests:
+                raise GenerationError(f"two generated files at {name!r}")
+            target = _checked_target(docs, name, previous, inside)
+            digests[name] = digest(data)
+            if target.is_file() and target.read_bytes() == data:
+                report.unchanged.append(name)
+                continue
+            if staging is None:
+                docs.mkdir(parents=True, exist_ok=True)
+                staging = Path(tempfile.mkdtemp(prefix=STAGING, dir=docs))
+            staged.append((name, target, stage(target, data, staging)))
+        stale = sorted(set(previous) - set(digests))
+        if staged or stale:
+            intent = {name: set(found) for name, found in previous.items()}
+            for name, _, _ in staged:
+                intent.setdefault(name, set()).add(digests[name])
+            _write_manifest(docs, intent, [])
+        for name, target, file in staged:
+            move_into_place(file, target)
+            report.written.append(name)
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     for name in stale:
-        target = _target(docs, name)
-        if target is None or target.is_symlink() or not target.is_file():
+        old = _target(docs, name)
+        if old is None or old.is_symlink() or not old.is_file():
             continue  # not a file kb wrote: kb writes no links and nothing outside the folder
-        if digest(target.read_bytes()) not in previous[name]:
+        if digest(old.read_bytes()) not in previous[name]:
             report.kept.append(name)
             continue
-        target.unlink()
+        old.unlink()
         report.removed.append(name)
-        _remove_empty_parents(target.parent, docs)
-    _write_manifest(docs, {name: {digest(files[name])} for name in files}, report.kept)
+        _remove_empty_parents(old.parent, docs)
+    _write_manifest(docs, {name: {found} for name, found in digests.items()}, report.kept)
+    for names in (report.written, report.unchanged):
+        names.sort()
     return report
+
+
+def _checked_target(
+    docs: Path, name: str, previous: dict[str, set[str]], inside: dict[Path, bool]
+) -> Path:
+    """Where `name` is written; GenerationError when it is outside the docs folder, or a file
+    there was not written by kb or was edited since."""
+    target = _target(docs, name, inside)
+    if target is None:
+        raise GenerationError(f"refusing to write outside the docs folder: {name!r}")
+    if not target.is_file():
+        return target
+    if name not in previous:
+        raise GenerationError(
+            f"{target} exists and was not written by kb; move it, or rename the record "
+            "that generates it"
+        )
+    if digest(target.read_bytes()) not in previous[name]:
+        raise GenerationError(
+            f"{target} was edited by hand since kb generated it; move the "
+            "edits into the records or a hand-written page, then delete it"
+        )
+    return target
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:

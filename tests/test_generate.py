@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from kb import generate
+from kb import files, generate
 from kb.files import digest
 from kb.generate import MANIFEST, GenerationError, sync_generated
 
@@ -104,26 +106,79 @@ def test_an_interrupted_generation_is_finished_by_the_next_run(
 ) -> None:
     (tmp_path / "methods.md").write_bytes(b"hand-written")
     sync_generated(tmp_path, {"a.md": b"a1", "b.md": b"b1", "old.md": b"old"})
-    real = generate.write_atomic
+    real = generate.move_into_place
     written: list[Path] = []
 
-    def stop_on_the_second_page(target: Path, data: bytes) -> None:
-        if target.suffix == ".md" and written:
+    def stop_on_the_second_page(staged: Path, target: Path) -> None:
+        if written:
             raise KeyboardInterrupt
-        real(target, data)
-        if target.suffix == ".md":
-            written.append(target)
+        real(staged, target)
+        written.append(target)
 
-    monkeypatch.setattr(generate, "write_atomic", stop_on_the_second_page)
+    monkeypatch.setattr(generate, "move_into_place", stop_on_the_second_page)
     with pytest.raises(KeyboardInterrupt):
         sync_generated(tmp_path, {"a.md": b"a2", "b.md": b"b2"})
     assert (tmp_path / "a.md").read_bytes() == b"a2"  # written, but not yet in a final manifest
     assert (tmp_path / "b.md").read_bytes() == b"b1"
-    monkeypatch.setattr(generate, "write_atomic", real)
+    assert not list(tmp_path.glob(".kb-staging-*")), "the staged files not moved are removed"
+    monkeypatch.setattr(generate, "move_into_place", real)
     report = sync_generated(tmp_path, {"a.md": b"a3", "b.md": b"b3"})
     assert report.written == ["a.md", "b.md"] and report.removed == ["old.md"]
     assert (tmp_path / "methods.md").read_bytes() == b"hand-written"
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_files_given_as_they_are_made_are_moved_in_once_the_last_is_checked(
+    tmp_path: Path,
+) -> None:
+    """`kb generate` hands each page over as it is made (a 10,000-study site's pages are
+    hundreds of MB); none is in place before every one has been checked."""
+    sync_generated(tmp_path, {"a.md": b"a1", "c.md": b"c"})
+    (tmp_path / "d.md").write_bytes(b"hand-written")
+
+    def made(last: str) -> Iterator[tuple[str, bytes]]:
+        yield "a.md", b"a2"
+        assert (tmp_path / "a.md").read_bytes() == b"a1"
+        yield "b/b.md", b"b"
+        assert not (tmp_path / "b").exists()
+        yield last, b"generated"
+
+    with pytest.raises(GenerationError, match="not written by kb"):
+        sync_generated(tmp_path, made("d.md"))
+    assert (tmp_path / "a.md").read_bytes() == b"a1" and not (tmp_path / "b").exists()
+    report = sync_generated(tmp_path, made("c.md"))
+    assert report.written == ["a.md", "b/b.md", "c.md"]
+    assert (tmp_path / "b" / "b.md").read_bytes() == b"b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [MANIFEST, "a.md", "b", "c.md", "d.md"]
+    with pytest.raises(GenerationError, match="two generated files"):
+        sync_generated(tmp_path, [("a.md", b"x"), ("a.md", b"y")])
+
+
+def test_a_staging_folder_left_by_a_killed_run_is_removed(tmp_path: Path) -> None:
+    sync_generated(tmp_path, {"a.md": b"a1"})
+    left = tmp_path / ".kb-staging-abc123"
+    left.mkdir()
+    (left / ".a.md.x.tmp").write_bytes(b"a2")
+    assert sync_generated(tmp_path, {"a.md": b"a1"}).unchanged == ["a.md"]
+    assert not left.exists()
+
+
+def test_a_folder_on_another_file_system_is_written_by_a_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rename cannot cross file systems (a folder mounted inside the docs folder)."""
+    real = os.replace
+
+    def across(source: str | Path, target: str | Path) -> None:
+        if ".kb-staging-" in str(source):
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+        real(source, target)
+
+    monkeypatch.setattr(files.os, "replace", across)
+    report = sync_generated(tmp_path, {"a.md": b"a", "sub/b.md": b"b"})
+    assert report.written == ["a.md", "sub/b.md"]
+    assert (tmp_path / "sub" / "b.md").read_bytes() == b"b"
+    assert not list(tmp_path.glob(".kb-staging-*"))
 
 
 def test_a_generated_folder_linked_outside_the_docs_folder_is_refused(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from kb.render.common import (
 from kb.render.figure import figure
 from kb.render.forests import outcome_forest
 from kb.render.sof import Notes, evidence_profile, summary_of_findings
+from kb.render.tags import Meta
 from kb.render.verification import claim_banners
 from kb.summarize import claim_summary, patients
 from kb.trials import is_overdue, results_due
@@ -27,18 +28,18 @@ def claim_tags(claim: Claim) -> list[str]:
     return sorted({markup.plain_title(claim.topic), *tags})
 
 
+def claim_meta(claim: Claim) -> Meta:
+    """The claim page's title and tags, as its front matter gives them."""
+    return markup.plain_title(claim.statement, 90), claim_tags(claim)
+
+
 def render_claim(site: Site, claim: Claim) -> str:
     page = record_page("claim", claim.id)
     certainty = site.certainty(claim.id)
     notes = Notes()
+    title, tags = claim_meta(claim)
     parts = [
-        markup.front_matter(
-            {
-                "title": markup.plain_title(claim.statement, 90),
-                "tags": claim_tags(claim),
-                "search": {"boost": 2},
-            }
-        ),
+        markup.front_matter({"title": title, "tags": tags, "search": {"boost": 2}}),
         f"# {markup.text(claim.statement)}",
         *claim_banners(site, claim.id, certainty),
         _verdict(site, claim),

@@ -36,9 +36,6 @@ from kb.render.common import Site
 MAX_PAGE_BYTES = 1 << 26
 """A page read back from the docs folder is at most this long (kb's largest are well under 1 MB)."""
 
-Meta = tuple[str, list[str]]
-"""A page's title and tags, from its front matter: what the tag pages list."""
-
 
 def _entry(entry: BibEntry | None) -> str:
     if entry is None:
@@ -85,13 +82,6 @@ class Reuse:
         key = self.record(site, kind, record_id)
         return None if key is None else f"{kind}:{record_id}:{key}"
 
-    def known(self, path: str, key: str | None) -> Meta | None:
-        """The title and tags of the page as the last run rendered it under `key`."""
-        entry = self._stored(path)
-        if key is None or entry is None or entry[0] != key:
-            return None
-        return entry[3], list(entry[4])
-
     def kept(self, path: str, key: str | None, final: str | None) -> bytes | None:
         """The page's bytes from the docs folder, when the last run wrote them under the same
         keys and the file still has their digest; else None (render it)."""
@@ -104,11 +94,9 @@ class Reuse:
         self.fresh[path] = entry
         return data
 
-    def remember(
-        self, path: str, key: str | None, final: str | None, data: bytes, meta: Meta
-    ) -> None:
+    def remember(self, path: str, key: str | None, final: str | None, data: bytes) -> None:
         if key is not None and final is not None and self.enabled:
-            self.fresh[path] = [key, final, digest(data), meta[0], meta[1]]
+            self.fresh[path] = [key, final, digest(data)]
 
     def save(self) -> None:
         """Keep the entries of this run's pages only (a removed record's go)."""
@@ -126,13 +114,7 @@ class Reuse:
     def _check(self, path: str) -> list[Any] | None:
         assert self.store is not None
         entry = self.store.load().get(path)
-        shape = [str, str, str, str, list]
-        if (
-            isinstance(entry, list)
-            and len(entry) == len(shape)
-            and all(isinstance(v, t) for v, t in zip(entry, shape, strict=True))
-            and all(isinstance(tag, str) for tag in entry[4])
-        ):
+        if isinstance(entry, list) and len(entry) == 3 and all(isinstance(v, str) for v in entry):
             return entry
         return None
 

@@ -16,6 +16,7 @@ from kb.render.common import (
     study_label,
 )
 from kb.render.forests import study_forests
+from kb.render.tags import Meta
 from kb.render.verification import identifier_list, study_banners
 from kb.vancouver import format_reference
 from kb.words import design_name, finding_text, tag_label
@@ -28,17 +29,17 @@ def study_tags(study: Study) -> list[str]:
     return sorted({markup.plain_title(tag_label(tag)) for tag in tags})
 
 
+def study_meta(site: Site, study: Study) -> Meta:
+    """The study page's title and tags, as its front matter gives them."""
+    return markup.plain_title(study_label(site, study.id), 90), study_tags(study)
+
+
 def render_study(site: Site, study: Study) -> str:
     page = record_page("study", study.id)
     reference = format_reference(study.cite, site.kb.bibliography)
+    title, tags = study_meta(site, study)
     parts = [
-        markup.front_matter(
-            {
-                "title": markup.plain_title(study_label(site, study.id), 90),
-                "tags": study_tags(study),
-                "search": {"boost": 2},
-            }
-        ),
+        markup.front_matter({"title": title, "tags": tags, "search": {"boost": 2}}),
         f"# {markup.text(study_label(site, study.id))}",
         *study_banners(site, study.id),
         _search_terms(site, study),

@@ -16,6 +16,8 @@ from kb import markup
 from kb.render.pagination import paginate
 
 PAGE = "tags.md"
+Meta = tuple[str, list[str]]
+"""A page's title and tags, as its front matter gives them: what the tag pages list."""
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 
 
@@ -50,7 +52,7 @@ def _front_matter(text: str) -> tuple[dict[str, object], int]:
     return values, end + 1
 
 
-def page_meta(path: str, text: str) -> tuple[str, list[str]] | None:
+def page_meta(path: str, text: str) -> Meta | None:
     """The title and tags of a generated page with tags, from its front matter; None for a
     page without tags (or a file that is not a page)."""
     matter, _ = _front_matter(text) if path.endswith(".md") else ({}, 0)
@@ -82,7 +84,7 @@ def render_tag_pages(pages: dict[str, str]) -> dict[str, str]:
     return {**result, **tag_listing(metas, slugs)}
 
 
-def tag_listing(metas: dict[str, tuple[str, list[str]]], slugs: dict[str, str]) -> dict[str, str]:
+def tag_listing(metas: dict[str, Meta], slugs: dict[str, str]) -> dict[str, str]:
     """`tags.md` and the pages of each tag, from every tagged page's title and tags."""
     tagged: dict[str, list[tuple[str, str]]] = {}  # tag -> (title, page)
     for path, (title, tags) in sorted(metas.items()):
