@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -49,31 +50,40 @@ def evidence() -> Evidence:
     return Evidence(load_kb(ROOT / "evidence"))
 
 
-def _data(evidence: Evidence, monkeypatch: pytest.MonkeyPatch) -> object:
-    captured = []
-    dumps = exports._dumps
-    monkeypatch.setattr(exports, "_dumps", lambda data: captured.append(data) or dumps(data))
-    exports.evidence_json(evidence, TODAY)
-    monkeypatch.setattr(exports, "_dumps", dumps)
-    return captured[0]
+def _data(evidence: Evidence, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], str]:
+    """Everything evidence.json holds, as one object, and the file as written."""
+    captured: dict[str, Any] = {}
+    dumps_lists = exports._dumps_lists
+
+    def capture(head: dict[str, Any], lists: dict[str, Any]) -> bytes:
+        lists = {key: list(items) for key, items in lists.items()}
+        captured.update(head, **lists)
+        return dumps_lists(head, lists)
+
+    monkeypatch.setattr(exports, "_dumps_lists", capture)
+    text = exports.evidence_json(evidence, TODAY)
+    monkeypatch.setattr(exports, "_dumps_lists", dumps_lists)
+    return captured, text
 
 
 def test_the_json_export_is_what_the_plain_encoder_writes(
     evidence: Evidence, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = _data(evidence, monkeypatch)
-    text = exports._dumps(data)
-    assert text == exports._encode(data) + "\n"
+    """Written one item at a time, it is what the slow encoder writes for the whole object."""
+    data, text = _data(evidence, monkeypatch)
+    assert text == exports._encode(data) + "\n" == exports._dumps(data)
     assert "kb-number-" not in text
 
 
 def test_a_text_holding_the_marker_takes_the_plain_encoder(
     evidence: Evidence, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    data = _data(evidence, monkeypatch)
+    data, _ = _data(evidence, monkeypatch)
     monkeypatch.setattr(exports.secrets, "token_hex", lambda n: "0" * (2 * n))
     hostile = {"data": data, "note": f"kb-number-{'0' * 32}:0"}
     assert exports._dumps(hostile) == exports._encode(hostile) + "\n"
+    listed = {"notes": [hostile["note"], data["studies"][0]]}
+    assert exports._dumps_lists({}, listed).decode() == exports._encode(listed) + "\n"
 
 
 def test_the_bibliography_is_the_studies_own_entries_joined(evidence: Evidence) -> None:
