@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,8 +179,8 @@ class PartedStore:
     """Each part read so far: the entries not yet taken."""
     _held: dict[int, set[str]] = field(default_factory=dict)
     """Each part read so far: every key its file held."""
-    _added: dict[int, dict[str, str]] = field(default_factory=dict)
-    """Each part's entries put since the last save, as JSON text."""
+    _added: dict[int, dict[str, Callable[[], Any]]] = field(default_factory=dict)
+    """Each part's entries put since the last save, to be made when it is saved."""
 
     def part(self, key: str) -> int:
         return zlib.crc32(key.encode("utf-8", "surrogateescape")) % PARTS
@@ -195,13 +196,11 @@ class PartedStore:
             self._unread[part], self._held[part] = entries, set(entries)
         return self._unread[part].pop(key, None)
 
-    def put(self, key: str, value: Any) -> None:
-        if not self.enabled:
-            return
-        with contextlib.suppress(UnicodeEncodeError):  # see `_write`: such an entry is not kept
-            text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-            text.encode()
-            self._added.setdefault(self.part(key), {})[key] = text
+    def put(self, key: str, value: Callable[[], Any]) -> None:
+        """Keep under `key` what `value` gives when the store is saved (made then, not held
+        until then: the records it is made from are held anyway)."""
+        if self.enabled:
+            self._added.setdefault(self.part(key), {})[key] = value
 
     def save(self, keep: set[str]) -> None:
         """Write each part that changed, holding the keys in `keep` only; a part that would be
@@ -212,15 +211,18 @@ class PartedStore:
             added = self._added.pop(part, {})
             held = self._held.get(part)
             file = self.file(part)
-            if not added and (held <= keep if held is not None else not file.exists()):
-                continue
+            if not added and (not file.exists() if held is None else held <= keep):
+                continue  # nothing there, or nothing there to drop
             on_disk = _read(file, self.version)
             texts = {
                 key: json.dumps(value, ensure_ascii=False, separators=(",", ":"))
                 for key, value in on_disk.items()
                 if key in keep and key not in added
             }
-            texts.update((key, text) for key, text in added.items() if key in keep)
+            for key, value in added.items():
+                text = json.dumps(value(), ensure_ascii=False, separators=(",", ":"))
+                if key in keep and _encodes(text):  # a lone surrogate: see `_write`
+                    texts[key] = text
             body = ",".join(f"{json.dumps(key)}:{texts[key]}" for key in sorted(texts))
             head = json.dumps({"format": FORMAT, "kb": self.version})[:-1]
             with contextlib.suppress(OSError):
@@ -277,6 +279,14 @@ def _read(file: Path, version: str) -> dict[str, Any]:
         return {}
     entries = data.get("entries")
     return entries if isinstance(entries, dict) else {}
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _write(file: Path, data: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
@@ -12,7 +12,7 @@ from kb.cache import CheckCache, problem_data, problem_from
 from kb.cite import BibEntry, Bibliography, bibliography_from
 from kb.files import read_bounded
 from kb.inputs import Inputs, read_inputs, relative_path
-from kb.load import MAX_FILE_BYTES, SourceMap, YamlDocument, parse_yaml
+from kb.load import MAX_FILE_BYTES, Locs, SourceMap, YamlDocument, parse_yaml
 from kb.model import (
     KINDS,
     Claim,
@@ -144,8 +144,13 @@ def load_kb(
         cache.used = set()  # the files of this run; the cache keeps no others
     problems: list[Problem] = list(inputs.listing)
     records: list[LoadedRecord] = []
-    for file, kind in inputs.records:
-        loaded, found = _load_record_cached(inputs, file, kind, cache)
+    locs: Locs = {}
+    results: dict[int, tuple[LoadedRecord | None, list[Problem]]] = {}
+    for place in _in_store_order(inputs, cache):
+        file, kind = inputs.records[place]
+        results[place] = _load_record_cached(inputs, file, kind, cache, locs)
+    for place in range(len(inputs.records)):
+        loaded, found = results.pop(place)
         problems.extend(found)
         if loaded is not None:
             records.append(loaded)
@@ -153,7 +158,7 @@ def load_kb(
     problems.extend(bibliography.problems)
     question, question_file = None, None
     if inputs.content[inputs.question] is not None:
-        question_file, found = _load_record_cached(inputs, inputs.question, "question", cache)
+        question_file, found = _load_record_cached(inputs, inputs.question, "question", cache, locs)
         problems.extend(found)
         record = question_file.record if question_file else None
         question = record if isinstance(record, ClinicalQuestion) else None
@@ -166,20 +171,30 @@ def load_kb(
     )
 
 
+def _in_store_order(inputs: Inputs, cache: CheckCache | None) -> list[int]:
+    """The records' places in `inputs.records`, those of one part of the records store
+    together: each part is read when its first record is loaded and let go entry by entry as
+    they are, so loading a part's records one after the other holds one part at a time."""
+    places = list(range(len(inputs.records)))
+    if cache is None:
+        return places
+    return sorted(places, key=lambda n: cache.records.part(inputs.key(*inputs.records[n]) or ""))
+
+
 def _load_record_cached(
-    inputs: Inputs, file: Path, kind: str, cache: CheckCache | None
+    inputs: Inputs, file: Path, kind: str, cache: CheckCache | None, locs: Locs
 ) -> tuple[LoadedRecord | None, list[Problem]]:
     content = inputs.content[file]
     key = inputs.key(file, kind) if cache is not None else None
     if cache is None or key is None or content is None:
-        return parse_record(content or b"", file, kind, inputs.root)
+        return parse_record(content or b"", file, kind, inputs.root, locs)
     cache.used.add(key)
     result = cache.loaded.get(key)
     if result is None:
-        result = _thaw(cache.records.take(key))
+        result = _thaw(cache.records.take(key), locs)
     if result is None:
-        result = parse_record(content, file, kind, inputs.root)
-        cache.records.put(key, _freeze(*result))
+        result = parse_record(content, file, kind, inputs.root, locs)
+        cache.records.put(key, partial(_freeze, *result))
     cache.loaded[key] = result
     return result[0], list(result[1])
 
@@ -237,7 +252,7 @@ def _with_written(dump: Any, written: Any) -> Any:
     return dump
 
 
-def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]] | None:
+def _thaw(frozen: Any, locs: Locs) -> tuple[LoadedRecord | None, list[Problem]] | None:
     try:
         kind, path, raw_id, raw_cite, dump, values, keys, found, written = frozen
         problems = [problem_from(item) for item in found]
@@ -250,17 +265,21 @@ def _thaw(frozen: Any) -> tuple[LoadedRecord | None, list[Problem]] | None:
             isinstance(v, str | None) for v in (raw_id, raw_cite)
         ):
             return None
-        source = SourceMap(_positions(values), _positions(keys))
+        source = SourceMap(_positions(values, locs), _positions(keys, locs))
     except (TypeError, ValueError, KeyError, IndexError):  # ValidationError is a ValueError
         return None
     return LoadedRecord(kind, path, raw_id, record, source, raw_cite), problems
 
 
-def _positions(rows: list[Any]) -> dict[Loc, tuple[int, int]]:
-    """Positions from their rows; TypeError or ValueError for rows of another shape (a location
-    part that is a list or a mapping cannot be a key; a position must be two integers). The
-    check is as cheap as it can be: a warm check after one change thaws every record."""
-    out: dict[Loc, tuple[int, int]] = {tuple(loc): (line, col) for loc, line, col in rows}
+def _positions(rows: list[Any], locs: Locs) -> dict[Loc, tuple[int, int]]:
+    """Positions from their rows, each place the load's one tuple for it (kb.load.Locs);
+    TypeError or ValueError for rows of another shape (a location part that is a list or a
+    mapping cannot be a key; a position must be two integers). The check is as cheap as it can
+    be: a warm check after one change thaws every record."""
+    out: dict[Loc, tuple[int, int]] = {}
+    for loc, line, col in rows:
+        here = tuple(loc)
+        out[locs.setdefault(here, here)] = (line, col)
     if not all(type(line) is int and type(col) is int for line, col in out.values()):
         raise ValueError("not a position")
     return out
@@ -318,7 +337,7 @@ def load_record(file: Path, kind: str, root: Path) -> tuple[LoadedRecord | None,
 
 
 def parse_record(
-    content: bytes | Problem, file: Path, kind: str, root: Path
+    content: bytes | Problem, file: Path, kind: str, root: Path, locs: Locs | None = None
 ) -> tuple[LoadedRecord | None, list[Problem]]:
     """One record from the bytes read from `file` (or the problem that stopped them being
     read): its YAML, its modeline and its schema."""
@@ -326,7 +345,7 @@ def parse_record(
     if isinstance(content, Problem):
         doc = YamlDocument(path, None, SourceMap(), [content])
     else:
-        doc = parse_yaml(content, path)
+        doc = parse_yaml(content, path, locs)
     problems = list(doc.problems)
     expected = modeline(kind)
     # the first line of a file that could not be read was never seen

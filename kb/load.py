@@ -50,6 +50,10 @@ knowledge base has about 300. Each node costs memory while the file is read (abo
 file of 1 MiB could otherwise take half a gigabyte and seconds."""
 
 Position = tuple[int, int]
+Locs = dict[Loc, Loc]
+"""Each place in a record (("identifiers", "doi", "value")) as one tuple for every record of a
+load: the places repeat from record to record, and at 10,000 studies their copies held about
+150 MB (several hundred MB more when built back from the cache, each name its own string)."""
 
 _SCALAR_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _TEXT_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"})
@@ -94,7 +98,9 @@ def load_yaml_file(file: Path, display_path: str, root: Path | None = None) -> Y
     return parse_yaml(raw, display_path)
 
 
-def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
+def parse_yaml(raw: bytes, display_path: str, locs: Locs | None = None) -> YamlDocument:
+    """The data of one YAML file, where each value and key of it is written, and its problems.
+    `locs` is shared by the files of one load so that equal places share one tuple."""
     text = decode_utf8(raw, display_path)
     if isinstance(text, Problem):
         return YamlDocument(display_path, None, SourceMap(), [text])
@@ -122,7 +128,7 @@ def parse_yaml(raw: bytes, display_path: str) -> YamlDocument:
         )
         doc.first_line = first_line
         return doc
-    walker = _Walker(display_path, text)
+    walker = _Walker(display_path, text, {} if locs is None else locs)
     data: Any = None
     if node is None:
         walker.problems.append(
@@ -184,9 +190,10 @@ def _too_many_values(text: str, display_path: str) -> Problem | None:
 
 
 class _Walker:
-    def __init__(self, path: str, text: str) -> None:
+    def __init__(self, path: str, text: str, locs: Locs) -> None:
         self.path = path
         self.text = text
+        self.locs = locs
         self.starts = _line_starts(text)
         self.source = SourceMap()
         self.problems: list[Problem] = []
@@ -211,8 +218,12 @@ class _Walker:
         if isinstance(node, yaml.MappingNode):
             return self._walk_mapping(node, loc, depth)
         if isinstance(node, yaml.SequenceNode):
-            return [self.walk(item, (*loc, i), depth + 1) for i, item in enumerate(node.value)]
+            items = enumerate(node.value)
+            return [self.walk(item, self._place((*loc, i)), depth + 1) for i, item in items]
         return self._scalar(node)
+
+    def _place(self, loc: Loc) -> Loc:
+        return self.locs.setdefault(loc, loc)
 
     def _walk_mapping(self, node: yaml.MappingNode, loc: Loc, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
@@ -261,8 +272,9 @@ class _Walker:
                     )
                 )
                 continue
-            self.source.keys[(*loc, key)] = (line, col)
-            result[key] = self.walk(value_node, (*loc, key), depth + 1)
+            here = self._place((*loc, key))
+            self.source.keys[here] = (line, col)
+            result[key] = self.walk(value_node, here, depth + 1)
         return result
 
     def _report_tag(self, node: yaml.Node) -> None:
