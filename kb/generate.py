@@ -105,9 +105,9 @@ def sync_generated(
         for name, data in files.items() if isinstance(files, Mapping) else files:
             if name in digests:
                 raise GenerationError(f"two generated files at {name!r}")
-            target = _checked_target(docs, name, previous, inside)
+            target, current = _checked_target(docs, name, previous, inside)
             digests[name] = digest(data)
-            if target.is_file() and target.read_bytes() == data:
+            if current == data:
                 report.unchanged.append(name)
                 continue
             if staging is None:
@@ -144,25 +144,27 @@ def sync_generated(
 
 def _checked_target(
     docs: Path, name: str, previous: dict[str, set[str]], inside: dict[Path, bool]
-) -> Path:
-    """Where `name` is written; GenerationError when it is outside the docs folder, or a file
-    there was not written by kb or was edited since."""
+) -> tuple[Path, bytes | None]:
+    """Where `name` is written, and the bytes there (None when there is no file);
+    GenerationError when it is outside the docs folder, or a file there was not written by kb
+    or was edited since."""
     target = _target(docs, name, inside)
     if target is None:
         raise GenerationError(f"refusing to write outside the docs folder: {name!r}")
     if not target.is_file():
-        return target
+        return target, None
+    current = target.read_bytes()
     if name not in previous:
         raise GenerationError(
             f"{target} exists and was not written by kb; move it, or rename the record "
             "that generates it"
         )
-    if digest(target.read_bytes()) not in previous[name]:
+    if digest(current) not in previous[name]:
         raise GenerationError(
             f"{target} was edited by hand since kb generated it; move the "
             "edits into the records or a hand-written page, then delete it"
         )
-    return target
+    return target, current
 
 
 def _remove_empty_parents(folder: Path, stop: Path) -> None:
