@@ -227,9 +227,9 @@ def _docs_code(folder: Path, root: Path) -> list[Problem]:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames.sort()
         for name in sorted(filenames):
+            if _suffix(name).lower() not in CODE_SUFFIXES:
+                continue  # most files: a 10,000-study site's docs folder holds 31,000 pages
             file = Path(dirpath) / name
-            if file.suffix.lower() not in CODE_SUFFIXES:
-                continue
             relative = PurePosixPath(file.relative_to(folder).as_posix()).as_posix()
             if _is_allowed_asset(file, relative):
                 continue
@@ -243,6 +243,13 @@ def _docs_code(folder: Path, root: Path) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _suffix(name: str) -> str:
+    """`Path(name).suffix`, without making a path: '.py' for 'a.py' and '..py', none for
+    '.py' and 'a.'."""
+    dot = name.rfind(".")
+    return name[dot:] if 0 < dot < len(name) - 1 else ""
 
 
 def _is_allowed_asset(file: Path, relative: str) -> bool:

@@ -12,8 +12,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import minimal_kb, write_tree
 from helpers import git
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from test_diff import kb_diff
 
+from kb import sitecode
 from kb.cli import main
 from kb.sitecode import check_site_code
 
@@ -164,3 +167,11 @@ def test_kb_diff_shows_code_a_change_adds_and_not_code_already_there(project: Pa
     assert "warning[KB115] mkdocs.yml has 'hooks:'" in new
     assert "`site_src/hooks.py:1:1` warning[KB115]" in new
     assert "inherits from another" not in result.stdout  # there before: not new
+
+
+@given(st.text(alphabet=".aPy js", max_size=8))
+def test_a_file_name_has_the_suffix_a_path_gives_it(name: str) -> None:
+    """The docs folder is walked by name, without making a path of each of its files; a name
+    such as '..py' must still read as Python."""
+    assume(name and "/" not in name)
+    assert sitecode._suffix(name) == Path(name).suffix
