@@ -166,10 +166,11 @@ class CacheFolder:
 class PartedStore:
     """The records store: one JSON object in `PARTS` files, a key's part chosen by a hash of
     the key. An entry is taken out of memory when it is read (its record is built from it and
-    the entry is not needed again), and what is put is held as JSON text: at 10,000 studies the
-    store's hundred MB of JSON would otherwise be held as about 0.7 GB of objects. Saving
+    the entry is not needed again), and what is put is made only when the store is saved: at
+    10,000 studies the store's hundred MB of JSON held as objects was about 0.7 GB. Saving
     rewrites only the parts that gained an entry or hold one not kept, each read again from
-    disk and merged, so a part another run saved meanwhile keeps what it added."""
+    disk for the entries taken from it; as with the other stores, when two runs save one part
+    at once, the last wins."""
 
     folder: Path
     name: str

@@ -182,6 +182,8 @@ def test_entries_are_let_go_once_their_record_is_built(evidence: Path, tmp_path:
 
 
 def test_a_part_saved_by_another_run_meanwhile_keeps_its_entries(tmp_path: Path) -> None:
+    """Two runs of the same evidence, each adding an entry to one part: the second to save
+    reads the part again, so the first one's entry is not lost."""
     first, second = (CheckCache(tmp_path / "cache").records for _ in range(2))
     keys = [f"key-{n}" for n in range(200)]
     part = first.part(keys[0])
