@@ -223,3 +223,31 @@ def test_the_site_is_readable_under_the_usual_umask(
 def _copy(tmp_path: Path) -> Path:
     shutil.copytree(FIXTURE, tmp_path / "evidence")
     return tmp_path / "evidence"
+
+
+@pytest.mark.parametrize(
+    "stop", ["generate:stage:3", "generate:_write_manifest:1", "generate:move_into_place:4"]
+)
+def test_a_generation_killed_outright_is_finished_by_the_next(tmp_path: Path, stop: str) -> None:
+    """Killed while its new pages wait in the staging folder, right after it wrote down the
+    digests it was about to write, or half-way through moving them into place: the next run
+    removes what was left, writes every page, and the docs folder is what one whole run gives."""
+    evidence = _copy(tmp_path)
+    docs = tmp_path / "docs"
+    (docs / "notes").mkdir(parents=True)
+    (docs / "notes" / "mine.md").write_text("hand-written\n")
+    kb_build.generate(BuildOptions(evidence=evidence, docs=docs), DAY)
+    before = files(docs)
+    # --offline changes the links of every page, so every page is written again
+    command = [sys.executable, str(TESTS / "stop_at.py"), stop, "KILL", "generate", "--offline"]
+    command += ["--evidence", "evidence", "--docs", "docs", "--today", DAY.isoformat()]
+    killed = subprocess.run(command, cwd=tmp_path, capture_output=True, timeout=300, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert files(docs) != before, "the kill came after something was written"
+    kb_build.generate(BuildOptions(evidence=evidence, docs=docs, offline=True), DAY)
+    fresh = tmp_path / "fresh"
+    (fresh / "notes").mkdir(parents=True)
+    (fresh / "notes" / "mine.md").write_text("hand-written\n")
+    kb_build.generate(BuildOptions(evidence=evidence, docs=fresh, offline=True), DAY)
+    assert files(docs) == files(fresh)
+    assert not list(docs.glob(".kb-staging-*"))
