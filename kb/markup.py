@@ -59,11 +59,17 @@ def text(value: object) -> str:
     flat = " ".join(str(value).split())
     escaped = flat.translate(_ENTITIES)
     # a line starting '1. ' or '- ' would become a list, '??? note' a collapsible block
-    # (pymdownx.details); '--8<--' is a snippet include
-    escaped = re.sub(r"^(\d+)\.", r"\1&#46;", escaped)
-    escaped = re.sub(r"^-", "&#45;", escaped)
-    escaped = re.sub(r"^\?", "&#63;", escaped)
+    # (pymdownx.details); '--8<--' is a snippet include. The first character is looked at
+    # before any expression runs: a site's pages hold hundreds of thousands of values.
+    first = escaped[:1]
+    if first.isdigit():  # every character '\d' matches, and a few more
+        escaped = _ORDERED_ITEM.sub(r"\1&#46;", escaped)
+    elif first in ("-", "?"):
+        escaped = f"&#{ord(first)};{escaped[1:]}"
     return escaped.replace("--", "-&#45;")
+
+
+_ORDERED_ITEM = re.compile(r"^(\d+)\.")
 
 
 _GFM_SIGNIFICANT = re.compile(r"([\\`*_\[\]<>|#~&])")

@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import random
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,9 +20,10 @@ from pathlib import Path
 from typing import get_args
 
 from conftest import TODAY, check_tree, write_tree
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from kb import markup
 from kb.corpus import modeline
 from kb.model import Design, Measure, Question, Relation, TrialStatus
 from kb.problems import Problem, Severity
@@ -470,3 +472,27 @@ def test_every_position_lies_inside_its_file(files: dict[str, str]) -> None:
                 problem,
                 lines[problem.line - 1],
             )
+
+
+def _text_as_first_written(value: str) -> str:
+    """markup.text as it was written first: three expressions over every value."""
+    flat = " ".join(value.split())
+    escaped = flat.translate(markup._ENTITIES)
+    escaped = re.sub(r"^(\d+)\.", r"\1&#46;", escaped)
+    escaped = re.sub(r"^-", "&#45;", escaped)
+    escaped = re.sub(r"^\?", "&#63;", escaped)
+    return escaped.replace("--", "-&#45;")
+
+
+@given(st.text(alphabet=st.sampled_from("12٣²-?. a<#\n"), max_size=12) | st.text(max_size=12))
+@example("٣. an Arabic-Indic digit")
+@example("²1. a superscript")
+@example("12. twelve")
+@example("- a dash")
+@example("?? a question")
+@example("--8<-- a snippet")
+@example("1")
+def test_escaped_text_is_what_the_three_expressions_gave(value: str) -> None:
+    """Looking at the first character before running an expression changes nothing: digits of
+    every script, superscripts, dashes, question marks, and text that turns into entities."""
+    assert markup.text(value) == _text_as_first_written(value)
