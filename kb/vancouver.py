@@ -16,6 +16,7 @@ Registered as the pybtex plugin `vancouver` (group `pybtex.style.formatting`) in
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import json
@@ -279,12 +280,18 @@ def _person(text: str) -> Person:
         return Person(last="{" + text + "}")
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _persons(names: str) -> tuple[Person, ...]:
+    """The persons of an author or editor field. Each entry's names are read for its page,
+    its BibTeX, RIS and CSL and the whole bibliography: read once, they are shared (kb and
+    pybtex only read them)."""
+    return tuple(_person(name) for name in split_name_list(names))
+
+
 def pybtex_entry(entry_type: str, fields: Fields) -> Entry:
     """A pybtex Entry from BibEntry-style fields; author and editor become persons."""
     persons = {
-        role: [_person(name) for name in split_name_list(fields[role])]
-        for role in PERSON_ROLES
-        if fields.get(role, "").strip()
+        role: list(_persons(fields[role])) for role in PERSON_ROLES if fields.get(role, "").strip()
     }
     plain = {name: value for name, value in fields.items() if name not in PERSON_ROLES}
     return Entry(entry_type, fields=plain, persons=persons)
