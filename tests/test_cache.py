@@ -84,7 +84,7 @@ def test_every_place_is_one_tuple_for_all_records_parsed_or_rebuilt(
     evidence: Path, tmp_path: Path
 ) -> None:
     """Places repeat from record to record (("identifiers", "doi", "value")); at 10,000
-    studies one tuple each, rather than one per record and map, is hundreds of MB less."""
+    studies one tuple each, rather than one per record and map, held about 200 MB less."""
     first = CheckCache(tmp_path / "cache")
     load_kb(evidence, first)
     first.save()
