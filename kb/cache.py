@@ -221,8 +221,10 @@ class PartedStore:
                 if key in keep and key not in added
             }
             for key, value in added.items():
+                if key not in keep:
+                    continue  # not a file of the last load: made for nothing
                 text = json.dumps(value(), ensure_ascii=False, separators=(",", ":"))
-                if key in keep and _encodes(text):  # a lone surrogate: see `_write`
+                if _encodes(text):  # a lone surrogate: see `_write`
                     texts[key] = text
             body = ",".join(f"{json.dumps(key)}:{texts[key]}" for key in sorted(texts))
             head = json.dumps({"format": FORMAT, "kb": self.version})[:-1]
