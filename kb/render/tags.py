@@ -73,17 +73,6 @@ def with_tag_pages(text: str, slugs: dict[str, str]) -> str:
     return text[:end] + line.split("\n")[1] + "\n" + text[end:]
 
 
-def render_tag_pages(pages: dict[str, str]) -> dict[str, str]:
-    """The pages with `tag_pages` added to the front matter of those with tags, and the tag
-    pages themselves."""
-    metas = {path: meta for path, text in pages.items() if (meta := page_meta(path, text))}
-    slugs = tag_slugs({tag for _, tags in metas.values() for tag in tags})
-    result = {
-        path: with_tag_pages(text, slugs) if path in metas else text for path, text in pages.items()
-    }
-    return {**result, **tag_listing(metas, slugs)}
-
-
 def tag_listing(metas: dict[str, Meta], slugs: dict[str, str]) -> dict[str, str]:
     """`tags.md` and the pages of each tag, from every tagged page's title and tags."""
     tagged: dict[str, list[tuple[str, str]]] = {}  # tag -> (title, page)
